@@ -1,0 +1,117 @@
+// Loads SymbolTable objects from a /proc/kallsyms dump: vmlinux lines
+// ("ffffffff81000000 T _stext") and module lines ("ffffffffc0a01000 t foo\t[mod]"),
+// one object per module in order of appearance. A dump is the kernel's own view, so
+// every line counts; it has no sizes, files or sections.
+#include "ksym/symbol_table.h"
+#include "ksym/text_input.h"
+
+#include <cctype>
+
+namespace klp::ksym {
+namespace {
+
+// nm letters: lower case local, upper case global; 'w'/'W'/'v'/'V' weak.
+void bind_and_type(char letter, KernelSymbol &sym)
+{
+	char up = char(std::toupper(static_cast<unsigned char>(letter)));
+	if (up == 'W' || up == 'V')
+		sym.bind = STB_WEAK;
+	else
+		sym.bind = std::islower(static_cast<unsigned char>(letter)) ? STB_LOCAL : STB_GLOBAL;
+	switch (up) {
+	case 'T':
+		sym.type = STT_FUNC;
+		break;
+	case 'D':
+	case 'B':
+	case 'R':
+	case 'V':
+	case 'G':
+	case 'S':
+		sym.type = STT_OBJECT;
+		break;
+	default:
+		sym.type = STT_NOTYPE;
+	}
+}
+
+struct Pending {
+	std::string name;
+	std::vector<KernelSymbol> symbols;
+};
+
+} // namespace
+
+Expected<void> SymbolTable::add_kallsyms(const std::string &path)
+{
+	auto text = read_text_file(path);
+	if (!text)
+		return text.take_error();
+	return add_kallsyms_text(*text, path);
+}
+
+Expected<void> SymbolTable::add_kallsyms_text(std::string_view text, const std::string &origin)
+{
+	std::vector<Pending> pending; // vmlinux and modules, in order of first line
+	std::unordered_map<std::string, size_t> index;
+	bool any_address = false;
+	size_t count = 0;
+
+	LineReader lines(text);
+	std::string_view line;
+	while (lines.next(line)) {
+		if (is_blank(line))
+			continue;
+		auto f = split_whitespace(line);
+		uint64_t address = 0;
+		bool ok = (f.size() == 3 || f.size() == 4) && f[0].size() <= 16 &&
+			  parse_hex(f[0], address) && !f[0].starts_with("0x") && f[1].size() == 1 &&
+			  std::isalpha(static_cast<unsigned char>(f[1][0]));
+		std::string objname = "vmlinux";
+		if (ok && f.size() == 4) {
+			ok = f[3].size() > 2 && f[3].front() == '[' && f[3].back() == ']';
+			objname = normalize_objname(f[3].substr(1, f[3].size() - 2));
+		}
+		if (!ok)
+			return make_error("{}:{}: malformed line (expected \"<hex address> <type "
+					  "letter> <name> [\\t[<module>]]\")",
+					  origin, lines.number());
+		auto [it, fresh] = index.try_emplace(objname, pending.size());
+		if (fresh)
+			pending.push_back({objname, {}});
+		auto &syms = pending[it->second].symbols;
+		KernelSymbol &sym = syms.emplace_back();
+		sym.name = std::string(f[2]);
+		sym.address = address;
+		sym.letter = f[1][0];
+		bind_and_type(sym.letter, sym);
+		sym.views = all_views;
+		sym.order = syms.size() - 1;
+		any_address |= address != 0;
+		count++;
+	}
+	if (count == 0)
+		return make_error("{}: no symbols (expected a /proc/kallsyms dump)", origin);
+	// With kptr_restrict, an unprivileged read of /proc/kallsyms shows 0 for every
+	// address. The per-CPU symbols of x86_64 sit at small addresses (even 0), so only
+	// an all-zero dump is refused.
+	if (!any_address)
+		return make_error("{}: every address is 0: dumped without privilege (read "
+				  "/proc/kallsyms as root); sympos needs real addresses for ordering",
+				  origin);
+	// All or nothing: check every name before adding any object.
+	for (const Pending &p : pending)
+		if (const KernelObject *prev = object(p.name))
+			return make_error("{}: object {} is already loaded from {}", origin, p.name,
+					  prev->path);
+	for (Pending &p : pending) {
+		auto begun = begin_object(p.name, origin, SymbolSource::kallsyms);
+		if (!begun)
+			return begun.take_error();
+		(*begun)->symbols = std::move(p.symbols);
+		finish_object(*begun);
+	}
+	return success();
+}
+
+} // namespace klp::ksym

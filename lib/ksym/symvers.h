@@ -1,0 +1,52 @@
+// Module.symvers: which object exports a symbol, how (EXPORT_SYMBOL or _GPL) and in
+// which namespace. It answers "may a patch module link to this directly?"; it knows
+// nothing of local or unexported symbols (symbol_table.h does).
+#pragma once
+
+#include "elf/error.h"
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+namespace klp::ksym {
+
+enum class ExportType { symbol, gpl, gpl_future, unused, unused_gpl };
+// The spelling in Module.symvers: "EXPORT_SYMBOL", "EXPORT_SYMBOL_GPL", ...
+const char *export_type_name(ExportType type);
+
+struct Export {
+	std::string name;
+	std::string module; // as written: "vmlinux" or a path, "drivers/net/foo-bar"
+	std::string objname; // "vmlinux" or the kernel's module name, "foo_bar"
+	ExportType type = ExportType::symbol;
+	std::string ns; // symbol namespace; empty when none (or on kernels before 5.4)
+	uint32_t crc = 0;
+	size_t line = 0;
+
+	bool is_vmlinux() const { return objname == "vmlinux"; }
+};
+
+class Symvers {
+public:
+	static Expected<Symvers> load(const std::string &path);
+	// `origin` names the text in messages ("Module.symvers:12: ...").
+	static Expected<Symvers> parse(std::string_view text, const std::string &origin);
+
+	Symvers() = default;
+	Symvers(Symvers &&) = default;
+	Symvers &operator=(Symvers &&) = default;
+	Symvers(const Symvers &) = delete; // the index points into exports_
+	Symvers &operator=(const Symvers &) = delete;
+
+	const Export *find(std::string_view name) const;
+	const std::vector<Export> &exports() const { return exports_; } // file order
+
+private:
+	std::vector<Export> exports_;
+	std::unordered_map<std::string_view, size_t> by_name_;
+};
+
+} // namespace klp::ksym

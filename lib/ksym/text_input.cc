@@ -1,0 +1,114 @@
+// Reading a text input whole and cutting it into lines and fields; the helpers the
+// kallsyms, readelf and Module.symvers loaders share. No format knowledge here.
+#include "ksym/text_input.h"
+
+#include <cerrno>
+#include <charconv>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+namespace klp::ksym {
+
+Expected<std::string> read_text_file(const std::string &path)
+{
+	std::ifstream in(path, std::ios::binary);
+	if (!in)
+		return make_error("{}: cannot open: {}", path, std::strerror(errno));
+	std::string text;
+	in.seekg(0, std::ios::end);
+	auto size = in.tellg();
+	if (size > 0) {
+		text.resize(size_t(size));
+		in.seekg(0);
+		in.read(text.data(), size);
+	} else {
+		// A pipe or /proc file: no size known up front.
+		std::ostringstream ss;
+		in.clear();
+		in.seekg(0);
+		ss << in.rdbuf();
+		text = ss.str();
+	}
+	if (in.bad())
+		return make_error("{}: read error", path);
+	return text;
+}
+
+bool LineReader::next(std::string_view &line)
+{
+	if (rest_.empty())
+		return false;
+	size_t nl = rest_.find('\n');
+	line = rest_.substr(0, nl);
+	rest_ = nl == std::string_view::npos ? std::string_view() : rest_.substr(nl + 1);
+	if (!line.empty() && line.back() == '\r')
+		line.remove_suffix(1);
+	number_++;
+	return true;
+}
+
+std::vector<std::string_view> split_whitespace(std::string_view line)
+{
+	std::vector<std::string_view> fields;
+	size_t i = 0;
+	while (i < line.size()) {
+		while (i < line.size() && (line[i] == ' ' || line[i] == '\t'))
+			i++;
+		size_t start = i;
+		while (i < line.size() && line[i] != ' ' && line[i] != '\t')
+			i++;
+		if (i > start)
+			fields.push_back(line.substr(start, i - start));
+	}
+	return fields;
+}
+
+std::vector<std::string_view> split_exact(std::string_view line, char sep)
+{
+	std::vector<std::string_view> fields;
+	size_t start = 0;
+	for (;;) {
+		size_t pos = line.find(sep, start);
+		if (pos == std::string_view::npos) {
+			fields.push_back(line.substr(start));
+			return fields;
+		}
+		fields.push_back(line.substr(start, pos - start));
+		start = pos + 1;
+	}
+}
+
+bool is_blank(std::string_view line)
+{
+	return line.find_first_not_of(" \t") == std::string_view::npos;
+}
+
+static bool parse_base(std::string_view text, uint64_t &value, int base)
+{
+	if (text.empty())
+		return false;
+	auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), value, base);
+	return ec == std::errc() && ptr == text.data() + text.size();
+}
+
+bool parse_hex(std::string_view text, uint64_t &value)
+{
+	if (text.starts_with("0x") || text.starts_with("0X"))
+		text.remove_prefix(2);
+	return parse_base(text, value, 16);
+}
+
+bool parse_decimal(std::string_view text, uint64_t &value)
+{
+	return parse_base(text, value, 10);
+}
+
+bool parse_number(std::string_view text, uint64_t &value)
+{
+	if (text.starts_with("0x") || text.starts_with("0X"))
+		return parse_hex(text, value);
+	return parse_decimal(text, value);
+}
+
+} // namespace klp::ksym

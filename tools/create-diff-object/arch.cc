@@ -1,0 +1,90 @@
+// The architecture tables: x86_64 now; aarch64, ppc64le and s390x add a table here
+// without touching the passes.
+#include "arch.h"
+
+#include <algorithm>
+
+namespace klp::cdo {
+namespace {
+
+constexpr uint32_t x86_pc_relative[] = {R_X86_64_PC32, R_X86_64_PLT32, R_X86_64_PC64};
+
+constexpr std::string_view x86_always_exported[] = {
+	"__fentry__",
+	"__x86_return_thunk",
+	"__x86_indirect_thunk_array",
+	"__x86_indirect_call_thunk_array",
+};
+
+// Entry sizes as in Linux 6.1 x86_64; sh_entsize, --<name>-size options and the
+// kpatch environment variables override them for other versions and configs.
+constexpr SpecialSection x86_special[] = {
+	{"__bug_table", SpecialKind::PerEntry, 12, "BUG_STRUCT_SIZE"},
+	{"__ex_table", SpecialKind::PerEntry, 12, "EX_STRUCT_SIZE"},
+	{"__jump_table", SpecialKind::PerEntry, 16, "JUMP_STRUCT_SIZE"},
+	{".altinstructions", SpecialKind::PerEntry, 12, "ALT_STRUCT_SIZE"},
+	{".parainstructions", SpecialKind::PerEntry, 16, "PARA_STRUCT_SIZE"},
+	{".static_call_sites", SpecialKind::PerEntry, 8, "STATIC_CALL_STRUCT_SIZE"},
+	{".smp_locks", SpecialKind::PerEntry, 4, ""},
+	{".retpoline_sites", SpecialKind::PerEntry, 4, ""},
+	{".return_sites", SpecialKind::PerEntry, 4, ""},
+	{".call_sites", SpecialKind::PerEntry, 4, ""},
+	{".ibt_endbr_seal", SpecialKind::PerEntry, 4, ""},
+	{".kcfi_traps", SpecialKind::PerEntry, 4, ""},
+	{".printk_index", SpecialKind::PerEntry, 8, "PRINTK_INDEX_STRUCT_SIZE"},
+	{".orc_unwind_ip", SpecialKind::OrcIp, 4, ""},
+	{".orc_unwind", SpecialKind::OrcData, 6, "ORC_STRUCT_SIZE"},
+	{".altinstr_replacement", SpecialKind::WholeIfUsed, 0, ""},
+	{".altinstr_aux", SpecialKind::WholeIfUsed, 0, ""},
+	{".fixup", SpecialKind::WholeIfUsed, 0, "FIXUP_STRUCT_SIZE"},
+};
+
+const ArchTraits x86_64 = {
+	.machine = EM_X86_64,
+	.reloc_none = R_X86_64_NONE,
+	.reloc_abs64 = R_X86_64_64,
+	.pc_relative = x86_pc_relative,
+	.pc_bias = 4,
+	.fentry_symbol = "__fentry__",
+	.fentry_reloc_offset = 1,
+	.always_exported = x86_always_exported,
+	.special_sections = x86_special,
+};
+
+} // namespace
+
+bool ArchTraits::is_pc_relative(uint32_t type) const
+{
+	return std::find(pc_relative.begin(), pc_relative.end(), type) != pc_relative.end();
+}
+
+int64_t ArchTraits::target_offset(const elf::Relocation &r) const
+{
+	return is_pc_relative(r.type) ? r.addend + pc_bias : r.addend;
+}
+
+bool ArchTraits::is_branch(const elf::Section &sec, const elf::Relocation &r) const
+{
+	if (machine != EM_X86_64 || !is_pc_relative(r.type) || !sec.is_text())
+		return false;
+	const auto &d = sec.data;
+	// e8 call rel32, e9 jmp rel32, 0f 8x jcc rel32 (a conditional tail call).
+	if (r.offset >= 1 && (d[r.offset - 1] == 0xe8 || d[r.offset - 1] == 0xe9))
+		return true;
+	return r.offset >= 2 && d[r.offset - 2] == 0x0f && (d[r.offset - 1] & 0xf0) == 0x80;
+}
+
+const SpecialSection *ArchTraits::find_special(std::string_view section_name) const
+{
+	for (const SpecialSection &s : special_sections)
+		if (s.name == section_name)
+			return &s;
+	return nullptr;
+}
+
+const ArchTraits *arch_traits(uint16_t machine)
+{
+	return machine == EM_X86_64 ? &x86_64 : nullptr;
+}
+
+} // namespace klp::cdo

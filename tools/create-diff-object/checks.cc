@@ -1,0 +1,138 @@
+// Refusals of what a livepatch cannot do safely: changed data, changed init code,
+// COMDAT groups, functions without an ftrace hook, symbols that changed section.
+// Each refusal names the symbol and section. Static keys are judged with the
+// special sections (special_sections.cc), where their entries are read.
+#include "diff.h"
+#include "names.h"
+
+namespace klp::cdo {
+namespace {
+
+using elf::Section;
+using elf::Symbol;
+
+Symbol *patched_symbol(const DiffContext &ctx, const std::string &name)
+{
+	return ctx.patched->find_symbol(name);
+}
+
+bool has_fentry(const DiffContext &ctx, const Symbol *func)
+{
+	for (const elf::Relocation &r :
+	     relocs_in(func->sec, func->value, func->value + ctx.arch->fentry_reloc_offset + 1))
+		if (r.offset == func->value + ctx.arch->fentry_reloc_offset && r.sym &&
+		    r.sym->name == ctx.arch->fentry_symbol)
+			return true;
+	// -fpatchable-function-entry (arm64, or x86 with CONFIG_CALL_PADDING) records
+	// the function in __patchable_function_entries instead.
+	if (const Section *pfe = ctx.patched->find_section("__patchable_function_entries");
+	    pfe && pfe->rela) {
+		for (const elf::Relocation &r : pfe->rela->relocs)
+			if (r.sym && r.sym->sec == func->sec)
+				return true;
+	}
+	return false;
+}
+
+void check_functions(DiffContext &ctx)
+{
+	for (auto &[name, d] : ctx.decisions.functions) {
+		if (d.status != Status::Changed && d.status != Status::New)
+			continue;
+		Symbol *sym = patched_symbol(ctx, name);
+		if (!sym || !sym->sec)
+			continue;
+		const std::string &sec = sym->sec->name;
+		if (sec.rfind(".init.", 0) == 0) {
+			ctx.refuse("changed-init", sym,
+				   fmt::format("{} function {} in {}: init code has run and is gone",
+					       status_name(d.status), name, sec));
+			continue;
+		}
+		if (sec.rfind(".exit.", 0) == 0) {
+			ctx.warn(fmt::format("{}: exit code in {} is not patched", name, sec));
+			d.status = Status::Ignored;
+			d.reasons.insert("exit-section");
+			continue;
+		}
+		if (d.status == Status::Changed && !has_fentry(ctx, sym) &&
+		    !cold_parent_name(name).size())
+			ctx.refuse("no-fentry", sym,
+				   fmt::format("changed function {} has no ftrace entry (notrace or "
+					       "not compiled with -mfentry): it cannot be patched",
+					       name));
+		if (sym->twin && sym->twin->sec &&
+		    section_family(sym->sec->name) != section_family(sym->twin->sec->name))
+			ctx.refuse("moved-section", sym,
+				   fmt::format("{} moved from {} to {}", name, sym->twin->sec->name,
+					       sym->sec->name));
+	}
+}
+
+void check_data(DiffContext &ctx)
+{
+	for (auto &[name, d] : ctx.decisions.data) {
+		Symbol *sym = patched_symbol(ctx, name);
+		if (!sym || !sym->sec)
+			continue;
+		if (d.status == Status::Changed) {
+			std::string detail =
+				d.reasons.count("size")
+					? fmt::format("size {} -> {}", sym->twin->size, sym->size)
+					: fmt::format("{} differ", fmt::join(d.reasons, " and "));
+			ctx.refuse("changed-data", sym,
+				   fmt::format("data object {} in {} changed ({}): the running "
+					       "kernel's copy keeps its old contents; use a shadow "
+					       "variable or a callback",
+					       name, sym->sec->name, detail));
+		} else if (sym->twin && sym->twin->sec &&
+			   section_family(sym->sec->name) != section_family(sym->twin->sec->name)) {
+			ctx.refuse("moved-section", sym,
+				   fmt::format("{} moved from {} to {}", name, sym->twin->sec->name,
+					       sym->sec->name));
+		}
+	}
+}
+
+std::vector<uint8_t> member_bytes(const Section *group)
+{
+	std::vector<uint8_t> all;
+	for (const Section *m : group->group_members)
+		if (!m->is_rela())
+			all.insert(all.end(), m->data.begin(), m->data.end());
+	return all;
+}
+
+void check_groups(DiffContext &ctx)
+{
+	// COMDAT groups are deduplicated by the final link across the whole kernel: a
+	// patch cannot tell which copy runs.
+	std::unordered_map<std::string, const Section *> orig_groups;
+	for (auto &sec : ctx.orig->sections)
+		if (sec->is_group() && sec->group_signature)
+			orig_groups[sec->group_signature->name] = sec.get();
+	for (auto &sec : ctx.patched->sections) {
+		if (!sec->is_group() || !sec->group_signature || !(sec->group_flags & GRP_COMDAT))
+			continue;
+		const std::string &sig = sec->group_signature->name;
+		auto it = orig_groups.find(sig);
+		if (it == orig_groups.end()) {
+			ctx.refuse("new-group", sec->group_signature,
+				   fmt::format("new COMDAT group {} ({})", sig, sec->name));
+		} else if (member_bytes(sec.get()) != member_bytes(it->second)) {
+			ctx.refuse("changed-group", sec->group_signature,
+				   fmt::format("COMDAT group {} ({}) changed", sig, sec->name));
+		}
+	}
+}
+
+} // namespace
+
+void check_refusals(DiffContext &ctx)
+{
+	check_functions(ctx);
+	check_data(ctx);
+	check_groups(ctx);
+}
+
+} // namespace klp::cdo

@@ -1,0 +1,204 @@
+// Correlation: sets `twin` on every symbol and section of the patched object that
+// has a counterpart in the original, and on the counterpart. Globals match by name;
+// locals by name without compiler suffixes, then through the functions that use
+// them. Special statics are never matched. What stays unmatched is new.
+#include "diff.h"
+#include "names.h"
+
+#include <algorithm>
+#include <map>
+
+namespace klp::cdo {
+namespace {
+
+using elf::Object;
+using elf::Section;
+using elf::Symbol;
+
+void pair(Symbol *a, Symbol *b)
+{
+	a->twin = b;
+	b->twin = a;
+}
+
+bool is_correlatable(const Symbol *sym)
+{
+	return !sym->removed && !sym->is_section() && !sym->is_file() && !sym->name.empty();
+}
+
+// Locals of one object, grouped by (stripped name, type).
+using LocalGroups = std::map<std::pair<std::string, uint8_t>, std::vector<Symbol *>>;
+
+LocalGroups group_locals(const Object &obj)
+{
+	LocalGroups groups;
+	for (auto &sym : obj.symbols)
+		if (is_correlatable(sym.get()) && sym->is_local() && sym->sec &&
+		    !is_special_static(sym->name))
+			groups[{strip_suffix(sym->name), sym->type}].push_back(sym.get());
+	return groups;
+}
+
+bool same_bytes(const Symbol *a, const Symbol *b)
+{
+	if (!a->sec || !b->sec || a->size != b->size || a->sec->type != b->sec->type)
+		return false;
+	if (a->sec->type == SHT_NOBITS)
+		return true;
+	if (a->value + a->size > a->sec->data.size() || b->value + b->size > b->sec->data.size())
+		return false;
+	return std::equal(a->sec->data.begin() + long(a->value),
+			  a->sec->data.begin() + long(a->value + a->size),
+			  b->sec->data.begin() + long(b->value));
+}
+
+// Static locals that share a name (two functions, each with `static int count`:
+// `count.1` and `count.2`, renumbered to `count.3` and `count.4` by the patch) are
+// matched through the function using them: if patched `foo` refers to `count.3` and
+// original `foo` refers to `count.1`, those two are twins.
+void correlate_static_locals(const Object &patched, std::vector<Symbol *> &p_group,
+			     std::vector<Symbol *> &o_group)
+{
+	std::string base = strip_suffix(p_group.front()->name);
+	std::map<Symbol *, std::set<Symbol *>> candidates;
+	for (auto &sec : patched.sections) {
+		if (!sec->is_rela() || !sec->base || !sec->base->is_text())
+			continue;
+		Symbol *func = sec->base->primary_symbol();
+		if (!func || !func->twin || !func->twin->sec || !func->twin->sec->rela)
+			continue;
+		for (const elf::Relocation &r : sec->relocs) {
+			if (!r.sym || std::find(p_group.begin(), p_group.end(), r.sym) == p_group.end())
+				continue;
+			for (const elf::Relocation &o : func->twin->sec->rela->relocs)
+				if (o.sym && !o.sym->twin &&
+				    std::find(o_group.begin(), o_group.end(), o.sym) != o_group.end())
+					candidates[r.sym].insert(o.sym);
+		}
+	}
+	for (auto &[p, cands] : candidates)
+		if (cands.size() == 1 && !p->twin && !(*cands.begin())->twin)
+			pair(p, *cands.begin());
+	(void)base;
+}
+
+// Several clones of one function (`foo.constprop.0` and `foo.constprop.1`): the same
+// full name first (the clone order of an unchanged caller set is stable), then
+// identical bytes when that is unique.
+void correlate_clones(std::vector<Symbol *> &p_group, std::vector<Symbol *> &o_group)
+{
+	for (Symbol *p : p_group)
+		for (Symbol *o : o_group)
+			if (!p->twin && !o->twin && p->name == o->name)
+				pair(p, o);
+	for (Symbol *p : p_group) {
+		if (p->twin)
+			continue;
+		Symbol *match = nullptr;
+		int count = 0;
+		for (Symbol *o : o_group)
+			if (!o->twin && same_bytes(p, o)) {
+				match = o;
+				count++;
+			}
+		if (count == 1)
+			pair(p, match);
+	}
+}
+
+void correlate_symbols(Object &orig, Object &patched)
+{
+	// Globals and undefined symbols: by exact name.
+	std::unordered_map<std::string_view, Symbol *> orig_globals;
+	for (auto &sym : orig.symbols)
+		if (is_correlatable(sym.get()) && !sym->is_local())
+			orig_globals.try_emplace(sym->name, sym.get());
+	for (auto &sym : patched.symbols) {
+		if (!is_correlatable(sym.get()) || sym->is_local())
+			continue;
+		if (auto it = orig_globals.find(sym->name); it != orig_globals.end())
+			pair(sym.get(), it->second);
+	}
+	// A static that became global or the reverse (`static int foo` -> `int foo`)
+	// keeps its identity: match by name across bindings for what is left.
+	std::unordered_map<std::string_view, Symbol *> orig_unmatched;
+	for (auto &sym : orig.symbols)
+		if (is_correlatable(sym.get()) && !sym->twin && sym->sec &&
+		    !is_special_static(sym->name))
+			orig_unmatched.try_emplace(sym->name, sym.get());
+
+	LocalGroups p_groups = group_locals(patched);
+	LocalGroups o_groups = group_locals(orig);
+	// Unique names first, so that functions are matched before the statics that are
+	// matched through them.
+	for (auto &[key, p_group] : p_groups) {
+		auto it = o_groups.find(key);
+		if (it == o_groups.end())
+			continue;
+		if (p_group.size() == 1 && it->second.size() == 1)
+			pair(p_group.front(), it->second.front());
+	}
+	for (auto &[key, p_group] : p_groups) {
+		auto it = o_groups.find(key);
+		if (it == o_groups.end() || (p_group.size() == 1 && it->second.size() == 1))
+			continue;
+		if (key.second == STT_FUNC)
+			correlate_clones(p_group, it->second);
+	}
+	for (auto &[key, p_group] : p_groups) {
+		auto it = o_groups.find(key);
+		if (it == o_groups.end() || (p_group.size() == 1 && it->second.size() == 1))
+			continue;
+		if (key.second != STT_FUNC)
+			correlate_static_locals(patched, p_group, it->second);
+	}
+	for (auto &sym : patched.symbols) {
+		if (!is_correlatable(sym.get()) || sym->twin || !sym->sec ||
+		    is_special_static(sym->name))
+			continue;
+		auto it = orig_unmatched.find(sym->name);
+		if (it != orig_unmatched.end() && !it->second->twin && it->second->type == sym->type)
+			pair(sym.get(), it->second);
+	}
+}
+
+void correlate_sections(Object &orig, Object &patched)
+{
+	for (auto &sec : patched.sections) {
+		if (sec->removed || sec->is_rela())
+			continue;
+		Symbol *primary = sec->primary_symbol();
+		Section *twin = nullptr;
+		if (primary) {
+			if (primary->twin && primary->twin->sec &&
+			    primary->twin->sec->primary_symbol() == primary->twin)
+				twin = primary->twin->sec;
+		} else if (!sec->secsym || !is_special_static(sec->name)) {
+			// Sections without a function or object: `.rodata.str1.1`,
+			// `__bug_table`, `.modinfo`: by name.
+			twin = orig.find_section(sec->name);
+			if (twin && twin->primary_symbol())
+				twin = nullptr;
+		}
+		if (!twin || twin->twin)
+			continue;
+		sec->twin = twin;
+		twin->twin = sec.get();
+		if (sec->rela && twin->rela) {
+			sec->rela->twin = twin->rela;
+			twin->rela->twin = sec->rela;
+		}
+		if (sec->secsym && twin->secsym)
+			pair(sec->secsym, twin->secsym);
+	}
+}
+
+} // namespace
+
+void correlate(DiffContext &ctx)
+{
+	correlate_symbols(*ctx.orig, *ctx.patched);
+	correlate_sections(*ctx.orig, *ctx.patched);
+}
+
+} // namespace klp::cdo

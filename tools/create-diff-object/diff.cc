@@ -1,0 +1,71 @@
+// create-diff-object's top level: the passes in order, and the result they lead to.
+// Each pass is in a file of its own; this file only sequences them.
+#include "diff.h"
+
+#include "cdo.h"
+
+namespace klp::cdo {
+
+const char *status_name(Status s)
+{
+	switch (s) {
+	case Status::Unchanged:
+		return "unchanged";
+	case Status::Changed:
+		return "changed";
+	case Status::New:
+		return "new";
+	case Status::Ignored:
+		return "ignored";
+	}
+	return "?";
+}
+
+void DiffContext::refuse(std::string kind, const elf::Symbol *sym, std::string reason)
+{
+	decisions.refusals.push_back({std::move(kind), sym ? sym->name : "",
+				      sym && sym->sec ? sym->sec->name : "", std::move(reason)});
+}
+
+void DiffContext::warn(std::string message) { decisions.warnings.push_back(std::move(message)); }
+
+static bool has_changes(const DiffContext &ctx)
+{
+	for (const auto &[name, f] : ctx.decisions.functions)
+		if (f.status == Status::Changed || f.status == Status::New)
+			return true;
+	return false;
+}
+
+Expected<Outcome> create_diff_object(const Options &opts)
+{
+	DiffContext ctx;
+	ctx.opts = opts;
+
+	KLP_TRY(validate_inputs(ctx));
+	KLP_TRY(load_target_symbols(ctx));
+	rebase_section_relocations(ctx, *ctx.orig);
+	rebase_section_relocations(ctx, *ctx.patched);
+	read_ignore_markers(ctx);
+	correlate(ctx);
+	compare(ctx);
+	check_refusals(ctx);
+	include_changes(ctx);
+	filter_special_sections(ctx);
+	KLP_TRY(classify_relocations(ctx));
+
+	Outcome outcome = Outcome::Written;
+	if (!ctx.decisions.refusals.empty())
+		outcome = Outcome::Refused;
+	else if (!has_changes(ctx))
+		outcome = Outcome::NoChange;
+	else
+		KLP_TRY(build_output(ctx));
+
+	if (!opts.json_path.empty())
+		KLP_TRY(write_report(ctx, outcome_name(outcome), exit_code(outcome)));
+	print_summary(ctx, outcome);
+	return outcome;
+}
+
+} // namespace klp::cdo

@@ -1,0 +1,169 @@
+// The state create-diff-object's passes share: both input objects, the options, the
+// target's symbols, the decisions taken (which become the report), and the output.
+// diff.cc runs the passes in order; each pass lives in a file of its own.
+#pragma once
+
+#include "arch.h"
+#include "elf/object.h"
+#include "ksym/symbol_table.h"
+#include "ksym/symvers.h"
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <span>
+#include <string>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+
+
+namespace klp::cdo {
+
+struct Options {
+	std::string orig_path;
+	std::string patched_path;
+	std::string parent = "vmlinux"; // the object the TU belongs to: vmlinux or a module
+	std::string symtab_path;	// the parent's symbols (ELF, readelf text, kallsyms)
+	std::string symvers_path;	// Module.symvers
+	std::string patch_name;
+	std::string output_path;
+	std::string json_path;
+	bool debug = false;
+	// Special-section entry sizes given on the command line, by section name.
+	std::map<std::string, uint64_t> entry_sizes;
+};
+
+enum class Status { Unchanged, Changed, New, Ignored };
+const char *status_name(Status s);
+
+struct FunctionDecision {
+	std::string name; // the patched object's name
+	Status status = Status::Unchanged;
+	std::set<std::string> reasons;
+	unsigned long sympos = 0;
+};
+
+struct DataDecision {
+	std::string name;
+	Status status = Status::Unchanged;
+	std::set<std::string> reasons;
+};
+
+struct LineChangeNote {
+	std::string function;
+	uint64_t offset;
+	std::string detail;
+};
+
+struct Inclusion {
+	std::string symbol;
+	std::string section;
+	std::string why;
+};
+
+struct Refusal {
+	std::string kind;
+	std::string symbol;
+	std::string section;
+	std::string reason;
+};
+
+struct KlpRelocNote {
+	std::string section;
+	uint64_t offset;
+	std::string type;
+	std::string symbol;
+	std::string objname;
+	unsigned long sympos;
+	int64_t addend;
+	std::string why;
+};
+
+struct SpecialNote {
+	std::string name;
+	size_t kept = 0;
+	size_t total = 0;
+};
+
+// Everything the report says; filled by the passes, sorted when written.
+struct Decisions {
+	std::map<std::string, FunctionDecision> functions;
+	std::map<std::string, DataDecision> data;
+	std::vector<LineChangeNote> line_changes;
+	std::vector<Inclusion> included;
+	std::vector<Refusal> refusals;
+	std::vector<KlpRelocNote> klp_relocations;
+	std::vector<SpecialNote> special_sections;
+	std::vector<std::string> warnings;
+};
+
+// How a relocation of included code reaches its target.
+enum class RelocClass {
+	Internal,	  // to something the patch itself contains
+	Normal,		  // to a symbol the module loader resolves (a vmlinux export)
+	Livepatch,	  // resolved by the livepatch core: a .klp.sym placeholder
+};
+
+struct DiffContext {
+	Options opts;
+	const ArchTraits *arch = nullptr;
+	std::unique_ptr<elf::Object> orig;
+	std::unique_ptr<elf::Object> patched;
+	std::unique_ptr<elf::Object> out;
+	std::unique_ptr<ksym::SymbolTable> parent_symbols;
+	std::unique_ptr<ksym::Symvers> symvers;
+	Decisions decisions;
+
+	// Sections of the patched object that go into the output, in inclusion order.
+	std::unordered_set<const elf::Section *> included;
+	std::vector<const elf::Section *> include_order;
+	// Special sections: the entries (offsets into the patched section) to keep.
+	struct SpecialPlan {
+		const elf::Section *sec;
+		uint64_t entry_size;
+		std::vector<uint64_t> kept;
+	};
+	std::vector<SpecialPlan> special_plans;
+	// How each relocation of included code reaches its target (klp_relocs.cc).
+	struct RelocTarget {
+		RelocClass cls;
+		std::string name; // Normal: the symbol name; Livepatch: the placeholder name
+		uint8_t type = STT_NOTYPE;
+	};
+	std::unordered_map<const elf::Relocation *, RelocTarget> reloc_targets;
+	// Functions of the patched object that replace an original (-> .klpkit.funcs).
+	std::vector<elf::Symbol *> patched_functions;
+	// Functions the author asked to leave alone, and sections to ignore.
+	std::unordered_set<const elf::Symbol *> ignored_functions;
+	std::unordered_set<std::string> ignored_sections;
+	// Names of the translation unit's own symbols, for picking duplicates.
+	std::vector<std::string> tu_symbol_names;
+	std::string tu_file_name;
+
+	bool is_included(const elf::Section *sec) const { return sec && included.count(sec); }
+	void refuse(std::string kind, const elf::Symbol *sym, std::string reason);
+	void warn(std::string message);
+};
+
+// The relocations of `sec` (sorted by rebase_section_relocations) within
+// [start, end): one function's relocations when a section holds several.
+std::span<const elf::Relocation> relocs_in(const elf::Section *sec, uint64_t start,
+					   uint64_t end);
+
+// The passes, in the order diff.cc runs them.
+Expected<void> validate_inputs(DiffContext &ctx);
+Expected<void> load_target_symbols(DiffContext &ctx);
+void rebase_section_relocations(DiffContext &ctx, elf::Object &obj);
+void read_ignore_markers(DiffContext &ctx);
+void correlate(DiffContext &ctx);
+void compare(DiffContext &ctx);
+void check_refusals(DiffContext &ctx);
+void include_changes(DiffContext &ctx);
+void filter_special_sections(DiffContext &ctx);
+Expected<void> classify_relocations(DiffContext &ctx);
+Expected<void> build_output(DiffContext &ctx);
+Expected<void> write_report(const DiffContext &ctx, const std::string &result, int exit_code);
+
+} // namespace klp::cdo

@@ -1,0 +1,129 @@
+// Inclusion: which sections of the patched object go into the output. Changed and
+// new functions with their `.cold` parts, then, transitively, what they reference
+// that only the patch can provide: new functions and data, fresh copies of special
+// statics, string literals and anonymous constants. What the running kernel already
+// has is referenced, not copied (klp_relocs.cc decides how).
+#include "diff.h"
+#include "include.h"
+#include "names.h"
+
+namespace klp::cdo {
+
+using elf::Section;
+using elf::Symbol;
+
+bool is_patch_owned(const DiffContext &ctx, const Symbol *sym)
+{
+	if (!sym || !sym->sec || !ctx.is_included(sym->sec))
+		return false;
+	if (sym->is_section())
+		return true;
+	if (sym->is_func()) {
+		auto it = ctx.decisions.functions.find(sym->name);
+		return !sym->twin || (it != ctx.decisions.functions.end() &&
+				      (it->second.status == Status::Changed ||
+				       it->second.status == Status::New));
+	}
+	// Data: new objects and special statics are the patch's own copies; a
+	// correlated object is the running kernel's, even if its section was copied.
+	return !sym->twin || is_special_static(sym->name) || sym->sec->name.rfind(".klpkit.", 0) == 0;
+}
+
+void include_section(DiffContext &ctx, const Section *sec, const std::string &symbol,
+		     const std::string &why)
+{
+	if (!ctx.included.insert(sec).second)
+		return;
+	ctx.include_order.push_back(sec);
+	ctx.decisions.included.push_back({symbol, sec->name, why});
+}
+
+// What a relocation of included code needs copied along, if anything.
+void include_reference(DiffContext &ctx, const Section *from, const Symbol *t)
+{
+	if (!t || !t->sec || t->sec->removed || ctx.is_included(t->sec))
+		return;
+	const Section *sec = t->sec;
+	if (sec->name.rfind(".discard", 0) == 0 || ctx.arch->find_special(sec->name))
+		return; // special sections are filtered entry by entry
+	if (t->is_section()) {
+		// A string literal or an anonymous constant: no symbol, the patch keeps
+		// its own copy.
+		if (!sec->primary_symbol())
+			include_section(ctx, sec, "", fmt::format("referenced by {}", from->name));
+		return;
+	}
+	if (t->is_func()) {
+		if (!t->twin)
+			include_section(ctx, sec, t->name,
+					fmt::format("new function referenced by {}", from->name));
+		return;
+	}
+	if (t->is_object() || t->type == STT_NOTYPE) {
+		if (is_special_static(t->name))
+			include_section(ctx, sec, t->name,
+					fmt::format("fresh copy of special static for {}", from->name));
+		else if (!t->twin) {
+			include_section(ctx, sec, t->name,
+					fmt::format("new data referenced by {}", from->name));
+			DataDecision &d = ctx.decisions.data[t->name];
+			d.name = t->name;
+			d.status = Status::New;
+		}
+	}
+}
+
+void include_references(DiffContext &ctx)
+{
+	for (size_t i = 0; i < ctx.include_order.size(); i++) {
+		const Section *sec = ctx.include_order[i];
+		if (!sec->rela)
+			continue;
+		for (const elf::Relocation &r : sec->rela->relocs)
+			include_reference(ctx, sec, r.sym);
+	}
+}
+
+void include_changes(DiffContext &ctx)
+{
+	for (auto &[name, d] : ctx.decisions.functions) {
+		if (d.status != Status::Changed && d.status != Status::New)
+			continue;
+		Symbol *sym = ctx.patched->find_symbol(name);
+		if (!sym || !sym->sec)
+			continue;
+		if (sym->sec->primary_symbol() != sym || sym->size != sym->sec->size()) {
+			ctx.refuse("unsupported", sym,
+				   fmt::format("{} shares section {} with other code: build with "
+					       "-ffunction-sections",
+					       name, sym->sec->name));
+			continue;
+		}
+		// `foo.cold` goes in with `foo`, `foo` with a changed `foo.cold`.
+		bool cold = !cold_parent_name(name).empty();
+		if (d.status == Status::Changed && !cold)
+			ctx.patched_functions.push_back(sym);
+		include_section(ctx, sym->sec, name,
+				d.status == Status::New ? "new" : fmt::format("changed ({})",
+									 fmt::join(d.reasons, ", ")));
+	}
+	for (auto &[name, d] : ctx.decisions.functions) {
+		std::string parent = cold_parent_name(name);
+		if (parent.empty() || d.status == Status::Ignored)
+			continue;
+		Symbol *sym = ctx.patched->find_symbol(name);
+		Symbol *psym = ctx.patched->find_symbol(parent);
+		if (sym && psym && ctx.is_included(psym->sec))
+			include_section(ctx, sym->sec, name, fmt::format("cold part of {}", parent));
+	}
+	// The author's callbacks and states are new sections of the patched object.
+	for (auto &sec : ctx.patched->sections) {
+		if (sec->removed || sec->twin)
+			continue;
+		if (sec->name.rfind(".klpkit.callbacks.", 0) == 0 || sec->name == ".klpkit.states")
+			include_section(ctx, sec.get(), "", "livepatch callbacks and states");
+	}
+	include_references(ctx);
+}
+
+} // namespace klp::cdo

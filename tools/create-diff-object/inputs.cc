@@ -1,0 +1,69 @@
+// The door: reads both objects and the target's symbol tables and checks that they
+// can be compared at all (same machine, relocatable, a supported architecture).
+// It does not look at what changed.
+#include "diff.h"
+
+#include "ksym/symbol_table.h"
+#include "ksym/symvers.h"
+
+#include <filesystem>
+
+namespace klp::cdo {
+
+Expected<void> validate_inputs(DiffContext &ctx)
+{
+	auto orig = elf::Object::read(ctx.opts.orig_path);
+	if (!orig)
+		return orig.take_error();
+	auto patched = elf::Object::read(ctx.opts.patched_path);
+	if (!patched)
+		return patched.take_error();
+	ctx.orig = std::move(*orig);
+	ctx.patched = std::move(*patched);
+	for (const elf::Object *obj : {ctx.orig.get(), ctx.patched.get()}) {
+		if (obj->elf_type != ET_REL)
+			return make_error("{}: not a relocatable object (e_type {})", obj->path,
+					  obj->elf_type);
+		if (!obj->symtab)
+			return make_error("{}: has no symbol table", obj->path);
+	}
+	if (ctx.orig->machine != ctx.patched->machine)
+		return make_error("{}: machine {} differs from {}'s {}", ctx.patched->path,
+				  ctx.patched->machine, ctx.orig->path, ctx.orig->machine);
+	ctx.arch = arch_traits(ctx.patched->machine);
+	if (!ctx.arch)
+		return make_error("{}: machine {} is not supported (x86_64 is)", ctx.patched->path,
+				  ctx.patched->machine);
+	if (ctx.opts.parent.empty() || ctx.opts.parent.find('.') != std::string::npos ||
+	    ctx.opts.parent.size() >= 56)
+		return make_error("parent object name '{}' must be non-empty, without '.', and "
+				  "shorter than 56 characters",
+				  ctx.opts.parent);
+
+	// The TU's own symbols and file name let sympos pick the right duplicate.
+	for (auto &sym : ctx.orig->symbols) {
+		if (sym->is_file() && ctx.tu_file_name.empty())
+			ctx.tu_file_name = sym->name;
+		else if (sym->sec && (sym->is_func() || sym->is_object()))
+			ctx.tu_symbol_names.push_back(sym->name);
+	}
+	return success();
+}
+
+Expected<void> load_target_symbols(DiffContext &ctx)
+{
+	auto table = ksym::SymbolTable::load(ctx.opts.symtab_path, ctx.opts.parent);
+	if (!table)
+		return table.take_error();
+	ctx.parent_symbols = std::make_unique<ksym::SymbolTable>(std::move(*table));
+	if (!ctx.parent_symbols->object(ctx.opts.parent))
+		return make_error("{}: holds no symbols of parent object '{}'", ctx.opts.symtab_path,
+				  ctx.opts.parent);
+	auto symvers = ksym::Symvers::load(ctx.opts.symvers_path);
+	if (!symvers)
+		return symvers.take_error();
+	ctx.symvers = std::make_unique<ksym::Symvers>(std::move(*symvers));
+	return success();
+}
+
+} // namespace klp::cdo

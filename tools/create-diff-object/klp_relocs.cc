@@ -1,0 +1,158 @@
+// Decides, for every relocation of included code, how it reaches its target: the
+// patch's own copy, a vmlinux export the module loader resolves, or a livepatch
+// relocation (`.klp.sym.<obj>.<name>,<sympos>`) the livepatch core resolves. Also
+// computes the sympos of every patched function. A sympos that cannot be proven is
+// a refusal: a wrong one patches or calls the wrong function.
+#include "diff.h"
+#include "include.h"
+#include "names.h"
+
+#include "ksym/sympos.h"
+#include "ksym/symvers.h"
+
+#include <algorithm>
+
+namespace klp::cdo {
+namespace {
+
+using elf::Relocation;
+using elf::Section;
+using elf::Symbol;
+
+class Classifier {
+public:
+	explicit Classifier(DiffContext &ctx)
+		: ctx_(ctx), tu_(ksym::TranslationUnit::from_object(*ctx.orig))
+	{
+	}
+	void classify(const Section *sec, const Relocation &r, bool from_special);
+	std::optional<unsigned long> sympos(const std::string &objname, const std::string &name,
+					    const Symbol *sym);
+
+private:
+	void livepatch(const Section *sec, const Relocation &r, const Symbol *target,
+		       const std::string &objname, const char *why);
+	bool exported_by_vmlinux(const std::string &name) const;
+
+	DiffContext &ctx_;
+	ksym::TranslationUnit tu_;
+	std::map<std::pair<std::string, std::string>, std::optional<unsigned long>> cache_;
+};
+
+bool Classifier::exported_by_vmlinux(const std::string &name) const
+{
+	auto always = ctx_.arch->always_exported;
+	if (std::find(always.begin(), always.end(), name) != always.end())
+		return true;
+	const auto *e = ctx_.symvers->find(name);
+	return e && e->is_vmlinux();
+}
+
+std::optional<unsigned long> Classifier::sympos(const std::string &objname,
+						const std::string &name, const Symbol *sym)
+{
+	auto key = std::make_pair(objname, name);
+	if (auto it = cache_.find(key); it != cache_.end())
+		return it->second;
+	std::optional<unsigned long> result;
+	if (!ctx_.parent_symbols->object(objname)) {
+		// A module export whose module's symbols were not given: exported names are
+		// unique among a module's globals.
+		result = 0;
+	} else {
+		ksym::SymposResult r = ksym::resolve_sympos(*ctx_.parent_symbols, objname, name, tu_);
+		if (r) {
+			result = r.sympos;
+		} else if (r.status == ksym::SymposStatus::not_found && sym && !sym->is_local()) {
+			// A global the table does not list (a kallsyms dump without
+			// CONFIG_KALLSYMS_ALL has no data): a global name is unique, and if it
+			// does not exist the kernel refuses the patch; it cannot resolve wrongly.
+			result = 0;
+			ctx_.warn(fmt::format("{}: {} is not in {}; assuming it is unique in {}",
+					      ctx_.opts.patched_path, name, ctx_.opts.symtab_path,
+					      objname));
+		} else
+			ctx_.refuse(r.status == ksym::SymposStatus::ambiguous ? "ambiguous-symbol"
+									      : "missing-symbol",
+				    sym, r.error().message());
+	}
+	cache_[key] = result;
+	return result;
+}
+
+void Classifier::livepatch(const Section *sec, const Relocation &r, const Symbol *target,
+			   const std::string &objname, const char *why)
+{
+	const std::string &name = target->name;
+	if (name.find(',') != std::string::npos || name.size() >= 512) {
+		ctx_.refuse("unsupported", target,
+			    fmt::format("{}: the name cannot be a livepatch symbol (a ',' or 512 "
+					"characters or more)",
+					name));
+		return;
+	}
+	auto pos = sympos(objname, name, target);
+	if (!pos)
+		return;
+	std::string placeholder = fmt::format(".klpkit.sym.{}.{},{}", objname, name, *pos);
+	ctx_.reloc_targets[&r] = {RelocClass::Livepatch, placeholder, target->type};
+	ctx_.decisions.klp_relocations.push_back(
+		{sec->name, r.offset, elf::reloc_type_name(ctx_.patched->machine, r.type), name,
+		 objname, *pos, r.addend, why});
+}
+
+void Classifier::classify(const Section *sec, const Relocation &r, bool from_special)
+{
+	const Symbol *t = r.sym;
+	if (!t) {
+		ctx_.reloc_targets[&r] = {RelocClass::Internal, "", STT_NOTYPE};
+		return;
+	}
+	// Taking the address of a function the patch replaces still yields the
+	// original's address, so that `if (ops->show == foo_show)` in unchanged code and
+	// in patched code agree. Calls go straight to the new copy.
+	bool address_of_original = !from_special && t->is_func() && t->twin &&
+				   ctx_.arch->target_offset(r) == 0 && !ctx_.arch->is_branch(*sec, r);
+	if (is_patch_owned(ctx_, t) && !address_of_original) {
+		ctx_.reloc_targets[&r] = {RelocClass::Internal, "", t->type};
+		return;
+	}
+	// The running kernel's symbol: the original object's name for it.
+	const Symbol *o = t->twin ? t->twin : t;
+	const std::string &parent = ctx_.opts.parent;
+	if (o->is_undefined() || !o->is_local()) {
+		if (exported_by_vmlinux(o->name)) {
+			ctx_.reloc_targets[&r] = {RelocClass::Normal, o->name, o->type};
+			return;
+		}
+		if (const auto *e = ctx_.symvers->find(o->name))
+			return livepatch(sec, r, o, e->objname, "module-export");
+		return livepatch(sec, r, o, parent,
+				 address_of_original ? "original-function" : "unexported");
+	}
+	livepatch(sec, r, o, parent, address_of_original ? "original-function" : "local");
+}
+
+} // namespace
+
+Expected<void> classify_relocations(DiffContext &ctx)
+{
+	Classifier c(ctx);
+	for (const Section *sec : ctx.include_order)
+		if (sec->rela)
+			for (const Relocation &r : sec->rela->relocs)
+				c.classify(sec, r, false);
+	for (const auto &plan : ctx.special_plans)
+		for (uint64_t off : plan.kept)
+			for (const Relocation &r : relocs_in(plan.sec, off, off + plan.entry_size))
+				c.classify(plan.sec, r, true);
+	// klp_func.old_sympos of every function the patch replaces.
+	for (Symbol *f : ctx.patched_functions) {
+		auto pos = c.sympos(ctx.opts.parent, f->twin->name, f->twin);
+		if (pos)
+			ctx.decisions.functions[f->name].sympos = *pos;
+	}
+	return success();
+}
+
+} // namespace klp::cdo

@@ -1,0 +1,563 @@
+// Line-number-only differences: decodes the original and the patched function in
+// lockstep with LLVM's disassembler and accepts a difference only where it is a
+// __LINE__ immediate handed to an allow-listed kernel helper. It does not decide
+// what to do with such a function, and it never looks at data sections.
+//
+// Why WARN_ON needs nothing here: on x86_64 (and arm64) WARN/BUG put the line in
+// the __bug_table entry, which is data; the code is `ud2` plus a relocation, the
+// same bytes in both objects, so this returns an empty list and the bug-table
+// pass keeps or drops the entry. Likewise dynamic-debug descriptors (__dyndbg) and
+// .printk_index entries hold lines in data.
+// LLVM first: llvm/BinaryFormat/ELF.h (from MCContext.h) declares enumerators named
+// like the macros of <elf.h>, which line_changes.h brings in through <gelf.h>.
+#include <llvm/ADT/ArrayRef.h>
+#include <llvm/ADT/Triple.h>
+#include <llvm/MC/MCAsmInfo.h>
+#include <llvm/MC/MCContext.h>
+#include <llvm/MC/MCDisassembler/MCDisassembler.h>
+#include <llvm/MC/MCInst.h>
+#include <llvm/MC/MCInstPrinter.h>
+#include <llvm/MC/MCInstrInfo.h>
+#include <llvm/MC/MCRegisterInfo.h>
+#include <llvm/MC/MCSubtargetInfo.h>
+#include <llvm/MC/MCTargetOptions.h>
+#include <llvm/MC/TargetRegistry.h>
+#include <llvm/Support/raw_ostream.h>
+
+#include "line_changes.h"
+
+#include <algorithm>
+#include <array>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string_view>
+
+extern "C" {
+void LLVMInitializeX86TargetInfo();
+void LLVMInitializeX86TargetMC();
+void LLVMInitializeX86Disassembler();
+}
+
+namespace klp::cdo {
+namespace {
+
+using elf::Relocation;
+using elf::Section;
+
+// ---------------------------------------------------------------------------
+// Architecture facts, one row per machine. An aarch64 row would name its target,
+// w0..w7, its move-immediate opcodes (MOVZWi) and R_AARCH64_CALL26/JUMP26.
+
+struct LineArch {
+	uint16_t machine;
+	const char *triple;
+	void (*init_llvm)();
+	// Integer argument registers in calling-convention order, as LLVM's MC layer
+	// names them, in the width of an `int`/`unsigned int` line parameter: the
+	// compiler materialises __LINE__ as a 32-bit move (`mov $0x1c5,%esi`, which
+	// zero-extends), never as a 64-bit or memory store while the parameter is in a
+	// register. A parameter past the sixth is passed on the stack and not handled.
+	std::array<std::string_view, 6> int_arg_regs;
+	// MC opcodes of "move a 32-bit immediate into a register".
+	std::array<std::string_view, 2> mov_imm_opcodes;
+	// Relocation types of a direct call or tail-call jump to a symbol.
+	std::array<uint32_t, 2> call_reloc_types;
+	// PC-relative relocation types: the referenced byte is S + A + (end of the
+	// instruction - r_offset), e.g. `lea .LC0(%rip),%rdi` with addend -4.
+	std::array<uint32_t, 2> pcrel_reloc_types;
+};
+
+void init_llvm_x86()
+{
+	LLVMInitializeX86TargetInfo();
+	LLVMInitializeX86TargetMC();
+	LLVMInitializeX86Disassembler();
+}
+
+const LineArch line_arches[] = {
+	{EM_X86_64, "x86_64-unknown-linux-gnu", init_llvm_x86,
+	 {"EDI", "ESI", "EDX", "ECX", "R8D", "R9D"}, // System V AMD64
+	 {"MOV32ri", "MOV32ri_alt"},                 // b8+r id; c7 /0 id
+	 {R_X86_64_PLT32, R_X86_64_PC32},
+	 {R_X86_64_PC32, R_X86_64_PLT32}},
+};
+
+const LineArch *find_arch(uint16_t machine)
+{
+	for (const LineArch &arch : line_arches)
+		if (arch.machine == machine)
+			return &arch;
+	return nullptr;
+}
+
+// ---------------------------------------------------------------------------
+// Kernel functions that take __LINE__ and nothing else in that parameter, with the
+// parameter's 0-based position. Checked against include/linux/kernel.h,
+// include/linux/lockdep.h, kernel/panic.c, fs/ext4/ext4.h, fs/ext4/ext4_jbd2.h and
+// fs/btrfs/ from 4.18 to 6.x; a name is listed only if its line position is the
+// same in every version that has it, because accepting two positions would accept
+// a real change of the other parameter in some version.
+//
+// Deliberately absent:
+// - printk/_printk/__warn_printk/dev_*: `pr_err("%s:%d\n", __func__, __LINE__)`
+//   passes the line as a variadic argument, indistinguishable from
+//   `pr_err("n=%d\n", 5)` becoming `pr_err("n=%d\n", 6)`, a real change.
+// - __ext4_journal_start_sb: (sb, line, type, ...) before 6.3, (inode, sb, line,
+//   type, ...) after; position 2 is the constant `type` in old kernels.
+// - xfs assfail/asswarn (an mp argument was added in front of the line) and
+//   xfs_corruption_error (line is the 7th argument, on the stack).
+// - rcu_read_lock_held() and friends take no line at all.
+struct LineTaker {
+	std::string_view name;
+	unsigned line_arg;
+};
+
+const LineTaker line_takers[] = {
+	// might_sleep() -> __might_sleep(__FILE__, __LINE__[, 0]) (3 args before 5.16);
+	// cond_resched() -> ___might_sleep (< 5.16) / __might_resched (>= 5.16).
+	{"__might_sleep", 1},
+	{"___might_sleep", 1},
+	{"__might_resched", 1},
+	{"__might_fault", 1},
+	{"__cant_sleep", 1},
+	{"__cant_migrate", 1},
+	// Rust's might_sleep(): __might_sleep_precision(file, len, line) (6.14+).
+	{"__might_sleep_precision", 2},
+	// RCU_LOCKDEP_WARN -> lockdep_rcu_suspicious(__FILE__, __LINE__, s).
+	{"lockdep_rcu_suspicious", 1},
+	// WARN on architectures without __WARN_FLAGS: warn_slowpath_fmt(file, line,
+	// [taint,] fmt, ...); before 5.2 also _taint and _null variants.
+	{"warn_slowpath_fmt", 1},
+	{"warn_slowpath_fmt_taint", 1},
+	{"warn_slowpath_null", 1},
+	// ext4_error(sb, fmt...) -> __ext4_error(sb, __func__, __LINE__, ...).
+	{"__ext4_error", 2},
+	{"__ext4_error_inode", 2},
+	{"__ext4_error_file", 2},
+	{"__ext4_std_error", 2},
+	{"__ext4_abort", 2},
+	{"__ext4_warning", 2},
+	{"__ext4_warning_inode", 2},
+	{"__ext4_grp_locked_error", 1},
+	// ext4_journal_stop(h) -> __ext4_journal_stop(__func__, __LINE__, h), etc.
+	{"__ext4_journal_stop", 1},
+	{"__ext4_journal_start_reserved", 1},
+	{"__ext4_journal_get_write_access", 1},
+	{"__ext4_journal_get_create_access", 1},
+	{"__ext4_handle_dirty_metadata", 1},
+	{"__ext4_handle_dirty_super", 1},
+	{"__ext4_forget", 1},
+	// btrfs_abort_transaction(trans, err) -> __btrfs_abort_transaction(trans,
+	// __func__, __LINE__, err[, first_hit]).
+	{"__btrfs_abort_transaction", 2},
+	{"__btrfs_handle_fs_error", 2},
+	{"__btrfs_panic", 2},
+};
+
+const LineTaker *find_line_taker(std::string_view name)
+{
+	for (const LineTaker &taker : line_takers)
+		if (taker.name == name)
+			return &taker;
+	return nullptr;
+}
+
+// How far after the line move its call may be. GCC sets up the other arguments
+// in between (`mov $.LC0,%rdi`, `xor %eax,%eax`, pushes of stack arguments); the
+// register checks below, not this bound, are what make the match safe.
+constexpr size_t max_call_distance = 16;
+
+// ---------------------------------------------------------------------------
+// LLVM's MC layer for one architecture, created on first use and kept.
+
+class Disassembler {
+public:
+	static Disassembler *get(const LineArch &arch);
+
+	bool decode(const Section &sec, uint64_t offset, llvm::MCInst &inst,
+		    uint64_t &size) const
+	{
+		llvm::ArrayRef<uint8_t> bytes(sec.data.data() + offset, sec.data.size() - offset);
+		return disasm_->getInstruction(inst, size, bytes, offset, llvm::nulls()) ==
+			       llvm::MCDisassembler::Success &&
+		       size > 0;
+	}
+	const llvm::MCInstrDesc &desc(const llvm::MCInst &inst) const
+	{
+		return mii_->get(inst.getOpcode());
+	}
+	std::string_view opcode_name(const llvm::MCInst &inst) const
+	{
+		llvm::StringRef name = mii_->getName(inst.getOpcode());
+		return {name.data(), name.size()};
+	}
+	// "movl $0x1c5, %esi"
+	std::string text(const llvm::MCInst &inst, uint64_t offset) const
+	{
+		std::string out;
+		llvm::raw_string_ostream os(out);
+		printer_->printInst(&inst, offset, "", *sti_, os);
+		os.flush();
+		std::replace(out.begin(), out.end(), '\t', ' ');
+		out.erase(0, out.find_first_not_of(' '));
+		return out;
+	}
+	// A register number by MC name ("ESI"), or 0.
+	unsigned reg(std::string_view name) const
+	{
+		for (unsigned r = 1; r < mri_->getNumRegs(); r++)
+			if (name == mri_->getName(r))
+				return r;
+		return 0;
+	}
+	bool regs_overlap(unsigned x, unsigned y) const
+	{
+		if (x == 0 || y == 0)
+			return false;
+		for (llvm::MCRegUnitIterator ux(x, mri_.get()); ux.isValid(); ++ux)
+			for (llvm::MCRegUnitIterator uy(y, mri_.get()); uy.isValid(); ++uy)
+				if (*ux == *uy)
+					return true;
+		return false;
+	}
+	// Whether `inst` reads or writes `reg` (or a register sharing bits with it),
+	// explicitly or implicitly (`rep movsb` reads %rsi).
+	bool touches(const llvm::MCInst &inst, unsigned reg) const
+	{
+		for (const llvm::MCOperand &op : inst)
+			if (op.isReg() && regs_overlap(op.getReg(), reg))
+				return true;
+		const llvm::MCInstrDesc &d = desc(inst);
+		for (unsigned i = 0; i < d.getNumImplicitUses(); i++)
+			if (regs_overlap(d.getImplicitUses()[i], reg))
+				return true;
+		for (unsigned i = 0; i < d.getNumImplicitDefs(); i++)
+			if (regs_overlap(d.getImplicitDefs()[i], reg))
+				return true;
+		return false;
+	}
+
+private:
+	bool init(const LineArch &arch);
+
+	std::unique_ptr<llvm::MCRegisterInfo> mri_;
+	std::unique_ptr<llvm::MCAsmInfo> mai_;
+	std::unique_ptr<llvm::MCSubtargetInfo> sti_;
+	std::unique_ptr<llvm::MCInstrInfo> mii_;
+	std::unique_ptr<llvm::MCContext> ctx_;
+	std::unique_ptr<llvm::MCDisassembler> disasm_;
+	std::unique_ptr<llvm::MCInstPrinter> printer_;
+};
+
+// Serialises line_only_changes(): LLVM's MC objects are not documented as safe
+// for concurrent use, and the cache below is shared.
+std::mutex llvm_mutex;
+
+Disassembler *Disassembler::get(const LineArch &arch)
+{
+	static std::map<uint16_t, std::unique_ptr<Disassembler>> cache;
+	auto [it, inserted] = cache.try_emplace(arch.machine);
+	if (inserted) {
+		auto dis = std::make_unique<Disassembler>();
+		if (dis->init(arch))
+			it->second = std::move(dis);
+	}
+	return it->second.get();
+}
+
+bool Disassembler::init(const LineArch &arch)
+{
+	arch.init_llvm();
+	std::string error;
+	const llvm::Target *target = llvm::TargetRegistry::lookupTarget(arch.triple, error);
+	if (!target)
+		return false;
+	llvm::Triple triple(arch.triple);
+	mri_.reset(target->createMCRegInfo(arch.triple));
+	if (!mri_)
+		return false;
+	llvm::MCTargetOptions options;
+	mai_.reset(target->createMCAsmInfo(*mri_, arch.triple, options));
+	sti_.reset(target->createMCSubtargetInfo(arch.triple, "", ""));
+	mii_.reset(target->createMCInstrInfo());
+	if (!mai_ || !sti_ || !mii_)
+		return false;
+	ctx_ = std::make_unique<llvm::MCContext>(triple, mai_.get(), mri_.get(), sti_.get());
+	disasm_.reset(target->createMCDisassembler(*sti_, *ctx_));
+	printer_.reset(target->createMCInstPrinter(triple, 0 /* AT&T on x86 */, *mai_,
+						   *mii_, *mri_));
+	if (!disasm_ || !printer_)
+		return false;
+	printer_->setPrintImmHex(true);
+	// Every register the table names must exist, or no match could be trusted.
+	for (std::string_view name : arch.int_arg_regs)
+		if (!reg(name))
+			return false;
+	return true;
+}
+
+// ---------------------------------------------------------------------------
+// The two functions, decoded in lockstep.
+
+struct Insn {
+	uint64_t offset = 0;
+	uint64_t size = 0;
+	llvm::MCInst a, b;
+	bool differs = false; // the bytes differ
+};
+
+// Both sections are decoded from the same offsets; any instruction that fails to
+// decode or decodes to different lengths ends the comparison.
+std::optional<std::vector<Insn>> decode_lockstep(const Disassembler &dis, const Section &a,
+						 const Section &b)
+{
+	std::vector<Insn> insns;
+	uint64_t offset = 0;
+	while (offset < a.data.size()) {
+		Insn insn;
+		uint64_t size_a = 0, size_b = 0;
+		insn.offset = offset;
+		if (!dis.decode(a, offset, insn.a, size_a) || !dis.decode(b, offset, insn.b, size_b) ||
+		    size_a != size_b)
+			return std::nullopt;
+		insn.size = size_a;
+		insn.differs = !std::equal(a.data.begin() + offset, a.data.begin() + offset + size_a,
+					   b.data.begin() + offset);
+		insns.push_back(std::move(insn));
+		offset += size_a;
+	}
+	return insns;
+}
+
+// The instruction covering `offset`, or null.
+const Insn *insn_at(const std::vector<Insn> &insns, uint64_t offset)
+{
+	auto it = std::upper_bound(insns.begin(), insns.end(), offset,
+				   [](uint64_t off, const Insn &insn) { return off < insn.offset; });
+	if (it == insns.begin())
+		return nullptr;
+	--it;
+	return offset < it->offset + it->size ? &*it : nullptr;
+}
+
+std::vector<const Relocation *> sorted_relocs(const Section &sec)
+{
+	std::vector<const Relocation *> relocs;
+	if (sec.rela)
+		for (const Relocation &rel : sec.rela->relocs)
+			relocs.push_back(&rel);
+	std::stable_sort(relocs.begin(), relocs.end(),
+			 [](const Relocation *x, const Relocation *y) { return x->offset < y->offset; });
+	return relocs;
+}
+
+// The relocations applying to [begin, end), in offset order.
+std::vector<const Relocation *> relocs_in(const std::vector<const Relocation *> &relocs,
+					  uint64_t begin, uint64_t end)
+{
+	std::vector<const Relocation *> out;
+	for (const Relocation *rel : relocs)
+		if (rel->offset >= begin && rel->offset < end)
+			out.push_back(rel);
+	return out;
+}
+
+// ---------------------------------------------------------------------------
+// Relocation targets.
+
+bool in_string_section(const Relocation &rel)
+{
+	return rel.sym && rel.sym->sec && (rel.sym->sec->flags & SHF_STRINGS);
+}
+
+// Same offset, same type, targets correlated by the correlation pass with equal
+// addends. A string is anonymous: that its sections are twins says nothing about
+// which string sits at the addend, so strings are compared by content instead.
+bool same_twin(const Relocation &ra, const Relocation &rb)
+{
+	if (ra.offset != rb.offset || ra.type != rb.type || ra.addend != rb.addend)
+		return false;
+	if (!ra.sym || !rb.sym)
+		return !ra.sym && !rb.sym;
+	return ra.sym->twin == rb.sym && !in_string_section(ra) && !in_string_section(rb);
+}
+
+bool is_plain_rodata(const Section *sec)
+{
+	return sec && sec->type == SHT_PROGBITS && sec->is_alloc() &&
+	       !(sec->flags & (SHF_WRITE | SHF_EXECINSTR)) &&
+	       !(sec->rela && !sec->rela->relocs.empty());
+}
+
+// The NUL-terminated string at `offset` of a string section, if it is one.
+std::optional<std::string_view> string_at(const Section &sec, int64_t offset)
+{
+	if (offset < 0 || uint64_t(offset) >= sec.data.size())
+		return std::nullopt;
+	auto begin = sec.data.begin() + offset;
+	auto nul = std::find(begin, sec.data.end(), 0);
+	if (nul == sec.data.end())
+		return std::nullopt;
+	return std::string_view(reinterpret_cast<const char *>(&*begin), nul - begin);
+}
+
+// Two references to read-only data without relocations of its own that read the
+// same bytes, though the targets are not twins or the addends differ: the
+// __FILE__ string at .rodata.str1.1+0x40 in one object and +0x52 in the other,
+// because the patch added a string before it; `.rodata.__func__.0` versus
+// `.rodata.__func__.3`, which correlation leaves alone.
+bool same_rodata(const LineArch &arch, const Relocation &ra, const Relocation &rb,
+		 const Insn *insn)
+{
+	if (!ra.sym || !rb.sym || !is_plain_rodata(ra.sym->sec) || !is_plain_rodata(rb.sym->sec))
+		return false;
+	const Section &sa = *ra.sym->sec, &sb = *rb.sym->sec;
+	int64_t bias = 0;
+	if (std::find(arch.pcrel_reloc_types.begin(), arch.pcrel_reloc_types.end(), ra.type) !=
+	    arch.pcrel_reloc_types.end()) {
+		if (!insn)
+			return false;
+		bias = int64_t(insn->offset + insn->size - ra.offset);
+	}
+	int64_t off_a = int64_t(ra.sym->value) + ra.addend + bias;
+	int64_t off_b = int64_t(rb.sym->value) + rb.addend + bias;
+	if ((sa.flags & SHF_STRINGS) && (sb.flags & SHF_STRINGS) && sa.entsize == 1 &&
+	    sb.entsize == 1) {
+		auto str_a = string_at(sa, off_a), str_b = string_at(sb, off_b);
+		return str_a && str_b && *str_a == *str_b;
+	}
+	return off_a == off_b && sa.data == sb.data;
+}
+
+// ---------------------------------------------------------------------------
+// The one accepted difference.
+
+// The allow-listed, undefined function that a direct call or tail-call jump at
+// `insn` reaches on both sides, or null. The target must be undefined: for a
+// function defined in the same object (kernel/sched/core.c calling its own
+// __might_sleep) GCC's -fipa-ra may know the call preserves %esi and reuse the
+// line value after it, which this check could not see.
+const LineTaker *line_taking_call(const LineArch &arch, const Disassembler &dis,
+				  const Insn &insn,
+				  const std::vector<const Relocation *> &relocs_a,
+				  const std::vector<const Relocation *> &relocs_b)
+{
+	const llvm::MCInstrDesc &d = dis.desc(insn.a);
+	if (d.isIndirectBranch() || !(d.isCall() || d.isUnconditionalBranch()) || insn.differs)
+		return nullptr;
+	auto in_a = relocs_in(relocs_a, insn.offset, insn.offset + insn.size);
+	auto in_b = relocs_in(relocs_b, insn.offset, insn.offset + insn.size);
+	if (in_a.size() != 1 || in_b.size() != 1)
+		return nullptr;
+	const Relocation &ra = *in_a[0], &rb = *in_b[0];
+	for (const Relocation *rel : {&ra, &rb})
+		if (std::find(arch.call_reloc_types.begin(), arch.call_reloc_types.end(),
+			      rel->type) == arch.call_reloc_types.end() ||
+		    !rel->sym || !rel->sym->is_undefined())
+			return nullptr;
+	if (ra.sym->name != rb.sym->name)
+		return nullptr;
+	return find_line_taker(ra.sym->name);
+}
+
+// Accepts the differing instruction insns[i] if it moves a line number into the
+// register that carries the line parameter of the next call, and that call goes to
+// an allow-listed function: `mov $0x1c5,%esi; mov $.LC0,%rdi; call __might_sleep`.
+// The register may be neither read nor written in between, so the value reaches
+// only that call; the call clobbers it (caller-saved), so nothing after sees it.
+std::optional<LineChange> line_change_at(const LineArch &arch, const Disassembler &dis,
+					 const std::vector<Insn> &insns, size_t i,
+					 const std::vector<const Relocation *> &relocs_a,
+					 const std::vector<const Relocation *> &relocs_b)
+{
+	const Insn &mov = insns[i];
+	if (!relocs_in(relocs_a, mov.offset, mov.offset + mov.size).empty() ||
+	    !relocs_in(relocs_b, mov.offset, mov.offset + mov.size).empty())
+		return std::nullopt;
+	std::string_view opcode = dis.opcode_name(mov.a);
+	if (std::find(arch.mov_imm_opcodes.begin(), arch.mov_imm_opcodes.end(), opcode) ==
+		    arch.mov_imm_opcodes.end() ||
+	    mov.b.getOpcode() != mov.a.getOpcode() || mov.a.getNumOperands() != 2 ||
+	    mov.b.getNumOperands() != 2)
+		return std::nullopt;
+	const llvm::MCOperand &reg_a = mov.a.getOperand(0), &imm_a = mov.a.getOperand(1);
+	const llvm::MCOperand &reg_b = mov.b.getOperand(0), &imm_b = mov.b.getOperand(1);
+	if (!reg_a.isReg() || !reg_b.isReg() || reg_a.getReg() != reg_b.getReg() ||
+	    !imm_a.isImm() || !imm_b.isImm() || imm_a.getImm() == imm_b.getImm())
+		return std::nullopt;
+	unsigned reg = reg_a.getReg();
+
+	for (size_t j = i + 1; j < insns.size() && j <= i + max_call_distance; j++) {
+		const Insn &next = insns[j];
+		const llvm::MCInstrDesc &d = dis.desc(next.a);
+		bool control = d.isCall() || d.isBranch() || d.isReturn() || d.isTrap() ||
+			       d.isBarrier() || d.isTerminator() || d.isIndirectBranch();
+		if (!control) {
+			if (dis.touches(next.a, reg) || dis.touches(next.b, reg))
+				return std::nullopt;
+			continue;
+		}
+		const LineTaker *taker = line_taking_call(arch, dis, next, relocs_a, relocs_b);
+		if (!taker || taker->line_arg >= arch.int_arg_regs.size() ||
+		    dis.reg(arch.int_arg_regs[taker->line_arg]) != reg)
+			return std::nullopt;
+		return LineChange{mov.offset, dis.text(mov.a, mov.offset),
+				  dis.text(mov.b, mov.offset), std::string(taker->name)};
+	}
+	return std::nullopt;
+}
+
+} // namespace
+
+std::optional<std::vector<LineChange>> line_only_changes(const elf::Object &orig,
+							  const elf::Section &a,
+							  const elf::Object &patched,
+							  const elf::Section &b)
+{
+	if (!a.is_text() || !b.is_text() || a.data.size() != b.data.size() ||
+	    orig.machine != patched.machine)
+		return std::nullopt;
+	auto relocs_a = sorted_relocs(a), relocs_b = sorted_relocs(b);
+	if (relocs_a.size() != relocs_b.size())
+		return std::nullopt;
+
+	// Identical bytes and relocations to twins: nothing to decode.
+	bool twins = true;
+	for (size_t k = 0; k < relocs_a.size() && twins; k++)
+		twins = same_twin(*relocs_a[k], *relocs_b[k]);
+	if (twins && a.data == b.data)
+		return std::vector<LineChange>{};
+
+	const LineArch *arch = find_arch(orig.machine);
+	if (!arch)
+		return std::nullopt;
+	std::lock_guard<std::mutex> lock(llvm_mutex);
+	const Disassembler *dis = Disassembler::get(*arch);
+	if (!dis)
+		return std::nullopt;
+	auto insns = decode_lockstep(*dis, a, b);
+	if (!insns)
+		return std::nullopt;
+
+	for (size_t k = 0; k < relocs_a.size(); k++) {
+		const Relocation &ra = *relocs_a[k], &rb = *relocs_b[k];
+		if (ra.offset != rb.offset || ra.type != rb.type)
+			return std::nullopt;
+		if (!same_twin(ra, rb) && !same_rodata(*arch, ra, rb, insn_at(*insns, ra.offset)))
+			return std::nullopt;
+	}
+
+	std::vector<LineChange> changes;
+	for (size_t i = 0; i < insns->size(); i++) {
+		if (!(*insns)[i].differs)
+			continue;
+		auto change = line_change_at(*arch, *dis, *insns, i, relocs_a, relocs_b);
+		if (!change)
+			return std::nullopt;
+		changes.push_back(std::move(*change));
+	}
+	return changes;
+}
+
+} // namespace klp::cdo

@@ -1,0 +1,54 @@
+// Recognises a function whose code differs between the original and the patched
+// object only in __LINE__ immediates passed to line-taking kernel helpers
+// (`mov $0x1c5,%esi` -> `mov $0x1c7,%esi` before `call __might_sleep`). It decodes
+// instructions; it does not look at data: a line kept in __bug_table, __dyndbg or
+// .printk_index entries is the special-section passes' business.
+#pragma once
+
+#include "elf/object.h"
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace klp::cdo {
+
+// One instruction whose only difference is the line number it passes.
+struct LineChange {
+	uint64_t offset = 0; // of the instruction, in both sections
+	std::string before;  // as disassembled, e.g. "movl $0x1c5, %esi"
+	std::string after;   // e.g. "movl $0x1c7, %esi"
+	std::string callee;  // the line-taking function it feeds, e.g. "__might_sleep"
+};
+
+// Compares one function's section in the original (`a` in `orig`) and the patched
+// (`b` in `patched`) object. Returns the line-number-only differences when the code
+// differs in nothing else: same size, same instructions with the same lengths,
+// opcodes and other operands, relocations at the same offsets with the same types
+// whose targets are twins with equal addends (or read-only data of equal content,
+// such as a __FILE__ string that moved within .rodata.str1.1). An empty list means
+// the bytes and relocations are equivalent. std::nullopt means any other difference,
+// an instruction that does not decode, or an architecture without a line table:
+// the caller must then treat the function as changed.
+//
+// A differing instruction is accepted only when all of these hold (x86_64 wording):
+// - it is `mov $imm32, %r32` on both sides, same register, only the immediate
+//   differs;
+// - within the next few instructions, with no branch, return, trap or other call in
+//   between and no instruction reading or writing that register, comes a direct
+//   call (or tail-call jmp) whose relocation targets an undefined symbol on the
+//   allow-list of line-taking functions (__might_sleep, lockdep_rcu_suspicious,
+//   __ext4_error, ...), on both sides;
+// - the register is the one that carries that function's line parameter under the
+//   calling convention (esi for __might_sleep(file, line), edx for
+//   __ext4_error(sb, func, line, ...)).
+//
+// The call target must be undefined in both objects (see line_changes.cc for why).
+// Safe to call from several threads: the shared LLVM state is locked.
+std::optional<std::vector<LineChange>> line_only_changes(const elf::Object &orig,
+							  const elf::Section &a,
+							  const elf::Object &patched,
+							  const elf::Section &b);
+
+} // namespace klp::cdo

@@ -1,0 +1,115 @@
+// Name rules for correlation; each rule carries the concrete case it exists for.
+#include "names.h"
+
+#include <elf.h>
+
+#include <array>
+#include <cctype>
+
+namespace klp::cdo {
+namespace {
+
+bool all_digits(std::string_view s)
+{
+	if (s.empty())
+		return false;
+	for (char c : s)
+		if (!std::isdigit(static_cast<unsigned char>(c)))
+			return false;
+	return true;
+}
+
+bool starts_with(std::string_view s, std::string_view prefix)
+{
+	return s.substr(0, prefix.size()) == prefix;
+}
+
+} // namespace
+
+std::string strip_suffix(std::string_view name)
+{
+	// clang's ThinLTO promotes statics as `foo.llvm.8675309`: drop the whole part.
+	if (auto pos = name.find(".llvm."); pos != std::string_view::npos)
+		name = name.substr(0, pos);
+	std::string out;
+	out.reserve(name.size());
+	size_t start = 0;
+	bool first = true;
+	while (start <= name.size()) {
+		size_t dot = name.find('.', start);
+		std::string_view part = name.substr(start, dot == std::string_view::npos
+								   ? std::string_view::npos
+								   : dot - start);
+		// `count.12`: a purely numeric component after the first is a build counter.
+		if (first || !all_digits(part)) {
+			if (!first)
+				out += '.';
+			out += part;
+		}
+		first = false;
+		if (dot == std::string_view::npos)
+			break;
+		start = dot + 1;
+	}
+	// `__UNIQUE_ID_ddebug_694`: the kernel's __UNIQUE_ID() appends __COUNTER__.
+	if (starts_with(out, "__UNIQUE_ID_")) {
+		size_t end = out.size();
+		while (end > 0 && std::isdigit(static_cast<unsigned char>(out[end - 1])))
+			end--;
+		out.resize(end);
+	}
+	return out;
+}
+
+bool is_special_static(std::string_view name)
+{
+	static constexpr std::array<std::string_view, 12> bases = {
+		"__key",	  "__warned", "__already_done", "__func__",
+		"__FUNCTION__",	  "_rs",      "CSWTCH",		"_entry",
+		"_entry_ptr",	  "descriptor", "__print_once",	"__msg",
+	};
+	std::string base = strip_suffix(name);
+	for (std::string_view b : bases)
+		if (base == b)
+			return true;
+	// __UNIQUE_ID_ddebug_12 (dyndbg descriptors of older kernels).
+	return starts_with(base, "__UNIQUE_ID_ddebug");
+}
+
+std::string cold_parent_name(std::string_view name)
+{
+	// GCC splits unlikely paths of `foo` into `foo.cold` (gcc >= 8) or
+	// `foo.cold.3` (gcc 8-9 numbered them).
+	auto pos = name.find(".cold");
+	if (pos == std::string_view::npos || pos == 0)
+		return {};
+	std::string_view rest = name.substr(pos + 5);
+	if (!rest.empty() && !(rest[0] == '.' && all_digits(rest.substr(1))))
+		return {};
+	return std::string(name.substr(0, pos));
+}
+
+std::string_view section_family(std::string_view s)
+{
+	static constexpr std::array<std::string_view, 10> families = {
+		".init.text", ".exit.text", ".init.data", ".init.rodata", ".exit.data",
+		".text",      ".rodata",    ".data",	  ".bss",	  ".noinstr.text",
+	};
+	for (std::string_view f : families) {
+		if (s == f || starts_with(s, std::string(f) + "."))
+			return f;
+	}
+	return s;
+}
+
+bool is_init_section(std::string_view s)
+{
+	return starts_with(s, ".init.") || starts_with(s, ".exit.");
+}
+
+bool is_string_section(std::string_view s, uint64_t flags)
+{
+	return (flags & SHF_STRINGS) || starts_with(s, ".rodata.str");
+}
+
+} // namespace klp::cdo

@@ -1,0 +1,89 @@
+// Normalises each object before comparison: relocations that gas expressed against
+// a section symbol are re-pointed at the function or object they designate, and
+// the author's ignore markers are read. Nothing is compared here.
+#include "diff.h"
+
+#include <algorithm>
+#include <cstring>
+
+namespace klp::cdo {
+
+void rebase_section_relocations(DiffContext &ctx, elf::Object &obj)
+{
+	// gas turns `call helper` for a static `helper` into R_X86_64_PLT32 against the
+	// section symbol `.text.helper` - 4, and `counter++` into R_X86_64_PC32 against
+	// `.bss.counter` - 4. Comparing across objects needs the symbol: re-point such a
+	// relocation at the function or object covering the designated offset. Strings
+	// and anonymous constants have no symbol and stay section-relative (compared by
+	// content later).
+	for (auto &sec : obj.sections) {
+		if (!sec->is_rela() || sec->removed)
+			continue;
+		for (elf::Relocation &r : sec->relocs) {
+			if (!r.sym || !r.sym->is_section() || !r.sym->sec)
+				continue;
+			elf::Section *target = r.sym->sec;
+			if (target->symbols.empty())
+				continue;
+			int64_t off = ctx.arch->target_offset(r);
+			elf::Symbol *sym = nullptr;
+			if (off >= 0)
+				sym = obj.symbol_at(target, uint64_t(off));
+			// `movl $1, counter(%rip)` has an immediate after the displacement, so
+			// its addend is -8, not -4: with -fdata-sections the section holds a
+			// single object, which is the target whatever the bias.
+			if (!sym && !target->is_text()) {
+				elf::Symbol *only = target->primary_symbol();
+				if (only && only->is_object() && only->size == target->size())
+					sym = only;
+			}
+			if (!sym || (!sym->is_func() && !sym->is_object()))
+				continue;
+			r.addend -= int64_t(sym->value);
+			r.sym = sym;
+		}
+		// Sorted by offset, so that a function's relocations are a range.
+		std::stable_sort(sec->relocs.begin(), sec->relocs.end(),
+				 [](const elf::Relocation &a, const elf::Relocation &b) {
+					 return a.offset < b.offset;
+				 });
+	}
+}
+
+std::span<const elf::Relocation> relocs_in(const elf::Section *sec, uint64_t start,
+					   uint64_t end)
+{
+	if (!sec->rela)
+		return {};
+	const auto &relocs = sec->rela->relocs;
+	auto by_offset = [](const elf::Relocation &r, uint64_t off) { return r.offset < off; };
+	auto lo = std::lower_bound(relocs.begin(), relocs.end(), start, by_offset);
+	auto hi = std::lower_bound(lo, relocs.end(), end, by_offset);
+	return {relocs.data() + (lo - relocs.begin()), size_t(hi - lo)};
+}
+
+void read_ignore_markers(DiffContext &ctx)
+{
+	// KLP_IGNORE_FUNCTION(fn) leaves a pointer to fn in .klpkit.ignore.functions;
+	// KLP_IGNORE_SECTION("name") a pointer to a string in .klpkit.ignore.sections.
+	const elf::Object &obj = *ctx.patched;
+	if (elf::Section *sec = obj.find_section(".klpkit.ignore.functions"); sec && sec->rela) {
+		for (const elf::Relocation &r : sec->rela->relocs)
+			if (r.sym && r.sym->is_func())
+				ctx.ignored_functions.insert(r.sym);
+	}
+	if (elf::Section *sec = obj.find_section(".klpkit.ignore.sections"); sec && sec->rela) {
+		for (const elf::Relocation &r : sec->rela->relocs) {
+			if (!r.sym || !r.sym->sec)
+				continue;
+			const auto &data = r.sym->sec->data;
+			uint64_t off = uint64_t(r.addend) + (r.sym->is_section() ? 0 : r.sym->value);
+			if (off >= data.size())
+				continue;
+			auto *start = reinterpret_cast<const char *>(data.data()) + off;
+			ctx.ignored_sections.insert(std::string(start, strnlen(start, data.size() - off)));
+		}
+	}
+}
+
+} // namespace klp::cdo

@@ -1,0 +1,163 @@
+// Special sections (`__bug_table`, `__jump_table`, `.altinstructions`, ORC, ...):
+// an array of fixed-size entries, each tied by a relocation to a place in code.
+// Keeps the entries that point into included functions, and judges static keys and
+// static calls of kept entries. The output pass copies the kept entries.
+#include "diff.h"
+#include "include.h"
+#include "names.h"
+
+#include "ksym/symvers.h"
+
+#include <cstdlib>
+
+namespace klp::cdo {
+namespace {
+
+using elf::Section;
+using elf::Symbol;
+
+uint64_t entry_size(DiffContext &ctx, const Section *sec, const SpecialSection &spec)
+{
+	if (auto it = ctx.opts.entry_sizes.find(sec->name); it != ctx.opts.entry_sizes.end())
+		return it->second;
+	if (sec->entsize)
+		return sec->entsize;
+	if (!spec.env.empty())
+		if (const char *env = std::getenv(std::string(spec.env).c_str()); env && *env)
+			return std::strtoull(env, nullptr, 0);
+	return spec.default_entry_size;
+}
+
+bool points_into_included_code(const DiffContext &ctx, const elf::Relocation &r)
+{
+	return r.sym && r.sym->sec && r.sym->sec->is_text() && ctx.is_included(r.sym->sec) &&
+	       is_patch_owned(ctx, r.sym);
+}
+
+// Where a static key or static call key lives, as far as this patch can tell.
+enum class KeyHome { Here, Vmlinux, Module };
+
+KeyHome key_home(const DiffContext &ctx, const Symbol *key)
+{
+	bool parent_is_module = ctx.opts.parent != "vmlinux";
+	if (!key->is_undefined())
+		return parent_is_module ? KeyHome::Module : KeyHome::Here;
+	if (const auto *e = ctx.symvers->find(key->name))
+		return e->is_vmlinux() ? KeyHome::Vmlinux : KeyHome::Module;
+	return parent_is_module ? KeyHome::Module : KeyHome::Vmlinux;
+}
+
+// Tracepoints (`__tracepoint_sched_switch`, `__SCK__tp_func_sched_switch`) and
+// dynamic debug (`descriptor.7` holds the key) only enable tracing or pr_debug():
+// their entries can be dropped; the site then stays at its default.
+bool is_droppable_key(const Symbol *key)
+{
+	std::string base = strip_suffix(key->name);
+	return base.rfind("__tracepoint_", 0) == 0 || base.rfind("__SCK__tp_func_", 0) == 0 ||
+	       base == "descriptor" || base.rfind("__UNIQUE_ID_ddebug", 0) == 0;
+}
+
+// True if a kept `__jump_table` or `.static_call_sites` entry may stay.
+bool judge_key(DiffContext &ctx, const Section *sec, std::span<const elf::Relocation> relocs)
+{
+	bool jump = sec->name == "__jump_table";
+	if (!jump && sec->name != ".static_call_sites")
+		return true;
+	for (const elf::Relocation &r : relocs) {
+		const Symbol *key = r.sym;
+		if (!key || (key->sec && key->sec->is_text()))
+			continue;
+		if (key_home(ctx, key) != KeyHome::Module)
+			continue;
+		const Symbol *code = nullptr;
+		for (const elf::Relocation &c : relocs)
+			if (c.sym && c.sym->sec && c.sym->sec->is_text())
+				code = c.sym;
+		std::string where = code ? code->name : "?";
+		if (is_droppable_key(key)) {
+			ctx.warn(fmt::format("{}: dropped the {} entry of {} in {}: its key lives in "
+					     "a module, so the site stays at its default",
+					     ctx.opts.patched_path, sec->name, key->name, where));
+			return false;
+		}
+		ctx.refuse(jump ? "module-static-key" : "module-static-call", key,
+			   fmt::format("{} in {} uses {} {}, which lives in a module: livepatch "
+				       "relocations for it would be applied too late. Use {} instead",
+				       sec->name, where, jump ? "static key" : "static call", key->name,
+				       jump ? "static_key_enabled()" : "a plain indirect call"));
+		return false;
+	}
+	return true;
+}
+
+} // namespace
+
+void filter_special_sections(DiffContext &ctx)
+{
+	const Section *orc_ip = nullptr;
+	std::vector<uint64_t> orc_kept_indexes;
+	for (auto &owned : ctx.patched->sections) {
+		const Section *sec = owned.get();
+		const SpecialSection *spec = ctx.arch->find_special(sec->name);
+		if (sec->removed || !spec || spec->kind == SpecialKind::WholeIfUsed ||
+		    spec->kind == SpecialKind::OrcData)
+			continue;
+		uint64_t size = entry_size(ctx, sec, *spec);
+		if (!size || sec->size() % size) {
+			ctx.refuse("unsupported", sec->secsym,
+				   fmt::format("{}: size {} is not a multiple of the entry size {}; "
+					       "give the right one with --entry-size {}=BYTES",
+					       sec->name, sec->size(), size, sec->name));
+			continue;
+		}
+		DiffContext::SpecialPlan plan{sec, size, {}};
+		uint64_t total = sec->size() / size;
+		for (uint64_t i = 0; i < total; i++) {
+			auto relocs = relocs_in(sec, i * size, (i + 1) * size);
+			bool keep = false;
+			for (const elf::Relocation &r : relocs)
+				keep |= points_into_included_code(ctx, r);
+			if (!keep || !judge_key(ctx, sec, relocs))
+				continue;
+			plan.kept.push_back(i * size);
+			for (const elf::Relocation &r : relocs) {
+				// `.altinstr_replacement`, `.fixup`: code the entry points to.
+				const Section *t = r.sym && r.sym->sec ? r.sym->sec : nullptr;
+				if (t && !ctx.is_included(t)) {
+					const SpecialSection *ts = ctx.arch->find_special(t->name);
+					if (ts && ts->kind == SpecialKind::WholeIfUsed)
+						include_section(ctx, t, "",
+								fmt::format("used by {}", sec->name));
+				}
+			}
+		}
+		if (spec->kind == SpecialKind::OrcIp) {
+			orc_ip = sec;
+			for (uint64_t off : plan.kept)
+				orc_kept_indexes.push_back(off / size);
+		}
+		ctx.decisions.special_sections.push_back({sec->name, plan.kept.size(), total});
+		ctx.special_plans.push_back(std::move(plan));
+	}
+	// .orc_unwind is parallel to .orc_unwind_ip: entry i describes address i.
+	if (orc_ip) {
+		if (const Section *orc = ctx.patched->find_section(".orc_unwind")) {
+			const SpecialSection *spec = ctx.arch->find_special(".orc_unwind");
+			uint64_t size = entry_size(ctx, orc, *spec);
+			DiffContext::SpecialPlan plan{orc, size, {}};
+			for (uint64_t i : orc_kept_indexes)
+				plan.kept.push_back(i * size);
+			ctx.decisions.special_sections.push_back(
+				{orc->name, plan.kept.size(), size ? orc->size() / size : 0});
+			ctx.special_plans.push_back(std::move(plan));
+		}
+	}
+	// Kept entries reference strings (a BUG()'s file name) and code copied whole.
+	for (const auto &plan : ctx.special_plans)
+		for (uint64_t off : plan.kept)
+			for (const elf::Relocation &r : relocs_in(plan.sec, off, off + plan.entry_size))
+				include_reference(ctx, plan.sec, r.sym);
+	include_references(ctx);
+}
+
+} // namespace klp::cdo
