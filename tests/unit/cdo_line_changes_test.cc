@@ -1,7 +1,7 @@
 // create-diff-object line_changes: __LINE__-only differences are recognised in code
 // compiled with kernel flags, and every other difference is not.
-#include "create-diff-object/line_changes.h"
 #include "elf/object.h"
+#include "line_changes.h"
 #include "test_util.h"
 
 #include <fmt/format.h>
@@ -246,6 +246,25 @@ TEST(CdoLineChanges, ChangedRelocationTargetIsNotLineOnly)
 	ASSERT_EQ(p.orig->find_section(".text.foo")->data,
 		  p.patched->find_section(".text.foo")->data);
 	EXPECT_FALSE(p.diff(".text.foo"));
+}
+
+TEST(CdoLineChanges, CallerRuleDecidesRelocationTargets)
+{
+	TempDir dir;
+	std::string orig = std::string(prelude) + foo_body;
+	std::string patched_body = foo_body;
+	patched_body.replace(patched_body.find("bar(x)"), 3, "baz");
+	Pair p = compile_pair(dir, orig, std::string(prelude) + "\n" + patched_body);
+	ASSERT_TRUE(p.orig && p.patched);
+	const elf::Section &a = *p.orig->find_section(".text.foo");
+	const elf::Section &b = *p.patched->find_section(".text.foo");
+	auto anything = [](const elf::Relocation &, const elf::Relocation &) { return true; };
+	auto nothing = [](const elf::Relocation &, const elf::Relocation &) { return false; };
+	EXPECT_FALSE(line_only_changes(*p.orig, a, *p.patched, b));
+	auto lenient = line_only_changes(*p.orig, a, *p.patched, b, anything);
+	ASSERT_TRUE(lenient);
+	EXPECT_EQ(lenient->size(), 1u);
+	EXPECT_FALSE(line_only_changes(*p.orig, a, *p.patched, b, nothing));
 }
 
 TEST(CdoLineChanges, ChangedStringIsNotLineOnly)

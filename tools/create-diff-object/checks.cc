@@ -34,9 +34,24 @@ bool has_fentry(const DiffContext &ctx, const Symbol *func)
 	return false;
 }
 
+// `void __sched foo()` moves foo from .text.foo into .sched.text even when its code
+// is equal: the running kernel's foo is elsewhere than the patch expects (wchan,
+// stack checks). Moves within .text (.text.foo -> .text.unlikely.foo) are fine.
+void check_moved(DiffContext &ctx, const Symbol *sym)
+{
+	if (sym->twin && sym->twin->sec &&
+	    section_family(sym->sec->name) != section_family(sym->twin->sec->name))
+		ctx.refuse("moved-section", sym,
+			   fmt::format("{} moved from {} to {}", sym->name, sym->twin->sec->name,
+				       sym->sec->name));
+}
+
 void check_functions(DiffContext &ctx)
 {
 	for (auto &[name, d] : ctx.decisions.functions) {
+		Symbol *fsym = patched_symbol(ctx, name);
+		if (fsym && fsym->sec && d.status != Status::Ignored)
+			check_moved(ctx, fsym);
 		if (d.status != Status::Changed && d.status != Status::New)
 			continue;
 		Symbol *sym = patched_symbol(ctx, name);
@@ -61,11 +76,6 @@ void check_functions(DiffContext &ctx)
 				   fmt::format("changed function {} has no ftrace entry (notrace or "
 					       "not compiled with -mfentry): it cannot be patched",
 					       name));
-		if (sym->twin && sym->twin->sec &&
-		    section_family(sym->sec->name) != section_family(sym->twin->sec->name))
-			ctx.refuse("moved-section", sym,
-				   fmt::format("{} moved from {} to {}", name, sym->twin->sec->name,
-					       sym->sec->name));
 	}
 }
 
@@ -85,11 +95,8 @@ void check_data(DiffContext &ctx)
 					       "kernel's copy keeps its old contents; use a shadow "
 					       "variable or a callback",
 					       name, sym->sec->name, detail));
-		} else if (sym->twin && sym->twin->sec &&
-			   section_family(sym->sec->name) != section_family(sym->twin->sec->name)) {
-			ctx.refuse("moved-section", sym,
-				   fmt::format("{} moved from {} to {}", name, sym->twin->sec->name,
-					       sym->sec->name));
+		} else {
+			check_moved(ctx, sym);
 		}
 	}
 }

@@ -23,6 +23,19 @@ std::string_view string_at(const Section *sec, int64_t off)
 	return {start, strnlen(start, sec->data.size() - uint64_t(off))};
 }
 
+bool same_contents(const Symbol *a, const Symbol *b)
+{
+	if (!a->sec || !b->sec || a->size != b->size || a->sec->type != b->sec->type)
+		return false;
+	if (a->sec->type == SHT_NOBITS)
+		return true;
+	if (a->value + a->size > a->sec->data.size() || b->value + b->size > b->sec->data.size())
+		return false;
+	return std::equal(a->sec->data.begin() + long(a->value),
+			  a->sec->data.begin() + long(a->value + a->size),
+			  b->sec->data.begin() + long(b->value));
+}
+
 // Do relocation `p` of the patched object and `o` of the original designate the
 // same thing?
 bool same_target(const DiffContext &ctx, const Relocation &p, const Relocation &o)
@@ -43,9 +56,11 @@ bool same_target(const DiffContext &ctx, const Relocation &p, const Relocation &
 		return false;
 	if (ps->twin == os)
 		return true;
-	// `__warned.5` and `__warned.9` are fresh per use site; same kind, same role.
+	// `__warned.5` and `__warned.9` are fresh per use site: same kind and same
+	// initial contents are the same thing (but `CSWTCH.3`, a switch's lookup table,
+	// with other values is a change).
 	if (is_special_static(ps->name) && is_special_static(os->name))
-		return strip_suffix(ps->name) == strip_suffix(os->name);
+		return strip_suffix(ps->name) == strip_suffix(os->name) && same_contents(ps, os);
 	if (ps->is_undefined() && os->is_undefined())
 		return ps->name == os->name;
 	// Anonymous constants (`.rodata.cst16`, a switch table in `.rodata`): same
@@ -60,8 +75,11 @@ bool same_target(const DiffContext &ctx, const Relocation &p, const Relocation &
 std::set<std::string> differences(const DiffContext &ctx, const Symbol *p, const Symbol *o)
 {
 	std::set<std::string> reasons;
-	if (p->size != o->size)
+	if (p->size != o->size) {
 		reasons.insert("size");
+		if (p->sec->type != SHT_NOBITS)
+			reasons.insert("bytes");
+	}
 	const Section *ps = p->sec, *os = o->sec;
 	if (ps->type != SHT_NOBITS && os->type != SHT_NOBITS && p->size == o->size) {
 		if (!std::equal(ps->data.begin() + long(p->value),
@@ -121,7 +139,11 @@ void compare_function(DiffContext &ctx, Symbol *sym)
 	// Only the bytes differ: maybe only a line number passed to __might_sleep().
 	if (d.reasons == std::set<std::string>{"bytes"} && sym->size == sym->sec->size() &&
 	    sym->twin->size == sym->twin->sec->size()) {
-		auto lines = line_only_changes(*ctx.orig, *sym->twin->sec, *ctx.patched, *sym->sec);
+		auto same = [&](const Relocation &o, const Relocation &p) {
+			return same_target(ctx, p, o);
+		};
+		auto lines = line_only_changes(*ctx.orig, *sym->twin->sec, *ctx.patched, *sym->sec,
+					       same);
 		if (lines && !lines->empty()) {
 			for (const LineChange &c : *lines)
 				ctx.decisions.line_changes.push_back(

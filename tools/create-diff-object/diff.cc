@@ -49,6 +49,7 @@ Expected<Outcome> create_diff_object(const Options &opts)
 	read_ignore_markers(ctx);
 	correlate(ctx);
 	compare(ctx);
+	compare_bug_entries(ctx);
 	check_refusals(ctx);
 	include_changes(ctx);
 	filter_special_sections(ctx);

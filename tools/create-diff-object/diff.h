@@ -119,6 +119,7 @@ struct DiffContext {
 	// Sections of the patched object that go into the output, in inclusion order.
 	std::unordered_set<const elf::Section *> included;
 	std::vector<const elf::Section *> include_order;
+	std::set<std::pair<const elf::Section *, std::string>> included_notes;
 	// Special sections: the entries (offsets into the patched section) to keep.
 	struct SpecialPlan {
 		const elf::Section *sec;
@@ -159,6 +160,7 @@ void rebase_section_relocations(DiffContext &ctx, elf::Object &obj);
 void read_ignore_markers(DiffContext &ctx);
 void correlate(DiffContext &ctx);
 void compare(DiffContext &ctx);
+void compare_bug_entries(DiffContext &ctx);
 void check_refusals(DiffContext &ctx);
 void include_changes(DiffContext &ctx);
 void filter_special_sections(DiffContext &ctx);

@@ -32,16 +32,17 @@ bool is_patch_owned(const DiffContext &ctx, const Symbol *sym)
 void include_section(DiffContext &ctx, const Section *sec, const std::string &symbol,
 		     const std::string &why)
 {
-	if (!ctx.included.insert(sec).second)
-		return;
-	ctx.include_order.push_back(sec);
-	ctx.decisions.included.push_back({symbol, sec->name, why});
+	// One note per symbol: `.data.once` holds several flags, each noted.
+	if (ctx.included_notes.insert({sec, symbol}).second)
+		ctx.decisions.included.push_back({symbol, sec->name, why});
+	if (ctx.included.insert(sec).second)
+		ctx.include_order.push_back(sec);
 }
 
 // What a relocation of included code needs copied along, if anything.
 void include_reference(DiffContext &ctx, const Section *from, const Symbol *t)
 {
-	if (!t || !t->sec || t->sec->removed || ctx.is_included(t->sec))
+	if (!t || !t->sec || t->sec->removed)
 		return;
 	const Section *sec = t->sec;
 	if (sec->name.rfind(".discard", 0) == 0 || ctx.arch->find_special(sec->name))

@@ -52,9 +52,14 @@ Expected<void> validate_inputs(DiffContext &ctx)
 
 Expected<void> load_target_symbols(DiffContext &ctx)
 {
+	// An ELF or readelf listing is the parent's; a kallsyms dump names its objects.
 	auto table = ksym::SymbolTable::load(ctx.opts.symtab_path, ctx.opts.parent);
-	if (!table)
-		return table.take_error();
+	if (!table) {
+		auto named_by_itself = ksym::SymbolTable::load(ctx.opts.symtab_path);
+		if (!named_by_itself)
+			return table.take_error();
+		table = std::move(named_by_itself);
+	}
 	ctx.parent_symbols = std::make_unique<ksym::SymbolTable>(std::move(*table));
 	if (!ctx.parent_symbols->object(ctx.opts.parent))
 		return make_error("{}: holds no symbols of parent object '{}'", ctx.opts.symtab_path,

@@ -8,6 +8,7 @@
 // same bytes in both objects, so this returns an empty list and the bug-table
 // pass keeps or drops the entry. Likewise dynamic-debug descriptors (__dyndbg) and
 // .printk_index entries hold lines in data.
+
 // LLVM first: llvm/BinaryFormat/ELF.h (from MCContext.h) declares enumerators named
 // like the macros of <elf.h>, which line_changes.h brings in through <gelf.h>.
 #include <llvm/ADT/ArrayRef.h>
@@ -380,7 +381,12 @@ bool same_twin(const Relocation &ra, const Relocation &rb)
 		return false;
 	if (!ra.sym || !rb.sym)
 		return !ra.sym && !rb.sym;
-	return ra.sym->twin == rb.sym && !in_string_section(ra) && !in_string_section(rb);
+	if (in_string_section(ra) || in_string_section(rb))
+		return false;
+	// An undefined symbol is resolved by name at link time.
+	if (ra.sym->is_undefined() && rb.sym->is_undefined())
+		return ra.sym->name == rb.sym->name;
+	return ra.sym->twin == rb.sym;
 }
 
 bool is_plain_rodata(const Section *sec)
@@ -513,7 +519,8 @@ std::optional<LineChange> line_change_at(const LineArch &arch, const Disassemble
 std::optional<std::vector<LineChange>> line_only_changes(const elf::Object &orig,
 							  const elf::Section &a,
 							  const elf::Object &patched,
-							  const elf::Section &b)
+							  const elf::Section &b,
+							  const SameTarget &same_target)
 {
 	if (!a.is_text() || !b.is_text() || a.data.size() != b.data.size() ||
 	    orig.machine != patched.machine)
@@ -524,8 +531,11 @@ std::optional<std::vector<LineChange>> line_only_changes(const elf::Object &orig
 
 	// Identical bytes and relocations to twins: nothing to decode.
 	bool twins = true;
-	for (size_t k = 0; k < relocs_a.size() && twins; k++)
-		twins = same_twin(*relocs_a[k], *relocs_b[k]);
+	for (size_t k = 0; k < relocs_a.size() && twins; k++) {
+		const Relocation &ra = *relocs_a[k], &rb = *relocs_b[k];
+		twins = ra.offset == rb.offset && ra.type == rb.type &&
+			(same_target ? same_target(ra, rb) : same_twin(ra, rb));
+	}
 	if (twins && a.data == b.data)
 		return std::vector<LineChange>{};
 
@@ -544,7 +554,10 @@ std::optional<std::vector<LineChange>> line_only_changes(const elf::Object &orig
 		const Relocation &ra = *relocs_a[k], &rb = *relocs_b[k];
 		if (ra.offset != rb.offset || ra.type != rb.type)
 			return std::nullopt;
-		if (!same_twin(ra, rb) && !same_rodata(*arch, ra, rb, insn_at(*insns, ra.offset)))
+		bool same = same_target ? same_target(ra, rb)
+					: same_twin(ra, rb) ||
+						  same_rodata(*arch, ra, rb, insn_at(*insns, ra.offset));
+		if (!same)
 			return std::nullopt;
 	}
 
@@ -558,6 +571,26 @@ std::optional<std::vector<LineChange>> line_only_changes(const elf::Object &orig
 		changes.push_back(std::move(*change));
 	}
 	return changes;
+}
+
+
+std::optional<std::vector<uint64_t>> instruction_ends(uint16_t machine, const elf::Section &sec)
+{
+	const LineArch *arch = find_arch(machine);
+	if (!arch)
+		return std::nullopt;
+	std::lock_guard<std::mutex> lock(llvm_mutex);
+	Disassembler *dis = Disassembler::get(*arch);
+	if (!dis)
+		return std::nullopt;
+	std::vector<uint64_t> ends;
+	llvm::MCInst inst;
+	for (uint64_t offset = 0, size = 0; offset < sec.data.size(); offset += size) {
+		if (!dis->decode(sec, offset, inst, size))
+			return std::nullopt;
+		ends.push_back(offset + size);
+	}
+	return ends;
 }
 
 } // namespace klp::cdo

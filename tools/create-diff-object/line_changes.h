@@ -8,6 +8,7 @@
 #include "elf/object.h"
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -22,13 +23,21 @@ struct LineChange {
 	std::string callee;  // the line-taking function it feeds, e.g. "__might_sleep"
 };
 
+// Whether a relocation of the original and one of the patched function, at the same
+// offset and of the same type, designate the same target.
+using SameTarget =
+	std::function<bool(const elf::Relocation &orig, const elf::Relocation &patched)>;
+
 // Compares one function's section in the original (`a` in `orig`) and the patched
 // (`b` in `patched`) object. Returns the line-number-only differences when the code
 // differs in nothing else: same size, same instructions with the same lengths,
 // opcodes and other operands, relocations at the same offsets with the same types
-// whose targets are twins with equal addends (or read-only data of equal content,
-// such as a __FILE__ string that moved within .rodata.str1.1). An empty list means
-// the bytes and relocations are equivalent. std::nullopt means any other difference,
+// whose targets are the same by `same_target`. Without one, a target is the same
+// if it is the twin with an equal addend, an undefined symbol of the same name, or
+// read-only data of equal content (a __FILE__ string that moved within
+// .rodata.str1.1). A caller with a richer rule (`__warned.5` vs `__warned.9`)
+// passes it, so that both passes agree. An empty list means the bytes and
+// relocations are equivalent. std::nullopt means any other difference,
 // an instruction that does not decode, or an architecture without a line table:
 // the caller must then treat the function as changed.
 //
@@ -49,6 +58,14 @@ struct LineChange {
 std::optional<std::vector<LineChange>> line_only_changes(const elf::Object &orig,
 							  const elf::Section &a,
 							  const elf::Object &patched,
-							  const elf::Section &b);
+							  const elf::Section &b,
+							  const SameTarget &same_target = {});
+
+// The end offset of every instruction of an executable section, decoded from its
+// start; std::nullopt if any instruction does not decode. A PC-relative
+// relocation's bias is the distance from its field to the end of its instruction:
+// `movb $1, x(%rip)` is R_X86_64_PC32 x-5, not x-4.
+std::optional<std::vector<uint64_t>> instruction_ends(uint16_t machine,
+						      const elf::Section &sec);
 
 } // namespace klp::cdo

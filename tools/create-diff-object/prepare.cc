@@ -2,11 +2,50 @@
 // a section symbol are re-pointed at the function or object they designate, and
 // the author's ignore markers are read. Nothing is compared here.
 #include "diff.h"
+#include "line_changes.h"
 
 #include <algorithm>
 #include <cstring>
 
 namespace klp::cdo {
+
+namespace {
+
+// The offset within the target that relocation `r` of `sec` designates. For a
+// PC-relative field in code that is addend + (end of instruction - field), which
+// only decoding tells: `call helper` is helper-4 (designates +0), but
+// `movb $1, __already_done.3(%rip)` is .data.once-5 when __already_done.3 sits at
+// +0, and .data.once-4 when it sits at +1.
+class TargetOffsets {
+public:
+	TargetOffsets(const DiffContext &ctx, const elf::Section *sec) : ctx_(ctx), sec_(sec) {}
+	std::optional<int64_t> of(const elf::Relocation &r)
+	{
+		if (!ctx_.arch->is_pc_relative(r.type))
+			return r.addend;
+		// `.long 1b - .` in __bug_table: the field is the whole expression.
+		if (!sec_->is_text())
+			return r.addend;
+		if (!decoded_) {
+			ends_ = instruction_ends(ctx_.patched->machine, *sec_);
+			decoded_ = true;
+		}
+		if (!ends_)
+			return std::nullopt;
+		auto end = std::upper_bound(ends_->begin(), ends_->end(), r.offset);
+		if (end == ends_->end())
+			return std::nullopt;
+		return r.addend + int64_t(*end - r.offset);
+	}
+
+private:
+	const DiffContext &ctx_;
+	const elf::Section *sec_;
+	bool decoded_ = false;
+	std::optional<std::vector<uint64_t>> ends_;
+};
+
+} // namespace
 
 void rebase_section_relocations(DiffContext &ctx, elf::Object &obj)
 {
@@ -17,22 +56,22 @@ void rebase_section_relocations(DiffContext &ctx, elf::Object &obj)
 	// and anonymous constants have no symbol and stay section-relative (compared by
 	// content later).
 	for (auto &sec : obj.sections) {
-		if (!sec->is_rela() || sec->removed)
+		if (!sec->is_rela() || sec->removed || !sec->base)
 			continue;
+		TargetOffsets offsets(ctx, sec->base);
 		for (elf::Relocation &r : sec->relocs) {
 			if (!r.sym || !r.sym->is_section() || !r.sym->sec)
 				continue;
 			elf::Section *target = r.sym->sec;
 			if (target->symbols.empty())
 				continue;
-			int64_t off = ctx.arch->target_offset(r);
+			auto off = offsets.of(r);
 			elf::Symbol *sym = nullptr;
-			if (off >= 0)
-				sym = obj.symbol_at(target, uint64_t(off));
-			// `movl $1, counter(%rip)` has an immediate after the displacement, so
-			// its addend is -8, not -4: with -fdata-sections the section holds a
-			// single object, which is the target whatever the bias.
-			if (!sym && !target->is_text()) {
+			if (off && *off >= 0)
+				sym = obj.symbol_at(target, uint64_t(*off));
+			// An undecodable instruction: with -fdata-sections a data section holds
+			// a single object, which is the target whatever the bias.
+			if (!off && !target->is_text()) {
 				elf::Symbol *only = target->primary_symbol();
 				if (only && only->is_object() && only->size == target->size())
 					sym = only;

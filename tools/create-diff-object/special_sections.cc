@@ -28,10 +28,13 @@ uint64_t entry_size(DiffContext &ctx, const Section *sec, const SpecialSection &
 	return spec.default_entry_size;
 }
 
+// An entry belongs to an included function, not merely to code copied along: an
+// .altinstructions entry of an unchanged function also points into
+// .altinstr_replacement, which another entry already brought in.
 bool points_into_included_code(const DiffContext &ctx, const elf::Relocation &r)
 {
 	return r.sym && r.sym->sec && r.sym->sec->is_text() && ctx.is_included(r.sym->sec) &&
-	       is_patch_owned(ctx, r.sym);
+	       !ctx.arch->find_special(r.sym->sec->name) && is_patch_owned(ctx, r.sym);
 }
 
 // Where a static key or static call key lives, as far as this patch can tell.
