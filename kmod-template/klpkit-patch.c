@@ -1,0 +1,435 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * klpkit-patch.c: the init of a klpkit livepatch module. It reads the tables
+ * the diff objects carry (.klpkit.funcs, .klpkit.callbacks.*, .klpkit.states;
+ * docs/intermediate-format.md), builds a struct klp_patch from them and
+ * enables it.
+ *
+ * It does not resolve symbols or apply relocations: the livepatch core does,
+ * from the .klp.rela sections klp-convert wrote into the .ko.
+ */
+
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/kernel.h>
+#include <linux/module.h>
+#include <linux/slab.h>
+#include <linux/string.h>
+#include <linux/version.h>
+#include <linux/livepatch.h>
+
+#include "klp-macros.h"
+
+/*
+ * What the running kernel's livepatch API offers. The Makefile sets these
+ * from <linux/livepatch.h> itself, which also covers distribution backports
+ * (RHEL 8 is 4.18 with 5.x livepatch); the version gates below are the
+ * fallback for a build without that Makefile.
+ */
+#ifndef RHEL_RELEASE_VERSION
+#define RHEL_RELEASE_VERSION(a, b) (((a) << 8) + (b))
+#endif
+#ifndef KLPKIT_HAVE_CALLBACKS		/* struct klp_callbacks: 4.15 */
+# define KLPKIT_HAVE_CALLBACKS (LINUX_VERSION_CODE >= KERNEL_VERSION(4, 15, 0))
+#endif
+#ifndef KLPKIT_HAVE_REGISTER		/* klp_register_patch(): before 5.1 */
+# ifdef RHEL_RELEASE_CODE
+#  define KLPKIT_HAVE_REGISTER (RHEL_RELEASE_CODE < RHEL_RELEASE_VERSION(8, 2))
+# else
+#  define KLPKIT_HAVE_REGISTER (LINUX_VERSION_CODE < KERNEL_VERSION(5, 1, 0))
+# endif
+#endif
+#ifndef KLPKIT_HAVE_REPLACE		/* klp_patch.replace: 5.1 */
+# define KLPKIT_HAVE_REPLACE (!KLPKIT_HAVE_REGISTER)
+#endif
+#ifndef KLPKIT_HAVE_STATES		/* struct klp_state: 5.5 */
+# define KLPKIT_HAVE_STATES (LINUX_VERSION_CODE >= KERNEL_VERSION(5, 5, 0))
+#endif
+#ifndef KLPKIT_REPLACE			/* make KLPKIT_REPLACE=0 turns it off */
+# define KLPKIT_REPLACE 1
+#endif
+
+/* Table bounds, defined by klpkit.lds around the concatenated sections. */
+extern const struct klpkit_func __klpkit_funcs_start[], __klpkit_funcs_end[];
+extern const struct klpkit_callback
+	__klpkit_pre_patch_start[], __klpkit_pre_patch_end[],
+	__klpkit_post_patch_start[], __klpkit_post_patch_end[],
+	__klpkit_pre_unpatch_start[], __klpkit_pre_unpatch_end[],
+	__klpkit_post_unpatch_start[], __klpkit_post_unpatch_end[];
+extern const struct klpkit_state __klpkit_states_start[], __klpkit_states_end[];
+
+/*
+ * A zero-length anchor in each table: a module without callbacks or states
+ * still gets the tables as allocated sections (a section the linker makes
+ * out of symbol assignments alone is not, and modpost warns about it).
+ * This object is linked first, so the anchors add nothing before the data.
+ */
+#define KLPKIT_ANCHOR(type, sec) \
+	static type __UNIQUE_ID(klpkit_anchor)[0] __klpkit_record(sec)
+KLPKIT_ANCHOR(struct klpkit_func, ".klpkit.funcs");
+KLPKIT_ANCHOR(struct klpkit_callback, ".klpkit.callbacks.pre_patch");
+KLPKIT_ANCHOR(struct klpkit_callback, ".klpkit.callbacks.post_patch");
+KLPKIT_ANCHOR(struct klpkit_callback, ".klpkit.callbacks.pre_unpatch");
+KLPKIT_ANCHOR(struct klpkit_callback, ".klpkit.callbacks.post_unpatch");
+KLPKIT_ANCHOR(struct klpkit_state, ".klpkit.states");
+
+/* For klp_printk() in the patched code. */
+const char klpkit_patch_name[] = KBUILD_MODNAME;
+
+static struct klp_patch *klpkit_patch;
+
+/* "vmlinux" is the kernel itself, which klp_object names NULL. */
+static const char *klp_object_name(const char *objname)
+{
+	return strcmp(objname, "vmlinux") ? objname : NULL;
+}
+
+static bool same_object(const char *klp_name, const char *objname)
+{
+	const char *name = klp_object_name(objname);
+
+	return klp_name == name || (klp_name && name && !strcmp(klp_name, name));
+}
+
+static const char *printable_object_name(const char *klp_name)
+{
+	return klp_name ? klp_name : "vmlinux";
+}
+
+/*
+ * The tables are arrays only if each section is a whole number of entries;
+ * anything else means a diff object of another layout was linked in.
+ */
+static int check_table(const char *sec, const void *start, const void *end,
+		       size_t entsize)
+{
+	size_t bytes = (const char *)end - (const char *)start;
+
+	if (end < start || bytes % entsize) {
+		pr_err("section %s: %zu bytes is not a whole number of %zu-byte entries\n",
+		       sec, bytes, entsize);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/*
+ * The objects of the patch, in order of first appearance; functions come
+ * before callbacks so an object's number does not depend on callbacks.
+ * Returns the number of distinct objects; names[] (nr_max long) holds one
+ * objname per object.
+ */
+static int collect_object(const char **names, int nr, const char *objname)
+{
+	int i;
+
+	for (i = 0; i < nr; i++)
+		if (!strcmp(names[i], objname))
+			return nr;
+	names[nr] = objname;
+	return nr + 1;
+}
+
+static int find_object(struct klp_object *objs, const char *objname)
+{
+	int i;
+
+	for (i = 0; objs[i].funcs; i++)
+		if (same_object(objs[i].name, objname))
+			return i;
+	return -1;
+}
+
+struct callback_table {
+	const char *kind;
+	const struct klpkit_callback *start, *end;
+};
+
+static const struct callback_table callback_tables[] = {
+	{ "pre_patch", __klpkit_pre_patch_start, __klpkit_pre_patch_end },
+	{ "post_patch", __klpkit_post_patch_start, __klpkit_post_patch_end },
+	{ "pre_unpatch", __klpkit_pre_unpatch_start, __klpkit_pre_unpatch_end },
+	{ "post_unpatch", __klpkit_post_unpatch_start, __klpkit_post_unpatch_end },
+};
+
+#if KLPKIT_HAVE_CALLBACKS
+/* Store cb as the callback of kind k (index into callback_tables). */
+static int set_callback(struct klp_object *obj, size_t k,
+			const struct klpkit_callback *cb)
+{
+	struct klp_callbacks *cbs = &obj->callbacks;
+	bool taken;
+
+	switch (k) {
+	case 0:
+		taken = cbs->pre_patch;
+		cbs->pre_patch = cb->pre_patch;
+		break;
+	case 1:
+		taken = cbs->post_patch;
+		cbs->post_patch = cb->post_patch;
+		break;
+	case 2:
+		taken = cbs->pre_unpatch;
+		cbs->pre_unpatch = cb->pre_unpatch;
+		break;
+	default:
+		taken = cbs->post_unpatch;
+		cbs->post_unpatch = cb->post_unpatch;
+		break;
+	}
+	if (taken) {
+		pr_err("object %s: more than one %s callback\n",
+		       printable_object_name(obj->name), callback_tables[k].kind);
+		return -EINVAL;
+	}
+	return 0;
+}
+#endif
+
+static void free_patch(struct klp_patch *patch)
+{
+	struct klp_object *obj;
+
+	if (!patch)
+		return;
+	if (patch->objs) {
+		for (obj = patch->objs; obj->funcs; obj++)
+			kfree(obj->funcs);
+		kfree(patch->objs);
+	}
+#if KLPKIT_HAVE_STATES
+	kfree(patch->states);
+#endif
+	kfree(patch);
+}
+
+#if KLPKIT_HAVE_STATES
+static int build_states(struct klp_patch *patch)
+{
+	size_t nr = __klpkit_states_end - __klpkit_states_start, n = 0;
+	const struct klpkit_state *s, *t;
+	struct klp_state *states;
+
+	if (!nr)
+		return 0;
+	states = kcalloc(nr + 1, sizeof(*states), GFP_KERNEL);
+	if (!states)
+		return -ENOMEM;
+	patch->states = states;
+	for (s = __klpkit_states_start; s < __klpkit_states_end; s++) {
+		/* id 0 ends the kernel's array. */
+		if (!s->id || s->version > UINT_MAX) {
+			pr_err("state id %lu version %lu: id must be non-zero and version fit an unsigned int\n",
+			       s->id, s->version);
+			return -EINVAL;
+		}
+		/* The same KLP_STATE() in two patched files is one state. */
+		for (t = __klpkit_states_start; t < s && t->id != s->id; t++)
+			;
+		if (t < s) {
+			if (t->version != s->version) {
+				pr_err("state id %lu declared with versions %lu and %lu\n",
+				       s->id, t->version, s->version);
+				return -EINVAL;
+			}
+			continue;
+		}
+		states[n].id = s->id;
+		states[n].version = s->version;
+		n++;
+	}
+	return 0;
+}
+#else
+static int build_states(struct klp_patch *patch)
+{
+	size_t nr = __klpkit_states_end - __klpkit_states_start;
+
+	if (!nr)
+		return 0;
+	pr_err("%zu KLP_STATE() records, but this kernel has no klp_state (5.5+)\n", nr);
+	return -EOPNOTSUPP;
+}
+#endif
+
+static int build_callbacks(struct klp_patch *patch)
+{
+	const struct klpkit_callback *cb;
+	size_t k;
+	int i;
+
+	for (k = 0; k < ARRAY_SIZE(callback_tables); k++) {
+		for (cb = callback_tables[k].start; cb < callback_tables[k].end; cb++) {
+			if (!cb->objname) {
+				pr_err("%s callback %ps has no object name (not processed by create-diff-object?)\n",
+				       callback_tables[k].kind, cb->fn);
+				return -EINVAL;
+			}
+			i = find_object(patch->objs, cb->objname);
+			if (WARN_ON_ONCE(i < 0))	/* collected in build_patch() */
+				return -EINVAL;
+#if KLPKIT_HAVE_CALLBACKS
+			if (set_callback(&patch->objs[i], k, cb))
+				return -EINVAL;
+#else
+			pr_err("%s callback %ps: this kernel has no livepatch callbacks (4.15+)\n",
+			       callback_tables[k].kind, cb->fn);
+			return -EOPNOTSUPP;
+#endif
+		}
+	}
+	return 0;
+}
+
+static int build_patch(struct klp_patch **out)
+{
+	size_t nr_funcs = __klpkit_funcs_end - __klpkit_funcs_start;
+	size_t nr_max = nr_funcs, k;
+	const struct klpkit_func *f;
+	const struct klpkit_callback *cb;
+	struct klp_patch *patch;
+	const char **names;
+	int nr_objs = 0, i, ret;
+
+	for (k = 0; k < ARRAY_SIZE(callback_tables); k++)
+		nr_max += callback_tables[k].end - callback_tables[k].start;
+
+	patch = kzalloc(sizeof(*patch), GFP_KERNEL);
+	names = kcalloc(nr_max + 1, sizeof(*names), GFP_KERNEL);
+	if (!patch || !names) {
+		ret = -ENOMEM;
+		goto out;
+	}
+
+	for (f = __klpkit_funcs_start; f < __klpkit_funcs_end; f++) {
+		if (!f->new_func || !f->old_name || !f->objname) {
+			pr_err("function entry %zu: new_func, old_name and objname must be set\n",
+			       (size_t)(f - __klpkit_funcs_start));
+			ret = -EINVAL;
+			goto out;
+		}
+		nr_objs = collect_object(names, nr_objs, f->objname);
+	}
+	for (k = 0; k < ARRAY_SIZE(callback_tables); k++)
+		for (cb = callback_tables[k].start; cb < callback_tables[k].end; cb++)
+			if (cb->objname)
+				nr_objs = collect_object(names, nr_objs, cb->objname);
+
+	ret = -ENOMEM;
+	patch->mod = THIS_MODULE;
+	patch->objs = kcalloc(nr_objs + 1, sizeof(*patch->objs), GFP_KERNEL);
+	if (!patch->objs)
+		goto out;
+	for (i = 0; i < nr_objs; i++) {
+		struct klp_object *obj = &patch->objs[i];
+		size_t n = 0;
+
+		for (f = __klpkit_funcs_start; f < __klpkit_funcs_end; f++)
+			n += !strcmp(f->objname, names[i]);
+		/* Zeroed entry at the end; an object of callbacks only has
+		 * just that one, which the kernel accepts. */
+		obj->funcs = kcalloc(n + 1, sizeof(*obj->funcs), GFP_KERNEL);
+		if (!obj->funcs)
+			goto out;
+		obj->name = klp_object_name(names[i]);
+		n = 0;
+		for (f = __klpkit_funcs_start; f < __klpkit_funcs_end; f++) {
+			if (strcmp(f->objname, names[i]))
+				continue;
+			obj->funcs[n].old_name = f->old_name;
+			obj->funcs[n].new_func = f->new_func;
+			obj->funcs[n].old_sympos = f->sympos;
+			n++;
+		}
+	}
+
+	ret = build_callbacks(patch);
+	if (!ret)
+		ret = build_states(patch);
+	if (ret)
+		goto out;
+#if KLPKIT_HAVE_REPLACE
+	patch->replace = KLPKIT_REPLACE;
+#endif
+	pr_info("%zu function(s) in %d object(s)%s\n", nr_funcs, nr_objs,
+		KLPKIT_HAVE_REPLACE && KLPKIT_REPLACE ? ", atomic replace" : "");
+	*out = patch;
+	patch = NULL;
+out:
+	kfree(names);
+	free_patch(patch);
+	return ret;
+}
+
+#if KLPKIT_HAVE_STATES
+struct klp_state *klpkit_get_state(unsigned long id)
+{
+	return klpkit_patch ? klp_get_state(klpkit_patch, id) : NULL;
+}
+#else
+struct klp_state *klpkit_get_state(unsigned long id)
+{
+	return NULL;
+}
+#endif
+
+static int __init klpkit_init(void)
+{
+	size_t k;
+	int ret;
+
+	ret = check_table(".klpkit.funcs", __klpkit_funcs_start,
+			  __klpkit_funcs_end, sizeof(struct klpkit_func));
+	for (k = 0; !ret && k < ARRAY_SIZE(callback_tables); k++)
+		ret = check_table(callback_tables[k].kind, callback_tables[k].start,
+				  callback_tables[k].end,
+				  sizeof(struct klpkit_callback));
+	if (!ret)
+		ret = check_table(".klpkit.states", __klpkit_states_start,
+				  __klpkit_states_end, sizeof(struct klpkit_state));
+	if (ret)
+		return ret;
+
+	ret = build_patch(&klpkit_patch);
+	if (ret)
+		return ret;
+
+#if KLPKIT_HAVE_REGISTER
+	ret = klp_register_patch(klpkit_patch);
+	if (ret)
+		goto fail;
+	ret = klp_enable_patch(klpkit_patch);
+	if (ret) {
+		WARN_ON(klp_unregister_patch(klpkit_patch));
+		goto fail;
+	}
+#else
+	ret = klp_enable_patch(klpkit_patch);
+	if (ret)
+		goto fail;
+#endif
+	return 0;
+fail:
+	free_patch(klpkit_patch);
+	klpkit_patch = NULL;
+	return ret;
+}
+
+/*
+ * From 5.1 the kernel is done with the patch once it is disabled (the
+ * module cannot be removed before); before 5.1 it must be unregistered.
+ */
+static void __exit klpkit_exit(void)
+{
+#if KLPKIT_HAVE_REGISTER
+	WARN_ON(klp_unregister_patch(klpkit_patch));
+#endif
+	free_patch(klpkit_patch);
+}
+
+module_init(klpkit_init);
+module_exit(klpkit_exit);
+MODULE_LICENSE("GPL");
+MODULE_INFO(livepatch, "Y");
+MODULE_DESCRIPTION("klpkit livepatch");

@@ -1,0 +1,67 @@
+# klptest-lib.sh: shell helpers for test scripts that run inside the QEMU guest.
+#
+# mkinitramfs installs this file as /klp/lib.sh; a test script starts with
+# `. /klp/lib.sh`. It runs under busybox ash: POSIX sh, no bash features.
+# Results are lines the host harness (tests/kernel/qemu-run) reads:
+#   KLPTEST PASS <name>
+#   KLPTEST FAIL <name> <reason>
+#   KLPTEST SKIP <name> <reason>
+
+KLP_SYSFS=/sys/kernel/livepatch
+klp_failed=0
+
+klp_pass() { echo "KLPTEST PASS $1"; }
+klp_skip() { echo "KLPTEST SKIP $*"; }
+klp_fail() {
+	echo "KLPTEST FAIL $*"
+	klp_failed=1
+}
+
+# klp_check NAME CMD...: PASS if CMD succeeds, else FAIL.
+klp_check() {
+	name=$1
+	shift
+	if "$@"; then
+		klp_pass "$name"
+	else
+		klp_fail "$name" "command failed: $*"
+	fi
+}
+
+# klp_wait_transition PATCH [SECONDS]: wait until the patch is not in
+# transition. "transition" reads 0 when done; a patch whose directory has
+# gone (disabled, 5.1+ removes it) is done too. Returns 1 on timeout.
+klp_wait_transition() {
+	patch=$1
+	steps=$(( ${2:-30} * 10 ))
+	while [ "$steps" -gt 0 ]; do
+		[ -d "$KLP_SYSFS/$patch" ] || return 0
+		t=$(cat "$KLP_SYSFS/$patch/transition" 2>/dev/null) || return 0
+		[ "$t" = 0 ] && return 0
+		sleep 0.1
+		steps=$((steps - 1))
+	done
+	return 1
+}
+
+# klp_wait_gone PATCH [SECONDS]: wait until /sys/kernel/livepatch/PATCH has
+# disappeared (what "echo 0 > enabled" ends with from 5.1 on).
+klp_wait_gone() {
+	patch=$1
+	steps=$(( ${2:-30} * 10 ))
+	while [ "$steps" -gt 0 ]; do
+		[ -d "$KLP_SYSFS/$patch" ] || return 0
+		sleep 0.1
+		steps=$((steps - 1))
+	done
+	return 1
+}
+
+# klp_disable PATCH [SECONDS]: disable the patch and wait for it to go away.
+klp_disable() {
+	echo 0 >"$KLP_SYSFS/$1/enabled" || return 1
+	klp_wait_gone "$1" "${2:-30}"
+}
+
+# klp_dmesg_has PATTERN: the kernel log contains PATTERN (grep regex).
+klp_dmesg_has() { dmesg | grep -q -- "$1"; }
