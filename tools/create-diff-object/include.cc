@@ -51,7 +51,7 @@ void include_reference(DiffContext &ctx, const Section *from, const Symbol *t)
 		// A string literal or an anonymous constant: no symbol, the patch keeps
 		// its own copy.
 		if (!sec->primary_symbol())
-			include_section(ctx, sec, "", fmt::format("referenced by {}", from->name));
+			include_section(ctx, sec, sec->name, fmt::format("referenced by {}", from->name));
 		return;
 	}
 	if (t->is_func()) {
@@ -122,7 +122,7 @@ void include_changes(DiffContext &ctx)
 		if (sec->removed || sec->twin)
 			continue;
 		if (sec->name.rfind(".klpkit.callbacks.", 0) == 0 || sec->name == ".klpkit.states")
-			include_section(ctx, sec.get(), "", "livepatch callbacks and states");
+			include_section(ctx, sec.get(), sec->name, "livepatch callbacks and states");
 	}
 	include_references(ctx);
 }

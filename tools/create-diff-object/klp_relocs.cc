@@ -120,6 +120,12 @@ void Classifier::classify(const Section *sec, const Relocation &r, bool from_spe
 	// The running kernel's symbol: the original object's name for it.
 	const Symbol *o = t->twin ? t->twin : t;
 	const std::string &parent = ctx_.opts.parent;
+	// klp_printk() and klpkit_get_state() in a patch refer to the template's own
+	// `klpkit_patch_name` and `klpkit_get_state`: the module link resolves them.
+	if (o->is_undefined() && o->name.rfind("klpkit_", 0) == 0) {
+		ctx_.reloc_targets[&r] = {RelocClass::Normal, o->name, o->type};
+		return;
+	}
 	if (o->is_undefined() || !o->is_local()) {
 		if (exported_by_vmlinux(o->name)) {
 			ctx_.reloc_targets[&r] = {RelocClass::Normal, o->name, o->type};

@@ -129,7 +129,7 @@ void filter_special_sections(DiffContext &ctx)
 				if (t && !ctx.is_included(t)) {
 					const SpecialSection *ts = ctx.arch->find_special(t->name);
 					if (ts && ts->kind == SpecialKind::WholeIfUsed)
-						include_section(ctx, t, "",
+						include_section(ctx, t, t->name,
 								fmt::format("used by {}", sec->name));
 				}
 			}
