@@ -79,7 +79,9 @@ struct Section {
 	// A relocation section: its entries and the section they apply to.
 	std::vector<Relocation> relocs;
 	Section *base = nullptr;
-	// A section others relocate: its relocation section and section symbol.
+	// A section others relocate: its relocation section and section symbol. A
+	// livepatch relocation section (SHF_RELA_LIVEPATCH) has a `base` but is never
+	// its base's `rela`: one base may have any number of them besides its own.
 	Section *rela = nullptr;
 	Symbol *secsym = nullptr;
 	// Symbols defined in this section, sorted by value (then by size, largest first).
@@ -99,6 +101,10 @@ struct Section {
 
 	uint64_t size() const { return type == SHT_NOBITS ? nobits_size : data.size(); }
 	bool is_rela() const { return type == SHT_RELA; }
+	bool is_livepatch_rela() const
+	{
+		return type == SHT_RELA && (flags & SHF_RELA_LIVEPATCH);
+	}
 	bool is_alloc() const { return flags & SHF_ALLOC; }
 	bool is_text() const { return type == SHT_PROGBITS && (flags & SHF_EXECINSTR); }
 	bool is_group() const { return type == SHT_GROUP; }

@@ -196,6 +196,10 @@ Expected<void> Reader::link_sections()
 				return fail("{}: entry size {} is not {}", sec_desc(i), sh.sh_entsize,
 					    sizeof(Elf64_Rela));
 			sec->base = sec->info_section = section(sh.sh_info);
+			// A livepatch module holds `.klp.rela.<obj>.<sec>` next to `.rela<sec>`
+			// for the same base: it keeps `base` but never becomes `base->rela`.
+			if (sh.sh_flags & SHF_RELA_LIVEPATCH)
+				break;
 			if (sec->base->rela)
 				return fail("{}: {} already has relocation section {}", sec_desc(i),
 					    sec_desc(sh.sh_info), sec->base->rela->name);

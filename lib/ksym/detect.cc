@@ -65,6 +65,9 @@ Expected<void> SymbolTable::add_file(const std::string &path, const std::string 
 	case Format::unknown:
 		break;
 	}
+	for (std::string_view suffix : {".xz", ".gz", ".zst"})
+		if (std::string_view(path).ends_with(suffix))
+			return make_error("{}: compressed; decompress the module first", path);
 	return make_error("{}: not a symbol file (expected ELF, `readelf -s --wide` output or "
 			  "a /proc/kallsyms dump)",
 			  path);

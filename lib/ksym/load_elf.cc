@@ -76,6 +76,11 @@ Expected<void> SymbolTable::add_elf(const elf::Object &elf, const std::string &o
 			elf.path);
 
 	obj->symbols.reserve(elf.symbols.size());
+	// Section names interned once per section, not once per symbol.
+	std::vector<const std::string *> section_names(elf.sections.size() + 1);
+	for (const auto &sec : elf.sections)
+		if (sec->index < section_names.size())
+			section_names[sec->index] = obj->intern_section(sec->name);
 	const std::string *file = nullptr;
 	for (size_t i = 1; i < elf.symbols.size(); i++) {
 		const elf::Symbol &sym = *elf.symbols[i];
@@ -91,7 +96,7 @@ Expected<void> SymbolTable::add_elf(const elf::Object &elf, const std::string &o
 		    sym.shndx == elf::SHN_LIVEPATCH)
 			continue;
 		KernelSymbol &ks = obj->symbols.emplace_back();
-		ks.name = sym.name;
+		ks.name = obj->store_name(sym.name);
 		ks.address = sym.value;
 		ks.size = sym.size;
 		ks.bind = sym.bind;
@@ -102,7 +107,9 @@ Expected<void> SymbolTable::add_elf(const elf::Object &elf, const std::string &o
 		else
 			ks.letter = elf_type_letter(sym.bind, sym.type, sym.shndx, 0, SHT_NULL);
 		ks.views = elf_views(sym, vmlinux);
-		ks.section = sym.sec ? obj->intern_section(sym.sec->name) : nullptr;
+		ks.section = sym.sec && sym.sec->index < section_names.size()
+				     ? section_names[sym.sec->index]
+				     : nullptr;
 		// STT_FILE precedes the locals of its file; globals belong to no file.
 		ks.file = sym.is_local() ? file : nullptr;
 		ks.order = sym.index;

@@ -81,7 +81,7 @@ Expected<void> SymbolTable::add_kallsyms_text(std::string_view text, const std::
 			pending.push_back({objname, {}});
 		auto &syms = pending[it->second].symbols;
 		KernelSymbol &sym = syms.emplace_back();
-		sym.name = std::string(f[2]);
+		sym.name = f[2]; // into `text`; stored by the object below
 		sym.address = address;
 		sym.letter = f[1][0];
 		bind_and_type(sym.letter, sym);
@@ -108,8 +108,11 @@ Expected<void> SymbolTable::add_kallsyms_text(std::string_view text, const std::
 		auto begun = begin_object(p.name, origin, SymbolSource::kallsyms);
 		if (!begun)
 			return begun.take_error();
-		(*begun)->symbols = std::move(p.symbols);
-		finish_object(*begun);
+		KernelObject *obj = *begun;
+		obj->symbols = std::move(p.symbols);
+		for (KernelSymbol &sym : obj->symbols)
+			sym.name = obj->store_name(sym.name);
+		finish_object(obj);
 	}
 	return success();
 }

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <map>
+#include <optional>
 
 namespace klp::ksym {
 namespace {
@@ -186,7 +187,7 @@ Expected<void> SymbolTable::add_readelf_text(std::string_view text, const std::s
 		    row.shndx == SHN_LORESERVE)
 			continue;
 		KernelSymbol &ks = obj->symbols.emplace_back();
-		ks.name = std::string(row.name);
+		ks.name = obj->store_name(row.name);
 		ks.address = row.value;
 		ks.size = row.size;
 		ks.bind = row.bind;

@@ -40,7 +40,8 @@ std::string_view region_of(std::string_view section)
 // several candidates. The idea: a TU's symbols are laid out together, so the right
 // candidate sits among the TU's other symbols; and a name that occurs once in the
 // whole object and is defined by the TU *is* the TU's symbol: an anchor that proves
-// where the TU lies. E.g. two `t type_show` in a 6.1 kallsyms (addresses made up):
+// where the TU lies. E.g. two `t type_show` in a 6.1 kallsyms (addresses and
+// neighbours illustrative):
 //
 //   ffffffff811c2a10 t nr_addr_filters_show        kernel/events/core.c
 //   ffffffff811c2a60 t type_show                   candidate #1
@@ -170,6 +171,8 @@ SymposResult pick(const KernelSymbol &winner, std::string evidence, const Scores
 	SymposResult r = sympos_of(winner);
 	if (r.status == SymposStatus::found && r.evidence != "unique")
 		r.evidence = std::move(evidence);
+	if (r.candidates.empty())
+		r.candidates = list_candidates(*winner.object, winner.name);
 	annotate(r.candidates, *winner.object, winner.name, scores);
 	return r;
 }

@@ -4,6 +4,7 @@
 #include "ksym/symbol_table.h"
 
 #include <algorithm>
+#include <cstring>
 
 namespace klp::ksym {
 
@@ -22,14 +23,20 @@ const char *source_name(SymbolSource source)
 
 const KernelSymbol *KernelObject::first(std::string_view name) const
 {
-	auto it = by_name_.find(name);
-	return it == by_name_.end() ? nullptr : it->second.first;
+	const NameIndex::Entry *e = by_name_.find(name);
+	return e ? e->first : nullptr;
 }
 
 size_t KernelObject::count(std::string_view name) const
 {
-	auto it = by_name_.find(name);
-	return it == by_name_.end() ? 0 : it->second.count;
+	const NameIndex::Entry *e = by_name_.find(name);
+	return e ? e->count : 0;
+}
+
+bool KernelObject::mixed_views(std::string_view name) const
+{
+	const NameIndex::Entry *e = by_name_.find(name);
+	return e && e->mixed_views;
 }
 
 std::vector<const KernelSymbol *> KernelObject::find(std::string_view name) const
@@ -50,6 +57,20 @@ static const std::string *intern(std::deque<std::string> &store,
 	const std::string *s = &store.emplace_back(name);
 	map.emplace(*s, s);
 	return s;
+}
+
+std::string_view KernelObject::store_name(std::string_view name)
+{
+	if (name.size() > arena_left_) {
+		arena_left_ = std::max<size_t>(name.size(), 1 << 20);
+		arena_.push_back(std::make_unique<char[]>(arena_left_));
+		arena_next_ = arena_.back().get();
+	}
+	char *s = arena_next_;
+	std::memcpy(s, name.data(), name.size());
+	arena_next_ += name.size();
+	arena_left_ -= name.size();
+	return {s, name.size()};
 }
 
 const std::string *KernelObject::intern_file(std::string_view name)
@@ -89,21 +110,16 @@ void SymbolTable::finish_object(KernelObject *obj)
 		order.push_back(&sym);
 	}
 	// kallsyms iterates vmlinux in address order (scripts/kallsyms sorts the table)
-	// and a module in its ELF symtab order (the loader keeps the .ko's symtab).
-	if (obj->is_vmlinux())
+	// and a module in its ELF symtab order (the loader keeps the .ko's symtab). A
+	// kallsyms dump already lists both in the kernel's own iteration order: keep it.
+	if (obj->is_vmlinux() && obj->source != SymbolSource::kallsyms)
 		std::stable_sort(order.begin(), order.end(),
 				 [](const KernelSymbol *a, const KernelSymbol *b) {
 					 return a->address < b->address;
 				 });
-	obj->by_name_.reserve(order.size());
-	for (size_t i = order.size(); i-- > 0;) {
-		KernelSymbol *sym = order[i];
-		sym->kallsyms_index = i;
-		auto &entry = obj->by_name_[sym->name];
-		sym->next_same_name = entry.first;
-		entry.first = sym;
-		entry.count++;
-	}
+	for (size_t i = 0; i < order.size(); i++)
+		order[i]->kallsyms_index = i;
+	obj->by_name_.build(order);
 	obj->kallsyms_order.assign(order.begin(), order.end());
 }
 

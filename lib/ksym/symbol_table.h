@@ -5,6 +5,7 @@
 #pragma once
 
 #include "elf/error.h"
+#include "ksym/name_index.h"
 
 #include <gelf.h>
 
@@ -42,7 +43,7 @@ inline constexpr uint8_t view_text = 4;
 inline constexpr uint8_t all_views = view_coming | view_live | view_text;
 
 struct KernelSymbol {
-	std::string name;
+	std::string_view name; // stored by the object (KernelObject::store_name)
 	uint64_t address = 0; // st_value: an address, or a section offset in an ET_REL
 	uint64_t size = 0; // 0 when unknown (kallsyms)
 	char letter = '?'; // nm/kallsyms type letter: 'T' global text, 't' local text, ...
@@ -54,6 +55,7 @@ struct KernelSymbol {
 	const KernelObject *object = nullptr;
 	size_t order = 0; // position in the object's own listing (symtab index, dump line)
 	size_t kallsyms_index = 0; // 0-based position in the object's kallsyms order
+	size_t position = 0; // 1-based among the symbols of its name, kallsyms order
 	const KernelSymbol *next_same_name = nullptr; // next of this name, kallsyms order
 
 	bool is_global() const { return bind != STB_LOCAL; }
@@ -76,18 +78,21 @@ struct KernelObject {
 	std::vector<const KernelSymbol *> find(std::string_view name) const;
 	const KernelSymbol *first(std::string_view name) const;
 	size_t count(std::string_view name) const;
+	// Whether the symbols of that name differ in the kallsyms views listing them.
+	bool mixed_views(std::string_view name) const;
 
-	// Storage for the strings symbols point to (stable addresses).
+	// Storage for the strings symbols point to (stable addresses): names in a bump
+	// arena (one allocation per MiB, not per name), file and section names once each.
+	std::string_view store_name(std::string_view name);
 	const std::string *intern_file(std::string_view name);
 	const std::string *intern_section(std::string_view name);
 
 private:
 	friend class SymbolTable;
-	struct NameEntry {
-		const KernelSymbol *first = nullptr;
-		size_t count = 0;
-	};
-	std::unordered_map<std::string_view, NameEntry> by_name_;
+	NameIndex by_name_;
+	std::vector<std::unique_ptr<char[]>> arena_;
+	char *arena_next_ = nullptr;
+	size_t arena_left_ = 0;
 	std::deque<std::string> files_;
 	std::deque<std::string> sections_;
 	std::unordered_map<std::string_view, const std::string *> file_index_;

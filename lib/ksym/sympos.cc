@@ -57,12 +57,11 @@ std::vector<SymposCandidate> list_candidates(const KernelObject &obj, std::strin
 SymposResult sympos_of(const KernelSymbol &sym)
 {
 	const KernelObject &obj = *sym.object;
+	SymposResult r;
+	r.status = SymposStatus::found;
+	r.symbol = &sym;
 	if (obj.count(sym.name) == 1) {
-		SymposResult r;
-		r.status = SymposStatus::found;
-		r.symbol = &sym;
 		r.evidence = "unique";
-		r.candidates = list_candidates(obj, sym.name);
 		return r;
 	}
 	if (!obj.order_problem.empty())
@@ -71,33 +70,26 @@ SymposResult sympos_of(const KernelSymbol &sym)
 						  obj.name, sym.name, obj.count(sym.name),
 						  obj.order_problem));
 
-	// The position among all symbols of the name; every loaded symbol is in the
-	// most inclusive view (view_coming).
-	uint64_t pos = 1;
-	for (const KernelSymbol *s = obj.first(sym.name); s != &sym; s = s->next_same_name)
-		pos++;
-
 	// The kernel counts in whichever view is current when the relocation is
-	// resolved. A view that lists fewer than `pos` symbols of the name makes the
-	// patch fail to load (loud, acceptable); one whose `pos`-th is another symbol
-	// would patch that one silently. E.g. a module's symtab holding, in order,
-	// `probe` (.init.text, __init), ours (.text) and a third `probe` (.text): while
-	// the module loads, `probe,2` is ours; once it is live the init one is gone and
-	// `probe,2` is the third. Refused.
-	for (uint8_t view : {view_live, view_text}) {
-		const KernelSymbol *nth = nth_in_view(obj, sym.name, view, pos);
-		if (nth && nth != &sym)
-			return ambiguous(sym, fmt::format("{}: {},{} is not the same symbol {}: "
-							  "there it is the one at {:#x}",
-							  obj.name, sym.name, pos, view_name(view),
-							  nth->address));
+	// resolved; `position` is the count in the most inclusive one. A view that
+	// lists fewer symbols of the name makes the patch fail to load (loud,
+	// acceptable); one whose position-th is another symbol would patch that one
+	// silently. E.g. a module's symtab holding, in order, `probe` (.init.text,
+	// __init), ours (.text) and a third `probe` (.text): while the module loads,
+	// `probe,2` is ours; once it is live the init one is gone and `probe,2` is the
+	// third. Refused.
+	if (obj.mixed_views(sym.name)) {
+		for (uint8_t view : {view_live, view_text}) {
+			const KernelSymbol *nth = nth_in_view(obj, sym.name, view, sym.position);
+			if (nth && nth != &sym)
+				return ambiguous(sym, fmt::format("{}: {},{} is not the same symbol "
+								  "{}: there it is the one at {:#x}",
+								  obj.name, sym.name, sym.position,
+								  view_name(view), nth->address));
+		}
 	}
-	SymposResult r;
-	r.status = SymposStatus::found;
-	r.sympos = pos;
-	r.symbol = &sym;
+	r.sympos = sym.position;
 	r.evidence = "given";
-	r.candidates = list_candidates(obj, sym.name);
 	return r;
 }
 

@@ -51,7 +51,9 @@ struct SymposResult {
 	const KernelSymbol *symbol = nullptr; // found
 	std::string evidence; // found: "unique", "file core.c", "neighbourhood: ..."
 	std::string reason; // not found or ambiguous: why, one line
-	std::vector<SymposCandidate> candidates; // every symbol of the name, kallsyms order
+	// Every symbol of the name, kallsyms order: for ambiguous results and from
+	// resolve_sympos; left empty when sympos_of succeeds (a bulk path).
+	std::vector<SymposCandidate> candidates;
 
 	explicit operator bool() const { return status == SymposStatus::found; }
 	// One line naming the object, the symbol and, when ambiguous, every candidate.

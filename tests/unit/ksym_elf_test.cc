@@ -18,6 +18,14 @@ void run(const std::string &cmd)
 	ASSERT_EQ(std::system((cmd + " 2>&1").c_str()), 0) << cmd;
 }
 
+// A TU with a static `name` (kept out of line) and a global `entry` calling it.
+std::string static_and_entry(const std::string &name, const std::string &entry,
+			     const std::string &body)
+{
+	return "static __attribute__((noinline)) int " + name + "(int x) { return " + body +
+	       "; }\nint " + entry + "(int x) { return " + name + "(x); }\n";
+}
+
 const char *two_statics = R"(
 static int counter;
 static __attribute__((noinline)) int helper(int x) { return x * 3 + counter++; }
@@ -81,19 +89,18 @@ TEST(KsymElf, BadElfIsAnError)
 	EXPECT_NE(r.error().message().find("bad.ko"), std::string::npos) << r.error().message();
 }
 
-// A linked vmlinux whose linker script puts b.o's text before a.o's: the symtab
+// A linked vmlinux whose linker script puts b.o's text below a.o's: the symtab
 // lists a.c's `foo` first, kallsyms (address order) b.c's.
 TEST(KsymElf, VmlinuxCountsByAddressNotSymtabOrder)
 {
 	TempDir dir;
-	std::string a = compile_c(dir, "a", "static __attribute__((noinline)) int foo(int x) "
-					    "{ return x + 1; }\nint a_entry(int x) { return foo(x); }\n");
-	std::string b = compile_c(dir, "b", "static __attribute__((noinline)) int foo(int x) "
-					    "{ return x * 7; }\nint b_entry(int x) { return foo(x); }\n");
+	std::string a = compile_c(dir, "a", static_and_entry("foo", "a_entry", "x + 1"));
+	std::string b = compile_c(dir, "b", static_and_entry("foo", "b_entry", "x * 7"));
 	klp::test::write_file(dir.file("link.lds"),
 			      "__fentry__ = 0xffffffff81000000;\n"
-			      "SECTIONS {\n . = 0xffffffff81000000;\n"
-			      " .text : { " + b + "(.text*) " + a + "(.text*) }\n"
+			      "SECTIONS {\n"
+			      " .text.a 0xffffffff81100000 : { *a.o(.text*) }\n"
+			      " .text.b 0xffffffff81000000 : { *b.o(.text*) }\n"
 			      " /DISCARD/ : { *(__mcount_loc) *(.note*) *(.comment) }\n}\n");
 	std::string vmlinux = dir.file("vmlinux");
 	run("ld -e a_entry -T " + dir.file("link.lds") + " " + a + " " + b + " -o " + vmlinux);
@@ -126,10 +133,8 @@ TEST(KsymElf, VmlinuxCountsByAddressNotSymtabOrder)
 TEST(KsymElf, RelocatableVmlinuxRefused)
 {
 	TempDir dir;
-	std::string a = compile_c(dir, "a", "static __attribute__((noinline)) int foo(int x) { return x + 1; }\n"
-					    "int a_entry(int x) { return foo(x); }\n");
-	std::string b = compile_c(dir, "b", "static __attribute__((noinline)) int foo(int x) { return x * 7; }\n"
-					    "int b_entry(int x) { return foo(x); }\n");
+	std::string a = compile_c(dir, "a", static_and_entry("foo", "a_entry", "x + 1"));
+	std::string b = compile_c(dir, "b", static_and_entry("foo", "b_entry", "x * 7"));
 	run("ld -r " + a + " " + b + " -o " + dir.file("vmlinux.o"));
 	SymbolTable table;
 	ASSERT_TRUE(table.add_elf(dir.file("vmlinux.o")));
@@ -143,10 +148,8 @@ TEST(KsymElf, RelocatableVmlinuxRefused)
 TEST(KsymElf, ModuleCountsBySymtabOrder)
 {
 	TempDir dir;
-	std::string a = compile_c(dir, "a", "static __attribute__((noinline)) int foo(int x) { return x + 1; }\n"
-					    "int a_entry(int x) { return foo(x); }\n");
-	std::string b = compile_c(dir, "b", "static __attribute__((noinline)) int foo(int x) { return x * 7; }\n"
-					    "int b_entry(int x) { return foo(x); }\n");
+	std::string a = compile_c(dir, "a", static_and_entry("foo", "a_entry", "x + 1"));
+	std::string b = compile_c(dir, "b", static_and_entry("foo", "b_entry", "x * 7"));
 	run("ld -r " + b + " " + a + " -o " + dir.file("my-mod.ko"));
 	SymbolTable table;
 	ASSERT_TRUE(table.add_elf(dir.file("my-mod.ko")));
@@ -165,12 +168,11 @@ TEST(KsymElf, ModuleCountsBySymtabOrder)
 TEST(KsymElf, InitSectionDuplicateShiftsPositions)
 {
 	TempDir dir;
-	std::string a = compile_c(dir, "a", "__attribute__((section(\".init.text\"))) "
-					    "int probe(void) { return 1; }\n");
-	std::string b = compile_c(dir, "b", "static __attribute__((noinline)) int probe(int x) { return x + 1; }\n"
-					    "int b_entry(int x) { return probe(x); }\n");
-	std::string c = compile_c(dir, "c", "static __attribute__((noinline)) int probe(int x) { return x * 7; }\n"
-					    "int c_entry(int x) { return probe(x); }\n");
+	std::string a = compile_c(dir, "a",
+				  "static __attribute__((used, section(\".init.text\"))) int "
+				  "probe(void) { return 1; }\n");
+	std::string b = compile_c(dir, "b", static_and_entry("probe", "b_entry", "x + 1"));
+	std::string c = compile_c(dir, "c", static_and_entry("probe", "c_entry", "x * 7"));
 	run("ld -r " + a + " " + b + " " + c + " -o " + dir.file("m.ko"));
 	SymbolTable table;
 	ASSERT_TRUE(table.add_elf(dir.file("m.ko")));

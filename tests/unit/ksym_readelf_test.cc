@@ -153,7 +153,7 @@ TEST(KsymReadelf, RealReadelfOutputMatchesElf)
 	TempDir dir;
 	std::string o = klp::test::compile_c(dir, "two", R"(
 static int counter;
-static int helper(int x) { return x * 3 + counter++; }
+static __attribute__((noinline)) int helper(int x) { return x * 3 + counter++; }
 int exported(int y) { return helper(y) + 1; }
 )");
 	std::string syms = dir.file("two.syms");
@@ -177,5 +177,7 @@ int exported(int y) { return helper(y) + 1; }
 			EXPECT_EQ(*t.symbols[i].file, *e.symbols[i].file);
 		}
 	}
+	ASSERT_NE(t.first("helper"), nullptr);
+	ASSERT_NE(t.first("helper")->file, nullptr);
 	EXPECT_EQ(*t.first("helper")->file, "two.c");
 }

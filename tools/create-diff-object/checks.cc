@@ -46,6 +46,56 @@ void check_moved(DiffContext &ctx, const Symbol *sym)
 				       sym->sec->name));
 }
 
+// `static inline` is notrace in the kernel (compiler_types.h), so a changed
+// __do_sys_newuname(), the out-of-line body of SYSCALL_DEFINE1(newuname), has no
+// ftrace entry; its one caller __x64_sys_newuname has. A static function reached
+// only by direct calls from traceable functions is replaced by patching those
+// callers, which then call the patch's copy. Its address taken anywhere: refused.
+bool patch_through_callers(DiffContext &ctx, Symbol *func)
+{
+	if (!func->is_local())
+		return false;
+	std::set<Symbol *> callers;
+	for (auto &rela : ctx.patched->sections) {
+		if (!rela->is_rela() || rela->removed || !rela->base)
+			continue;
+		const Section *from = rela->base;
+		// Tables that describe the function's own code are not callers, and
+		// neither is debug information (not loaded).
+		if (!from->is_alloc() || ctx.arch->find_special(from->name) || from->name == "__mcount_loc" ||
+		    from->name == "__patchable_function_entries" ||
+		    from->name.rfind(".discard", 0) == 0)
+			continue;
+		for (const elf::Relocation &r : rela->relocs) {
+			if (r.sym != func)
+				continue;
+			if (from == func->sec)
+				continue; // recursion
+			if (!from->is_text() || !ctx.arch->is_branch(*from, r))
+				return false;
+			Symbol *caller = ctx.patched->symbol_at(from, r.offset);
+			if (!caller)
+				return false;
+			if (std::string parent = cold_parent_name(caller->name); !parent.empty())
+				caller = patched_symbol(ctx, parent);
+			if (!caller || !caller->twin || !has_fentry(ctx, caller))
+				return false;
+			callers.insert(caller);
+		}
+	}
+	if (callers.empty())
+		return false;
+	for (Symbol *caller : callers) {
+		FunctionDecision &c = ctx.decisions.functions[caller->name];
+		c.name = caller->name;
+		if (c.status == Status::Unchanged)
+			c.status = Status::Changed;
+		c.reasons.insert("calls-notrace-change");
+	}
+	ctx.decisions.functions[func->name].reasons.insert("patched-through-callers");
+	return true;
+}
+
 void check_functions(DiffContext &ctx)
 {
 	for (auto &[name, d] : ctx.decisions.functions) {
@@ -71,7 +121,7 @@ void check_functions(DiffContext &ctx)
 			continue;
 		}
 		if (d.status == Status::Changed && !has_fentry(ctx, sym) &&
-		    !cold_parent_name(name).size())
+		    !cold_parent_name(name).size() && !patch_through_callers(ctx, sym))
 			ctx.refuse("no-fentry", sym,
 				   fmt::format("changed function {} has no ftrace entry (notrace or "
 					       "not compiled with -mfentry): it cannot be patched",

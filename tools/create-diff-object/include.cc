@@ -45,8 +45,16 @@ void include_reference(DiffContext &ctx, const Section *from, const Symbol *t)
 	if (!t || !t->sec || t->sec->removed)
 		return;
 	const Section *sec = t->sec;
-	if (sec->name.rfind(".discard", 0) == 0 || ctx.arch->find_special(sec->name))
-		return; // special sections are filtered entry by entry
+	if (sec->name.rfind(".discard", 0) == 0)
+		return;
+	if (const SpecialSection *spec = ctx.arch->find_special(sec->name)) {
+		// static_cpu_has() jumps from the function into `.altinstr_aux` and back:
+		// that code goes along whole (its jumps into functions the patch does not
+		// replace reach the originals). Tables are filtered entry by entry.
+		if (spec->kind == SpecialKind::WholeIfUsed)
+			include_section(ctx, sec, sec->name, fmt::format("used by {}", from->name));
+		return;
+	}
 	if (t->is_section()) {
 		// A string literal or an anonymous constant: no symbol, the patch keeps
 		// its own copy.
@@ -102,7 +110,7 @@ void include_changes(DiffContext &ctx)
 		}
 		// `foo.cold` goes in with `foo`, `foo` with a changed `foo.cold`.
 		bool cold = !cold_parent_name(name).empty();
-		if (d.status == Status::Changed && !cold)
+		if (d.status == Status::Changed && !cold && !d.reasons.count("patched-through-callers"))
 			ctx.patched_functions.push_back(sym);
 		include_section(ctx, sym->sec, name,
 				d.status == Status::New ? "new" : fmt::format("changed ({})",

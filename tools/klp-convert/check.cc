@@ -1,0 +1,299 @@
+// klp-convert --check: verifies a finished livepatch module against the kernel's
+// rules and the target's symbols, one line per problem. It never changes the module;
+// a file it cannot read is an error, a rule the module breaks is a problem.
+#include "arch.h"
+#include "convert.h"
+#include "ksym/symbol_table.h"
+#include "target.h"
+
+#include <set>
+
+namespace klp::convert {
+
+namespace {
+
+class Checker {
+public:
+	Checker(const elf::Object &obj, const SymbolMap &target, const ArchTraits &arch)
+		: obj_(obj), target_(target), arch_(arch)
+	{
+	}
+	std::vector<std::string> run();
+
+private:
+	template <typename... Args>
+	void problem(fmt::format_string<Args...> format, Args &&...args)
+	{
+		problems_.push_back(obj_.path + ": " +
+				    fmt::format(format, std::forward<Args>(args)...));
+	}
+	void check_modinfo();
+	void check_symtab_order();
+	void check_leftovers();
+	void check_klp_relas();
+	void check_klp_rela_entry(const elf::Section &sec, const std::string &objname, size_t i);
+	void check_klp_symbols();
+	void check_plain_relas();
+	void check_undefined();
+
+	const elf::Object &obj_;
+	const SymbolMap &target_;
+	const ArchTraits &arch_;
+	std::vector<std::string> problems_;
+};
+
+std::vector<std::string> Checker::run()
+{
+	check_modinfo();
+	check_symtab_order();
+	check_leftovers();
+	check_klp_relas();
+	check_klp_symbols();
+	check_plain_relas();
+	check_undefined();
+	return std::move(problems_);
+}
+
+void Checker::check_modinfo()
+{
+	auto info = read_modinfo(obj_);
+	bool livepatch = false;
+	std::string name;
+	for (const auto &[key, value] : info) {
+		if (key == "livepatch" && value == "Y")
+			livepatch = true;
+		if (key == "name")
+			name = value;
+	}
+	// Without it the loader neither keeps the ELF information (copy_module_elf())
+	// nor lets klp_enable_patch() accept the module.
+	if (!livepatch)
+		problem(".modinfo has no livepatch=Y (MODULE_INFO(livepatch, \"Y\"))");
+	if (name.empty())
+		name = ksym::objname_from_path(obj_.path);
+	if (name.size() > max_objname_len)
+		problem("module name '{}' has {} characters; the kernel allows at most {}", name,
+			name.size(), max_objname_len);
+}
+
+// The writer of a module must keep locals before globals and sh_info at the first
+// global (the loader and every ELF reader rely on it).
+void Checker::check_symtab_order()
+{
+	size_t first_global = obj_.symtab->info;
+	for (size_t i = 1; i < obj_.symbols.size(); i++) {
+		const elf::Symbol &sym = *obj_.symbols[i];
+		if (sym.is_local() != (i < first_global)) {
+			problem("{}: {} {} sh_info {} of {}", describe(sym),
+				sym.is_local() ? "is local but follows" : "is global but precedes",
+				"the first global at", first_global, obj_.symtab->name);
+			return;
+		}
+	}
+}
+
+void Checker::check_leftovers()
+{
+	for (const auto &sym : obj_.symbols)
+		if (sym->name.starts_with(placeholder_prefix))
+			problem("{}: a create-diff-object placeholder is left; run klp-convert",
+				describe(*sym));
+	for (const auto &sec : obj_.sections)
+		if (sec->name == placeholder_section || sec->name.starts_with(annotation_prefix))
+			problem("{}: an intermediate section is left; run klp-convert", describe(*sec));
+}
+
+void Checker::check_klp_relas()
+{
+	for (const auto &owned : obj_.sections) {
+		const elf::Section &sec = *owned;
+		if (!(sec.flags & elf::SHF_RELA_LIVEPATCH))
+			continue;
+		if (sec.type != SHT_RELA) {
+			problem("{}: SHF_RELA_LIVEPATCH on a section of type {}, not SHT_RELA",
+				describe(sec), sec.type);
+			continue;
+		}
+		auto objname = klp_rela_objname(sec.name);
+		if (!objname) {
+			problem("{}: a livepatch relocation section must be named "
+				"{}<object>.<section>",
+				describe(sec), klp_rela_prefix);
+			continue;
+		}
+		if (auto bad = check_objname(*objname))
+			problem("{}: {}", describe(sec), *bad);
+		// Documentation/livepatch/module-elf-format.rst: SHF_ALLOC keeps the
+		// relocations in memory until the target object loads.
+		if (!(sec.flags & SHF_ALLOC))
+			problem("{}: lacks SHF_ALLOC; the loader would free it before the "
+				"livepatch core applies it",
+				describe(sec));
+		if (!(sec.flags & SHF_INFO_LINK))
+			problem("{}: lacks SHF_INFO_LINK", describe(sec));
+		const elf::Section &base = *sec.base;
+		if (base.is_rela() || base.type == SHT_SYMTAB || base.type == SHT_STRTAB ||
+		    base.type == SHT_GROUP || base.type == SHT_NULL) {
+			problem("{}: sh_info points to {}, which holds no code or data",
+				describe(sec), describe(base));
+			continue;
+		}
+		std::string expected = klp_rela_name(*objname, base.name);
+		if (sec.name != expected)
+			problem("{}: applies to {}, so it should be named {}", describe(sec),
+				describe(base), expected);
+		if (!base.is_alloc())
+			problem("{}: applies to {}, which is not allocated: it is not in memory "
+				"when the livepatch core writes to it",
+				describe(sec), describe(base));
+		else if (applied_after_init(base.name, *objname))
+			problem("{}: applies to init section {}, which is freed before {} may "
+				"load",
+				describe(sec), base.name, *objname);
+		for (size_t i = 0; i < sec.relocs.size(); i++)
+			check_klp_rela_entry(sec, *objname, i);
+	}
+}
+
+void Checker::check_klp_rela_entry(const elf::Section &sec, const std::string &objname,
+				   size_t i)
+{
+	const elf::Relocation &r = sec.relocs[i];
+	const elf::Section &base = *sec.base;
+	std::string where = fmt::format("{}: relocation {} at {}+{:#x}", describe(sec), i,
+					base.name, r.offset);
+	// klp_resolve_symbols(): "symbol %s is not marked as a livepatch symbol".
+	if (!r.sym || r.sym->sec || r.sym->shndx != elf::SHN_LIVEPATCH) {
+		problem("{}: {} is not an SHN_LIVEPATCH symbol", where,
+			r.sym ? describe(*r.sym) : "symbol 0");
+		return;
+	}
+	KlpSymbol target;
+	if (!parse_klp_symbol(r.sym->name, klp_sym_prefix, target)) {
+		// Since 5.8: "invalid access to vmlinux symbol '%s' from module-specific
+		// livepatch relocation section".
+		if (target.objname == "vmlinux" && objname != "vmlinux")
+			problem("{}: refers to vmlinux symbol '{}' from a section of module {}; "
+				"the kernel refuses that (since 5.8)",
+				where, target.name, objname);
+		else if (target.objname != objname)
+			problem("{}: refers to a symbol of {} but is applied when {} loads", where,
+				target.objname, objname);
+	}
+	unsigned width = arch_.apply_width(r.type);
+	if (width == 0) {
+		problem("{}: {} is not a type the kernel's apply_relocate_add() handles", where,
+			elf::reloc_type_name(obj_.machine, r.type));
+		return;
+	}
+	if (base.type == SHT_NOBITS)
+		return;
+	if (r.offset > base.size() || width > base.size() - r.offset) {
+		problem("{}: {} bytes there run past the end of {} ({:#x} bytes)", where, width,
+			base.name, base.size());
+		return;
+	}
+	// arch/x86/kernel/module.c: "Invalid relocation target, existing value is
+	// nonzero".
+	for (unsigned b = 0; b < width; b++) {
+		if (base.data[r.offset + b] != 0) {
+			problem("{}: the {} bytes there are not zero; the kernel refuses to write "
+				"over them",
+				where, width);
+			return;
+		}
+	}
+}
+
+void Checker::check_klp_symbols()
+{
+	std::set<std::string> unknown_objects;
+	for (const auto &owned : obj_.symbols) {
+		const elf::Symbol &sym = *owned;
+		bool livepatch = !sym.sec && sym.shndx == elf::SHN_LIVEPATCH;
+		if (!livepatch) {
+			if (sym.name.starts_with(klp_sym_prefix))
+				problem("{}: a {} symbol must have st_shndx SHN_LIVEPATCH",
+					describe(sym), klp_sym_prefix);
+			continue;
+		}
+		KlpSymbol target;
+		if (auto bad = parse_klp_symbol(sym.name, klp_sym_prefix, target)) {
+			problem("{}: {}", describe(sym), *bad);
+			continue;
+		}
+		const MapObject *object = target_.object(target.objname);
+		if (!object) {
+			if (unknown_objects.insert(target.objname).second)
+				problem("{}: no symbols of {} were given (--module {}=FILE.ko, "
+					"--kallsyms or --symbols), so its .klp.sym symbols are "
+					"unchecked",
+					describe(sym), target.objname, target.objname);
+			continue;
+		}
+		if (auto bad = object->check_position(target.name, target.sympos))
+			problem("{}: {}", describe(sym), *bad);
+	}
+}
+
+// An SHN_LIVEPATCH symbol has value 0 until the livepatch core resolves it: an
+// ordinary relocation against it would be applied by the loader with that 0.
+void Checker::check_plain_relas()
+{
+	for (const auto &sec : obj_.sections) {
+		if (!sec->is_rela() || sec->is_livepatch_rela())
+			continue;
+		for (size_t i = 0; i < sec->relocs.size(); i++) {
+			const elf::Relocation &r = sec->relocs[i];
+			if (r.sym && !r.sym->sec && r.sym->shndx == elf::SHN_LIVEPATCH)
+				problem("{}: relocation {} at {}+{:#x} refers to livepatch {}; the "
+					"loader would apply it with value 0",
+					describe(*sec), i, sec->base->name, r.offset, describe(*r.sym));
+		}
+	}
+}
+
+void Checker::check_undefined()
+{
+	std::vector<const elf::Symbol *> undefined;
+	for (const auto &sym : obj_.symbols)
+		if (sym->is_undefined() && !sym->name.empty())
+			undefined.push_back(sym.get());
+	if (undefined.empty())
+		return;
+	if (!target_.has_exports()) {
+		problem("{} undefined symbols are unchecked: the target's exports are unknown "
+			"(give --symvers Module.symvers)",
+			undefined.size());
+		return;
+	}
+	for (const elf::Symbol *sym : undefined) {
+		if (target_.exporter(sym->name))
+			continue;
+		// simplify_symbols(): an unresolved weak symbol quietly becomes 0.
+		problem("{}: undefined symbol '{}' is not exported by the target kernel{}",
+			describe(*sym), sym->name,
+			sym->bind == STB_WEAK ? " (weak: it would silently be 0)" : "");
+	}
+}
+
+} // namespace
+
+Expected<std::vector<std::string>> check_module(const std::string &path, const SymbolMap &target)
+{
+	auto obj = elf::Object::read(path);
+	if (!obj)
+		return obj.take_error();
+	const elf::Object &module = **obj;
+	if (module.elf_type != ET_REL)
+		return make_error("{}: ELF type {} is not a relocatable module (ET_REL)", path,
+				  module.elf_type);
+	const ArchTraits *arch = arch_traits(module.machine);
+	if (!arch)
+		return make_error("{}: machine {} is not supported", path, module.machine);
+	if (!module.symtab)
+		return make_error("{}: the module has no symbol table", path);
+	return Checker(module, target, *arch).run();
+}
+
+} // namespace klp::convert

@@ -1,0 +1,74 @@
+// klp-convert's passes over a linked livepatch module (.ko) and the data they hand
+// each other. convert.cc strings them together; each pass lives in its own file.
+#pragma once
+
+#include "arch.h"
+#include "elf/error.h"
+#include "elf/object.h"
+#include "klp_names.h"
+#include "module_file.h"
+
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+namespace klp::convert {
+
+class SymbolMap;
+
+struct ConvertOptions {
+	std::string input;
+	std::string output;
+	std::string symbols; // symbols.klp for hand-written modules; empty: none
+	std::optional<SignOptions> sign;
+};
+
+// klp-convert IN.ko OUT.ko: the whole conversion, output written atomically.
+Expected<void> convert_module(const ConvertOptions &opts);
+
+// Every relocation against `from` becomes a livepatch relocation against the
+// `.klp.sym.` symbol for `to`; `from` then goes away.
+struct Conversion {
+	elf::Symbol *from = nullptr;
+	KlpSymbol to;
+};
+
+// placeholders.cc: the `.klpkit.sym.<obj>.<name>,<pos>` symbols create-diff-object
+// left (docs/intermediate-format.md), names checked against the kernel's limits.
+Expected<std::vector<Conversion>> find_placeholders(const elf::Object &obj);
+
+// annotations.cc: KLP_MODULE_RELOC(obj) = { KLP_SYMPOS(sym, pos) } records of a
+// hand-written module (kmod-template/klp-convert.h), one per annotated symbol.
+struct Annotation {
+	KlpSymbol to; // name is the symbol's own
+	const elf::Section *section = nullptr; // .klp.module_relocs.<obj>
+	size_t entry = 0;
+};
+struct Annotations {
+	std::vector<elf::Section *> sections;
+	std::unordered_map<const elf::Symbol *, Annotation> by_symbol; // lookups only
+};
+Expected<Annotations> read_annotations(const elf::Object &obj, const ArchTraits &arch);
+
+// resolve.cc: which undefined references of a hand-written module become livepatch
+// relocations, from the annotations and, when given, the target's symbol map.
+Expected<std::vector<Conversion>> resolve_references(const elf::Object &obj,
+						     const Annotations &annotations,
+						     const SymbolMap *map);
+
+// klp_relocs.cc: creates or extends `.klp.rela.<obj>.<section>` and `.klp.sym.`
+// symbols for every relocation against a converted symbol and neutralises the
+// original entry.
+struct KlpRelocStats {
+	size_t relocations = 0; // livepatch relocations written
+	size_t dropped = 0; // entries of sections the kernel never loads: neutralised only
+};
+Expected<KlpRelocStats> write_klp_relocations(elf::Object &obj, const ArchTraits &arch,
+					      const std::vector<Conversion> &conversions);
+
+// Where messages point: "section 12 (.rela.text.foo)", "symbol 40 (foo)".
+std::string describe(const elf::Section &sec);
+std::string describe(const elf::Symbol &sym);
+
+} // namespace klp::convert
