@@ -12,6 +12,16 @@
 #include <filesystem>
 #include <vector>
 
+// `tu4000-patched.o`, or `sys/patched.o` for a pair in a directory of its own.
+static std::string label(const std::string &path)
+{
+	std::filesystem::path p(path);
+	std::string name = p.filename().string();
+	if (name == "patched.o")
+		return (p.parent_path().filename() / name).string();
+	return name;
+}
+
 int main(int argc, char **argv)
 {
 	int runs = 5;
@@ -55,7 +65,7 @@ int main(int argc, char **argv)
 	getrusage(RUSAGE_SELF, &ru);
 	auto size = [](const char *p) { return std::filesystem::file_size(p) / 1024; };
 	fprintf(saved, "%-40s %8zu KiB  best %8.2f ms  median %8.2f ms  peak RSS %6ld MiB  exit %d\n",
-		std::filesystem::path(opts.patched_path).filename().c_str(), size(argv[arg + 1]),
+		label(opts.patched_path).c_str(), size(argv[arg + 1]),
 		ms.front(), ms[ms.size() / 2], ru.ru_maxrss / 1024, outcome);
 	std::filesystem::remove(opts.output_path);
 	return 0;

@@ -285,18 +285,10 @@ Expected<void> Reader::read_symbols()
 				if (!sym->sec->secsym)
 					sym->sec->secsym = sym.get();
 			}
-			sym->sec->symbols.push_back(sym.get());
 		}
 		obj_.symbols.push_back(std::move(sym));
 	}
-	for (auto &sec : obj_.sections)
-		std::stable_sort(sec->symbols.begin(), sec->symbols.end(),
-				 [](const Symbol *a, const Symbol *b) {
-					 if (a->value != b->value)
-						 return a->value < b->value;
-					 return a->size > b->size;
-				 });
-	return success();
+	return success(); // each section's sorted symbol list is built by reindex()
 }
 
 Expected<void> Reader::read_relocations(Section *sec, Elf_Data *data)

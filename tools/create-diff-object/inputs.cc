@@ -52,15 +52,23 @@ Expected<void> validate_inputs(DiffContext &ctx)
 
 Expected<void> load_target_symbols(DiffContext &ctx)
 {
+	// The TU's own object as the parent's table (a test, or a module built from one
+	// file) is already read.
+	if (ctx.opts.symtab_path == ctx.opts.orig_path) {
+		ctx.parent_symbols = std::make_unique<ksym::SymbolTable>();
+		KLP_TRY(ctx.parent_symbols->add_elf(*ctx.orig, ctx.opts.parent));
+	}
 	// An ELF or readelf listing is the parent's; a kallsyms dump names its objects.
-	auto table = ksym::SymbolTable::load(ctx.opts.symtab_path, ctx.opts.parent);
+	auto table = ctx.parent_symbols ? Expected<ksym::SymbolTable>(ksym::SymbolTable())
+					: ksym::SymbolTable::load(ctx.opts.symtab_path, ctx.opts.parent);
 	if (!table) {
 		auto named_by_itself = ksym::SymbolTable::load(ctx.opts.symtab_path);
 		if (!named_by_itself)
 			return table.take_error();
 		table = std::move(named_by_itself);
 	}
-	ctx.parent_symbols = std::make_unique<ksym::SymbolTable>(std::move(*table));
+	if (!ctx.parent_symbols)
+		ctx.parent_symbols = std::make_unique<ksym::SymbolTable>(std::move(*table));
 	if (!ctx.parent_symbols->object(ctx.opts.parent))
 		return make_error("{}: holds no symbols of parent object '{}'", ctx.opts.symtab_path,
 				  ctx.opts.parent);

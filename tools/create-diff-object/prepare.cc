@@ -45,6 +45,21 @@ private:
 	std::optional<std::vector<uint64_t>> ends_;
 };
 
+// The function or object that fills `sec` alone, if one does.
+elf::Symbol *sole_symbol(const elf::Section *sec)
+{
+	elf::Symbol *only = nullptr;
+	for (elf::Symbol *sym : sec->symbols) {
+		if (sym->is_section() || sym->removed)
+			continue;
+		if (only || (!sym->is_func() && !sym->is_object()) || sym->value != 0 ||
+		    sym->size != sec->size())
+			return nullptr;
+		only = sym;
+	}
+	return only;
+}
+
 } // namespace
 
 void rebase_section_relocations(DiffContext &ctx, elf::Object &obj)
@@ -65,8 +80,14 @@ void rebase_section_relocations(DiffContext &ctx, elf::Object &obj)
 			elf::Section *target = r.sym->sec;
 			if (target->symbols.empty())
 				continue;
-			auto off = offsets.of(r);
 			elf::Symbol *sym = nullptr;
+			// -ffunction-sections/-fdata-sections: one function or object spans the
+			// section, and is the target whatever the bias; no decoding needed.
+			if (elf::Symbol *only = sole_symbol(target)) {
+				r.sym = only;
+				continue;
+			}
+			auto off = offsets.of(r);
 			if (off && *off >= 0)
 				sym = obj.symbol_at(target, uint64_t(*off));
 			// An undecodable instruction: with -fdata-sections a data section holds
