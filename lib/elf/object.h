@@ -70,7 +70,8 @@ struct Section {
 	uint64_t addralign = 1;
 	uint64_t entsize = 0;
 	std::vector<uint8_t> data; // contents; empty for SHT_NOBITS
-	uint64_t nobits_size = 0; // size of an SHT_NOBITS section
+	uint64_t nobits_size = 0; // size of an SHT_NOBITS section, or of unread contents
+	bool contents_skipped = false; // read with ReadOptions::skip_debug_contents
 
 	Section *link = nullptr; // resolved sh_link (symtab of a rela, strtab of a symtab)
 	Section *info_section = nullptr; // resolved sh_info of rela/SHF_INFO_LINK sections
@@ -99,7 +100,10 @@ struct Section {
 	Section *clone = nullptr;
 	bool removed = false;
 
-	uint64_t size() const { return type == SHT_NOBITS ? nobits_size : data.size(); }
+	uint64_t size() const
+	{
+		return type == SHT_NOBITS || contents_skipped ? nobits_size : data.size();
+	}
 	bool is_rela() const { return type == SHT_RELA; }
 	bool is_livepatch_rela() const
 	{
@@ -112,10 +116,17 @@ struct Section {
 	Symbol *primary_symbol() const;
 };
 
+struct ReadOptions {
+	// Leave the contents of non-allocated sections other than string and symbol
+	// tables unread (DWARF is most of a vmlinux): for readers of symbols only.
+	bool skip_debug_contents = false;
+};
+
 class Object {
 public:
 	// Reads and validates an ELF64 file. Every failure names the file and entry.
-	static Expected<std::unique_ptr<Object>> read(const std::string &path);
+	static Expected<std::unique_ptr<Object>> read(const std::string &path,
+						      ReadOptions options = {});
 	// An empty relocatable object of the given machine and encoding.
 	static std::unique_ptr<Object> create(uint16_t machine, uint8_t data_encoding,
 					      uint8_t osabi = ELFOSABI_NONE);

@@ -26,7 +26,10 @@ struct Closer {
 
 class Reader {
 public:
-	Reader(Object &obj, Elf *elf) : obj_(obj), elf_(elf) {}
+	Reader(Object &obj, Elf *elf, ReadOptions options)
+		: obj_(obj), elf_(elf), options_(options)
+	{
+	}
 	Expected<void> run();
 
 private:
@@ -55,6 +58,7 @@ private:
 
 	Object &obj_;
 	Elf *elf_;
+	ReadOptions options_;
 	std::vector<GElf_Shdr> shdrs_; // index 0 unused
 	std::vector<Elf_Scn *> scns_;
 	Section *xindex_ = nullptr; // SHT_SYMTAB_SHNDX
@@ -151,6 +155,12 @@ Expected<void> Reader::read_sections()
 			continue; // decoded into the model below
 		if (sh.sh_size == 0)
 			continue;
+		if (options_.skip_debug_contents && !(sh.sh_flags & SHF_ALLOC) &&
+		    sh.sh_type != SHT_STRTAB) {
+			sec->contents_skipped = true;
+			sec->nobits_size = sh.sh_size;
+			continue;
+		}
 		Elf_Data *data = elf_rawdata(scns_[i], nullptr);
 		if (!data || data->d_size != sh.sh_size)
 			return fail("{}: cannot read the contents: {}", sec_desc(i), elf_errmsg(-1));
@@ -384,7 +394,7 @@ Expected<void> Reader::run()
 
 } // namespace
 
-Expected<std::unique_ptr<Object>> Object::read(const std::string &path)
+Expected<std::unique_ptr<Object>> Object::read(const std::string &path, ReadOptions options)
 {
 	auto obj = std::make_unique<Object>();
 	obj->path = path;
@@ -397,7 +407,7 @@ Expected<std::unique_ptr<Object>> Object::read(const std::string &path)
 	c.elf = elf_begin(c.fd, ELF_C_READ_MMAP, nullptr);
 	if (!c.elf)
 		return make_error("{}: not an ELF file: {}", path, elf_errmsg(-1));
-	Reader reader(*obj, c.elf);
+	Reader reader(*obj, c.elf, options);
 	if (auto r = reader.run(); !r)
 		return r.take_error();
 	return obj;

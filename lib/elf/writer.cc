@@ -262,6 +262,8 @@ Expected<void> Writer::emit(Elf *elf)
 		d->d_type = data_type(sec->type);
 		d->d_align = sec->addralign ? sec->addralign : 1;
 		d->d_version = EV_CURRENT;
+		if (sec->contents_skipped)
+			return fail("section {}: its contents were not read", sec->name);
 		if (sec->type == SHT_NOBITS) {
 			d->d_buf = nullptr;
 			d->d_size = sec->nobits_size;

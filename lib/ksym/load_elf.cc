@@ -53,7 +53,7 @@ uint8_t elf_views(const elf::Symbol &sym, bool vmlinux)
 
 Expected<void> SymbolTable::add_elf(const std::string &path, const std::string &objname)
 {
-	auto obj = elf::Object::read(path);
+	auto obj = elf::Object::read(path, {.skip_debug_contents = true});
 	if (!obj)
 		return obj.take_error();
 	return add_elf(**obj, objname);

@@ -273,3 +273,22 @@ TEST_F(ElfMalformed, SymbolNameOutOfRange)
 	syms[1].st_name = 1 << 24;
 	EXPECT_NE(read_error().find("symbol 1: name offset"), std::string::npos);
 }
+
+TEST(ElfObject, SkipsDebugContentsWhenAsked)
+{
+	TempDir dir;
+	std::string path = test::compile_c(dir, "sample", sample_c, "-g");
+	auto obj = Object::read(path, {.skip_debug_contents = true});
+	ASSERT_TRUE(obj) << obj.error().message();
+	Section *info = (*obj)->find_section(".debug_info");
+	ASSERT_NE(info, nullptr);
+	EXPECT_TRUE(info->contents_skipped);
+	EXPECT_TRUE(info->data.empty());
+	EXPECT_GT(info->size(), 0u);
+	// Allocated sections and the symbols are all there.
+	EXPECT_FALSE((*obj)->find_section(".text.exported")->data.empty());
+	EXPECT_NE((*obj)->find_symbol("exported"), nullptr);
+	// Such a model cannot be written back.
+	EXPECT_FALSE((*obj)->write(dir.file("out.o")));
+	EXPECT_FALSE(std::filesystem::exists(dir.file("out.o")));
+}
