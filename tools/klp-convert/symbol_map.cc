@@ -14,27 +14,13 @@
 #include <fstream>
 #include <sstream>
 
+#include "ksym/text_input.h"
+
 namespace klp::convert {
 
 namespace {
 
 constexpr std::string_view map_magic = "klp-convert-symbols 1";
-
-std::vector<std::string_view> fields(std::string_view line)
-{
-	std::vector<std::string_view> out;
-	size_t i = 0;
-	while (i < line.size()) {
-		while (i < line.size() && (line[i] == ' ' || line[i] == '\t'))
-			i++;
-		size_t start = i;
-		while (i < line.size() && line[i] != ' ' && line[i] != '\t')
-			i++;
-		if (i > start)
-			out.push_back(line.substr(start, i - start));
-	}
-	return out;
-}
 
 bool parse_u64(std::string_view text, uint64_t &value)
 {
@@ -171,7 +157,7 @@ Expected<SymbolMap> SymbolMap::read(const std::string &path)
 							map_magic));
 			continue;
 		}
-		auto f = fields(line);
+		auto f = ksym::split_whitespace(line);
 		if (f.empty() || f[0].starts_with("#"))
 			continue;
 		if (f[0] == "object" && f.size() == 2) {
