@@ -31,6 +31,12 @@ struct TranslationUnit {
 	// The defined, named functions and objects of a relocatable object (orig.o),
 	// with their sections and binding, and its first STT_FILE name.
 	static TranslationUnit from_object(const elf::Object &obj);
+	// One per STT_FILE block of an object that links several translation units
+	// (a whole vmlinux.o): each local belongs to the file symbol it follows.
+	// `file_of[i]` is the index of the unit of obj.symbols[i] (SIZE_MAX: a global
+	// or a symbol before any file symbol).
+	static std::vector<TranslationUnit> per_file(const elf::Object &obj,
+						     std::vector<size_t> &file_of);
 	const TuSymbol *find(std::string_view name) const;
 };
 

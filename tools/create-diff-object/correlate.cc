@@ -26,16 +26,31 @@ bool is_correlatable(const Symbol *sym)
 	return !sym->removed && !sym->is_section() && !sym->is_file() && !sym->name.empty();
 }
 
-// Locals of one object, grouped by (stripped name, type).
-using LocalGroups = std::map<std::pair<std::string, uint8_t>, std::vector<Symbol *>>;
+// Locals of one object, grouped by (file, stripped name, type). The file is the
+// STT_FILE symbol the local follows in .symtab: a whole vmlinux.o (`ld -r` of every
+// translation unit) holds 17 static `type_show`s, each after its own file symbol.
+struct LocalKey {
+	std::string file;
+	std::string name;
+	uint8_t type;
+	auto operator<=>(const LocalKey &) const = default;
+};
+using LocalGroups = std::map<LocalKey, std::vector<Symbol *>>;
 
 LocalGroups group_locals(const Object &obj)
 {
 	LocalGroups groups;
-	for (auto &sym : obj.symbols)
+	// arch/x86/events/amd/core.c and .../intel/core.c are both `core.c`: the n-th
+	// file symbol of a name is the n-th in the other object too (same link order).
+	std::unordered_map<std::string, int> seen;
+	std::string file;
+	for (auto &sym : obj.symbols) {
+		if (sym->is_file())
+			file = fmt::format("{}#{}", sym->name, seen[sym->name]++);
 		if (is_correlatable(sym.get()) && sym->is_local() && sym->sec &&
 		    !is_special_static(sym->name))
-			groups[{strip_suffix(sym->name), sym->type}].push_back(sym.get());
+			groups[{file, strip_suffix(sym->name), sym->type}].push_back(sym.get());
+	}
 	return groups;
 }
 
@@ -55,31 +70,39 @@ bool same_bytes(const Symbol *a, const Symbol *b)
 // Static locals that share a name (two functions, each with `static int count`:
 // `count.1` and `count.2`, renumbered to `count.3` and `count.4` by the patch) are
 // matched through the function using them: if patched `foo` refers to `count.3` and
-// original `foo` refers to `count.1`, those two are twins.
+// original `foo` refers to `count.1`, those two are twins. When `foo` uses several
+// (`__flags.3` and `__flags.4` of two trace events' output functions) and kept its
+// size, the relocation at the same offset decides.
 void correlate_static_locals(const Object &patched, std::vector<Symbol *> &p_group,
 			     std::vector<Symbol *> &o_group)
 {
-	std::string base = strip_suffix(p_group.front()->name);
-	std::map<Symbol *, std::set<Symbol *>> candidates;
+	std::unordered_set<const Symbol *> p_members(p_group.begin(), p_group.end());
+	std::unordered_set<const Symbol *> o_members(o_group.begin(), o_group.end());
+	std::map<Symbol *, std::set<Symbol *>> by_offset, by_use;
 	for (auto &sec : patched.sections) {
 		if (!sec->is_rela() || !sec->base || !sec->base->is_text())
 			continue;
 		Symbol *func = sec->base->primary_symbol();
 		if (!func || !func->twin || !func->twin->sec || !func->twin->sec->rela)
 			continue;
+		const auto &orel = func->twin->sec->rela->relocs;
+		bool same_layout = func->size == func->twin->size;
 		for (const elf::Relocation &r : sec->relocs) {
-			if (!r.sym || std::find(p_group.begin(), p_group.end(), r.sym) == p_group.end())
+			if (!r.sym || !p_members.count(r.sym))
 				continue;
-			for (const elf::Relocation &o : func->twin->sec->rela->relocs)
-				if (o.sym && !o.sym->twin &&
-				    std::find(o_group.begin(), o_group.end(), o.sym) != o_group.end())
-					candidates[r.sym].insert(o.sym);
+			for (const elf::Relocation &o : orel) {
+				if (!o.sym || o.sym->twin || !o_members.count(o.sym))
+					continue;
+				by_use[r.sym].insert(o.sym);
+				if (same_layout && o.offset - func->twin->value == r.offset - func->value)
+					by_offset[r.sym].insert(o.sym);
+			}
 		}
 	}
-	for (auto &[p, cands] : candidates)
-		if (cands.size() == 1 && !p->twin && !(*cands.begin())->twin)
-			pair(p, *cands.begin());
-	(void)base;
+	for (auto *candidates : {&by_offset, &by_use})
+		for (auto &[p, cands] : *candidates)
+			if (cands.size() == 1 && !p->twin && !(*cands.begin())->twin)
+				pair(p, *cands.begin());
 }
 
 // Several clones of one function (`foo.constprop.0` and `foo.constprop.1`): the same
@@ -120,12 +143,23 @@ void correlate_symbols(Object &orig, Object &patched)
 			pair(sym.get(), it->second);
 	}
 	// A static that became global or the reverse (`static int foo` -> `int foo`)
-	// keeps its identity: match by name across bindings for what is left.
-	std::unordered_map<std::string_view, Symbol *> orig_unmatched;
-	for (auto &sym : orig.symbols)
-		if (is_correlatable(sym.get()) && !sym->twin && sym->sec &&
-		    !is_special_static(sym->name))
-			orig_unmatched.try_emplace(sym->name, sym.get());
+	// keeps its identity: match by name across bindings for what is left, where
+	// the name is defined once in each object.
+	auto defined_once = [](const Object &obj) {
+		std::unordered_map<std::string_view, Symbol *> once;
+		std::unordered_set<std::string_view> repeated;
+		for (auto &sym : obj.symbols) {
+			if (!is_correlatable(sym.get()) || !sym->sec || is_special_static(sym->name))
+				continue;
+			if (!once.try_emplace(sym->name, sym.get()).second)
+				repeated.insert(sym->name);
+		}
+		for (std::string_view name : repeated)
+			once.erase(name);
+		return once;
+	};
+	auto orig_unmatched = defined_once(orig);
+	auto patched_once = defined_once(patched);
 
 	LocalGroups p_groups = group_locals(patched);
 	LocalGroups o_groups = group_locals(orig);
@@ -142,14 +176,14 @@ void correlate_symbols(Object &orig, Object &patched)
 		auto it = o_groups.find(key);
 		if (it == o_groups.end() || (p_group.size() == 1 && it->second.size() == 1))
 			continue;
-		if (key.second == STT_FUNC)
+		if (key.type == STT_FUNC)
 			correlate_clones(p_group, it->second);
 	}
 	for (auto &[key, p_group] : p_groups) {
 		auto it = o_groups.find(key);
 		if (it == o_groups.end() || (p_group.size() == 1 && it->second.size() == 1))
 			continue;
-		if (key.second != STT_FUNC)
+		if (key.type != STT_FUNC)
 			correlate_static_locals(patched, p_group, it->second);
 	}
 	for (auto &sym : patched.symbols) {
@@ -157,7 +191,8 @@ void correlate_symbols(Object &orig, Object &patched)
 		    is_special_static(sym->name))
 			continue;
 		auto it = orig_unmatched.find(sym->name);
-		if (it != orig_unmatched.end() && !it->second->twin && it->second->type == sym->type)
+		if (it != orig_unmatched.end() && patched_once.count(sym->name) && !it->second->twin &&
+		    it->second->type == sym->type)
 			pair(sym.get(), it->second);
 	}
 }

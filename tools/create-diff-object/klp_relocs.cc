@@ -22,7 +22,8 @@ using elf::Symbol;
 class Classifier {
 public:
 	explicit Classifier(DiffContext &ctx)
-		: ctx_(ctx), tu_(ksym::TranslationUnit::from_object(*ctx.orig))
+		: ctx_(ctx), tu_(ksym::TranslationUnit::from_object(*ctx.orig)),
+		  units_(ksym::TranslationUnit::per_file(*ctx.orig, file_of_))
 	{
 	}
 	void classify(const Section *sec, const Relocation &r, bool from_special);
@@ -34,9 +35,24 @@ private:
 		       const std::string &objname, const char *why);
 	bool exported_by_vmlinux(const std::string &name) const;
 
+	// The unit a symbol of the original object belongs to: the whole object, or
+	// its file block when it links several (a whole vmlinux.o has 17 static
+	// `type_show`s; each is told apart by its own file's neighbours).
+	const ksym::TranslationUnit &unit_of(const Symbol *sym) const
+	{
+		if (units_.size() <= 1 || !sym || sym->index >= file_of_.size() ||
+		    ctx_.orig->symbols[sym->index].get() != sym || file_of_[sym->index] == SIZE_MAX)
+			return tu_;
+		return units_[file_of_[sym->index]];
+	}
+
 	DiffContext &ctx_;
 	ksym::TranslationUnit tu_;
-	std::map<std::pair<std::string, std::string>, std::optional<unsigned long>> cache_;
+	std::vector<size_t> file_of_;
+	std::vector<ksym::TranslationUnit> units_;
+	std::map<std::tuple<std::string, std::string, const ksym::TranslationUnit *>,
+		 std::optional<unsigned long>>
+		cache_;
 };
 
 bool Classifier::exported_by_vmlinux(const std::string &name) const
@@ -51,7 +67,7 @@ bool Classifier::exported_by_vmlinux(const std::string &name) const
 std::optional<unsigned long> Classifier::sympos(const std::string &objname,
 						const std::string &name, const Symbol *sym)
 {
-	auto key = std::make_pair(objname, name);
+	auto key = std::make_tuple(objname, name, &unit_of(sym));
 	if (auto it = cache_.find(key); it != cache_.end())
 		return it->second;
 	std::optional<unsigned long> result;
@@ -60,7 +76,8 @@ std::optional<unsigned long> Classifier::sympos(const std::string &objname,
 		// unique among a module's globals.
 		result = 0;
 	} else {
-		ksym::SymposResult r = ksym::resolve_sympos(*ctx_.parent_symbols, objname, name, tu_);
+		ksym::SymposResult r =
+			ksym::resolve_sympos(*ctx_.parent_symbols, objname, name, unit_of(sym));
 		if (r) {
 			result = r.sympos;
 		} else if (r.status == ksym::SymposStatus::not_found && sym && !sym->is_local()) {
