@@ -45,7 +45,8 @@ Format detect_text(std::string_view text)
 
 } // namespace
 
-Expected<void> SymbolTable::add_file(const std::string &path, const std::string &objname)
+Expected<void> SymbolTable::add_file(const std::string &path, const std::string &objname,
+				     bool objname_for_elf_only)
 {
 	// An ELF file (a vmlinux may be hundreds of MB) is not read as text.
 	if (is_elf_file(path))
@@ -57,7 +58,7 @@ Expected<void> SymbolTable::add_file(const std::string &path, const std::string 
 	case Format::readelf:
 		return add_readelf_text(*text, path, objname);
 	case Format::kallsyms:
-		if (!objname.empty())
+		if (!objname.empty() && !objname_for_elf_only)
 			return make_error("{}: a kallsyms dump names its own objects; do not pass "
 					  "an object name ({})",
 					  path, objname);
@@ -77,6 +78,13 @@ Expected<SymbolTable> SymbolTable::load(const std::string &path, const std::stri
 {
 	SymbolTable table;
 	KLP_TRY(table.add_file(path, objname));
+	return table;
+}
+
+Expected<SymbolTable> SymbolTable::load_parent(const std::string &path, const std::string &parent)
+{
+	SymbolTable table;
+	KLP_TRY(table.add_file(path, parent, true));
 	return table;
 }
 

@@ -105,8 +105,14 @@ public:
 	// names the object of an ELF or readelf input (default: from .modinfo, the
 	// readelf "File:" line or the file name); a kallsyms dump names its own objects.
 	static Expected<SymbolTable> load(const std::string &path, const std::string &objname = "");
+	// The symbols of a patch's parent object: an ELF or readelf file is `parent`'s,
+	// a kallsyms dump names every object itself.
+	static Expected<SymbolTable> load_parent(const std::string &path, const std::string &parent);
 
-	Expected<void> add_file(const std::string &path, const std::string &objname = "");
+	// `objname_for_elf_only`: `objname` names an ELF or readelf input and is ignored
+	// for a kallsyms dump (which names its objects itself) instead of refused.
+	Expected<void> add_file(const std::string &path, const std::string &objname = "",
+				bool objname_for_elf_only = false);
 	Expected<void> add_elf(const std::string &path, const std::string &objname = "");
 	Expected<void> add_elf(const elf::Object &obj, const std::string &objname = "");
 	Expected<void> add_readelf(const std::string &path, const std::string &objname = "");

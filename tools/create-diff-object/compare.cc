@@ -45,10 +45,9 @@ bool same_target(const DiffContext &ctx, const Relocation &p, const Relocation &
 	const Symbol *ps = p.sym, *os = o.sym;
 	// String literals are compared by content, not offset: a new string placed
 	// before `"hello"` in .rodata.str1.1 moves it without changing the function.
-	if (ps->is_section() && os->is_section() && ps->sec && os->sec &&
-	    is_string_section(ps->sec->name, ps->sec->flags) &&
-	    is_string_section(os->sec->name, os->sec->flags)) {
-		int64_t poff = ctx.arch->target_offset(p), ooff = ctx.arch->target_offset(o);
+	if (is_string_literal(ps) && is_string_literal(os)) {
+		int64_t poff = ctx.arch->target_offset(p) + int64_t(ps->is_section() ? 0 : ps->value);
+		int64_t ooff = ctx.arch->target_offset(o) + int64_t(os->is_section() ? 0 : os->value);
 		return string_at(ps->sec, poff) == string_at(os->sec, ooff) &&
 		       strip_suffix(ps->sec->name) == strip_suffix(os->sec->name);
 	}

@@ -21,9 +21,12 @@ void pair(Symbol *a, Symbol *b)
 	b->twin = a;
 }
 
+// String literals are compared by content, never matched: `.LC0` of one build is
+// not `.LC0` of the other.
 bool is_correlatable(const Symbol *sym)
 {
-	return !sym->removed && !sym->is_section() && !sym->is_file() && !sym->name.empty();
+	return !sym->removed && !sym->is_section() && !sym->is_file() && !sym->name.empty() &&
+	       !is_string_literal(sym);
 }
 
 // Locals of one object, grouped by (file, stripped name, type). The file is the

@@ -148,6 +148,15 @@ struct DiffContext {
 	void warn(std::string message);
 };
 
+// A string literal: the section symbol of `.rodata.str1.1` or a label gas kept in
+// it (`.LC0`, when `.long %c0 - .` names __FILE__ in a BUG() entry).
+inline bool is_string_literal(const elf::Symbol *sym)
+{
+	return sym->sec && ((sym->sec->flags & SHF_STRINGS) ||
+			    sym->sec->name.rfind(".rodata.str", 0) == 0 ||
+			    (sym->name.rfind(".L", 0) == 0 && !sym->is_func()));
+}
+
 // The relocations of `sec` (sorted by rebase_section_relocations) within
 // [start, end): one function's relocations when a section holds several.
 std::span<const elf::Relocation> relocs_in(const elf::Section *sec, uint64_t start,

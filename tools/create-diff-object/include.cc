@@ -16,7 +16,7 @@ bool is_patch_owned(const DiffContext &ctx, const Symbol *sym)
 {
 	if (!sym || !sym->sec || !ctx.is_included(sym->sec))
 		return false;
-	if (sym->is_section())
+	if (sym->is_section() || is_string_literal(sym))
 		return true;
 	if (sym->is_func()) {
 		auto it = ctx.decisions.functions.find(sym->name);
@@ -55,10 +55,10 @@ void include_reference(DiffContext &ctx, const Section *from, const Symbol *t)
 			include_section(ctx, sec, sec->name, fmt::format("used by {}", from->name));
 		return;
 	}
-	if (t->is_section()) {
+	if (t->is_section() || is_string_literal(t)) {
 		// A string literal or an anonymous constant: no symbol, the patch keeps
 		// its own copy.
-		if (!sec->primary_symbol())
+		if (!sec->primary_symbol() || is_string_literal(t))
 			include_section(ctx, sec, sec->name, fmt::format("referenced by {}", from->name));
 		return;
 	}

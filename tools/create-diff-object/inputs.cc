@@ -58,15 +58,11 @@ Expected<void> load_target_symbols(DiffContext &ctx)
 		ctx.parent_symbols = std::make_unique<ksym::SymbolTable>();
 		KLP_TRY(ctx.parent_symbols->add_elf(*ctx.orig, ctx.opts.parent));
 	}
-	// An ELF or readelf listing is the parent's; a kallsyms dump names its objects.
-	auto table = ctx.parent_symbols ? Expected<ksym::SymbolTable>(ksym::SymbolTable())
-					: ksym::SymbolTable::load(ctx.opts.symtab_path, ctx.opts.parent);
-	if (!table) {
-		auto named_by_itself = ksym::SymbolTable::load(ctx.opts.symtab_path);
-		if (!named_by_itself)
-			return table.take_error();
-		table = std::move(named_by_itself);
-	}
+	auto table = ctx.parent_symbols
+			     ? Expected<ksym::SymbolTable>(ksym::SymbolTable())
+			     : ksym::SymbolTable::load_parent(ctx.opts.symtab_path, ctx.opts.parent);
+	if (!table)
+		return table.take_error();
 	if (!ctx.parent_symbols)
 		ctx.parent_symbols = std::make_unique<ksym::SymbolTable>(std::move(*table));
 	if (!ctx.parent_symbols->object(ctx.opts.parent))

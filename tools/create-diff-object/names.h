@@ -27,6 +27,7 @@ std::string cold_parent_name(std::string_view name);
 std::string_view section_family(std::string_view section_name);
 
 bool is_init_section(std::string_view section_name);
+
 bool is_string_section(std::string_view section_name, uint64_t flags);
 
 } // namespace klp::cdo
