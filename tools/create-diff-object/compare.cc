@@ -23,6 +23,14 @@ std::string_view string_at(const Section *sec, int64_t off)
 	return {start, strnlen(start, sec->data.size() - uint64_t(off))};
 }
 
+std::string_view constant_at(const Section *sec, int64_t off)
+{
+	uint64_t size = sec->entsize ? sec->entsize : 1;
+	if (off < 0 || uint64_t(off) + size > sec->data.size())
+		return {};
+	return {reinterpret_cast<const char *>(sec->data.data()) + off, size};
+}
+
 bool same_contents(const Symbol *a, const Symbol *b)
 {
 	if (!a->sec || !b->sec || a->size != b->size || a->sec->type != b->sec->type)
@@ -48,8 +56,13 @@ bool same_target(const DiffContext &ctx, const Relocation &p, const Relocation &
 	if (is_string_literal(ps) && is_string_literal(os)) {
 		int64_t poff = ctx.arch->target_offset(p) + int64_t(ps->is_section() ? 0 : ps->value);
 		int64_t ooff = ctx.arch->target_offset(o) + int64_t(os->is_section() ? 0 : os->value);
-		return string_at(ps->sec, poff) == string_at(os->sec, ooff) &&
-		       strip_suffix(ps->sec->name) == strip_suffix(os->sec->name);
+		if (strip_suffix(ps->sec->name) != strip_suffix(os->sec->name))
+			return false;
+		// `.rodata.cst16`: fixed-size constants, not NUL-terminated strings.
+		if (!(ps->sec->flags & SHF_STRINGS) && ps->sec->entsize &&
+		    ps->sec->name.rfind(".rodata.str", 0) != 0)
+			return constant_at(ps->sec, poff) == constant_at(os->sec, ooff);
+		return string_at(ps->sec, poff) == string_at(os->sec, ooff);
 	}
 	if (p.addend != o.addend)
 		return false;

@@ -85,7 +85,7 @@ void correlate_static_locals(const Object &patched, std::vector<Symbol *> &p_gro
 	for (auto &sec : patched.sections) {
 		if (!sec->is_rela() || !sec->base || !sec->base->is_text())
 			continue;
-		Symbol *func = sec->base->primary_symbol();
+		Symbol *func = section_owner(sec->base);
 		if (!func || !func->twin || !func->twin->sec || !func->twin->sec->rela)
 			continue;
 		const auto &orel = func->twin->sec->rela->relocs;
@@ -205,17 +205,19 @@ void correlate_sections(Object &orig, Object &patched)
 	for (auto &sec : patched.sections) {
 		if (sec->removed || sec->is_rela())
 			continue;
-		Symbol *primary = sec->primary_symbol();
+		Symbol *primary = section_owner(sec.get());
 		Section *twin = nullptr;
 		if (primary) {
 			if (primary->twin && primary->twin->sec &&
-			    primary->twin->sec->primary_symbol() == primary->twin)
+			    section_owner(primary->twin->sec) == primary->twin)
 				twin = primary->twin->sec;
 		} else if (!sec->secsym || !is_special_static(sec->name)) {
 			// Sections without a function or object: `.rodata.str1.1`,
 			// `__bug_table`, `.modinfo`: by name.
 			twin = orig.find_section(sec->name);
 			if (twin && twin->primary_symbol())
+				twin = nullptr;
+			if (sec->primary_symbol())
 				twin = nullptr;
 		}
 		if (!twin || twin->twin)

@@ -148,14 +148,27 @@ struct DiffContext {
 	void warn(std::string message);
 };
 
-// A string literal: the section symbol of `.rodata.str1.1` or a label gas kept in
-// it (`.LC0`, when `.long %c0 - .` names __FILE__ in a BUG() entry).
+// An anonymous constant: a string literal or a mergeable constant, through the
+// section symbol of `.rodata.str1.1` / `.rodata.cst16`, or a label gas kept
+// (`.LC0`, when `.long %c0 - .` names __FILE__ in a BUG() entry; `.LC6` in
+// .rodata.cst2). Compared by content, never matched by name, copied along.
 inline bool is_string_literal(const elf::Symbol *sym)
 {
-	return sym->sec && ((sym->sec->flags & SHF_STRINGS) ||
+	return sym->sec && ((sym->sec->flags & SHF_MERGE) ||
 			    sym->sec->name.rfind(".rodata.str", 0) == 0 ||
 			    (sym->name.rfind(".L", 0) == 0 && !sym->is_func()));
 }
+
+// objtool's `__pfx_foo` (16 bytes of padding before foo with CALL_PADDING, 6.2+)
+// and `__cfi_foo` (kCFI) sit in foo's section and belong to foo.
+inline bool is_prefix_symbol(const elf::Symbol *sym)
+{
+	return sym->name.rfind("__pfx_", 0) == 0 || sym->name.rfind("__cfi_", 0) == 0;
+}
+
+// The function or object a -ffunction-sections/-fdata-sections section holds (after
+// its prefix symbols, if any), or null if it holds several or none.
+elf::Symbol *section_owner(const elf::Section *sec);
 
 // The relocations of `sec` (sorted by rebase_section_relocations) within
 // [start, end): one function's relocations when a section holds several.

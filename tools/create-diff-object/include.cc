@@ -20,9 +20,14 @@ bool is_patch_owned(const DiffContext &ctx, const Symbol *sym)
 		return true;
 	if (sym->is_func()) {
 		auto it = ctx.decisions.functions.find(sym->name);
-		return !sym->twin || (it != ctx.decisions.functions.end() &&
-				      (it->second.status == Status::Changed ||
-				       it->second.status == Status::New));
+		if (!sym->twin || (it != ctx.decisions.functions.end() &&
+				   (it->second.status == Status::Changed ||
+				    it->second.status == Status::New)))
+			return true;
+		// An unchanged `foo.cold` copied with a changed foo: foo's jumps into it
+		// must reach the copy, or the new foo runs the old cold block, which
+		// jumps back into the old foo.
+		return !cold_parent_name(sym->name).empty();
 	}
 	// Data: new objects and special statics are the patch's own copies; a
 	// correlated object is the running kernel's, even if its section was copied.
@@ -101,7 +106,7 @@ void include_changes(DiffContext &ctx)
 		Symbol *sym = ctx.patched->find_symbol(name);
 		if (!sym || !sym->sec)
 			continue;
-		if (sym->sec->primary_symbol() != sym || sym->size != sym->sec->size()) {
+		if (section_owner(sym->sec) != sym) {
 			ctx.refuse("unsupported", sym,
 				   fmt::format("{} shares section {} with other code: build with "
 					       "-ffunction-sections",

@@ -93,7 +93,7 @@ void rebase_section_relocations(DiffContext &ctx, elf::Object &obj)
 			// An undecodable instruction: with -fdata-sections a data section holds
 			// a single object, which is the target whatever the bias.
 			if (!off && !target->is_text()) {
-				elf::Symbol *only = target->primary_symbol();
+				elf::Symbol *only = section_owner(target);
 				if (only && only->is_object() && only->size == target->size())
 					sym = only;
 			}
@@ -108,6 +108,28 @@ void rebase_section_relocations(DiffContext &ctx, elf::Object &obj)
 					 return a.offset < b.offset;
 				 });
 	}
+}
+
+elf::Symbol *section_owner(const elf::Section *sec)
+{
+	elf::Symbol *owner = nullptr;
+	for (elf::Symbol *sym : sec->symbols) {
+		if (sym->removed || sym->is_section() || (!sym->is_func() && !sym->is_object()))
+			continue;
+		if (is_prefix_symbol(sym))
+			continue;
+		// `foo` and a local alias of it at the same place are one thing.
+		if (owner && (owner->value != sym->value || owner->size != sym->size))
+			return nullptr;
+		if (!owner || (owner->is_local() && !sym->is_local()))
+			owner = sym;
+	}
+	if (!owner || owner->value + owner->size != sec->size())
+		return nullptr;
+	for (elf::Symbol *sym : sec->symbols)
+		if (is_prefix_symbol(sym) && sym->value + sym->size > owner->value)
+			return nullptr;
+	return owner;
 }
 
 std::span<const elf::Relocation> relocs_in(const elf::Section *sec, uint64_t start,
