@@ -1,0 +1,163 @@
+// Kernel-tree mode's two builds. The original: the target objects from the cache or
+// compiled in the unpatched tree (the whole kernel when a header changed and no
+// build records exist). The patched: the patches applied, the same objects
+// recompiled, the patches reverted. Each object is copied into the work directory
+// with kbuild's .cmd record; the pairs whose bytes differ go on to the diff.
+#include "klp_build.h"
+
+#include "kbuild.h"
+#include "make.h"
+#include "objcache.h"
+#include "patches.h"
+
+#include <fmt/format.h>
+
+#include <filesystem>
+
+namespace fs = std::filesystem;
+
+namespace klp::build {
+namespace {
+
+std::string join(const std::vector<std::string> &v, const std::string &sep = ", ", size_t max = 6)
+{
+	std::string out;
+	for (size_t i = 0; i < v.size(); i++) {
+		if (i == max) {
+			out += fmt::format("{}... ({} more)", sep, v.size() - max);
+			break;
+		}
+		out += (i ? sep : "") + v[i];
+	}
+	return out;
+}
+
+// Copies tree/<rel> and its .cmd to <work>/<side>/<rel> (and .cmd).
+Status collect(const KernelRun &run, const std::string &side, const std::string &rel)
+{
+	std::string from = run.tree + "/" + rel;
+	std::string to = run.work + "/" + side + "/" + rel;
+	if (auto c = copy_file(from, to); !c)
+		return fail("build-failed", fmt::format("kbuild did not produce {}: {}", rel, c.error().message()));
+	if (auto c = copy_file(cmd_file_of(from), cmd_file_of(to)); !c)
+		return fail("build-failed", fmt::format("no kbuild record for {}: {}", rel, c.error().message()));
+	return std::nullopt;
+}
+
+// Deleting the objects makes kbuild rebuild them whatever the timestamps say.
+void remove_from_tree(const KernelRun &run, const std::vector<std::string> &rels)
+{
+	std::error_code ec;
+	for (const auto &rel : rels)
+		fs::remove(run.tree + "/" + rel, ec);
+}
+
+} // namespace
+
+Status build_original(const Options &opts, KernelRun &run)
+{
+	if (run.mode != Mode::tree)
+		return std::nullopt;
+	StageClock clock(opts, run, "orig");
+	std::error_code ec;
+	fs::remove_all(run.work + "/orig", ec);
+
+	if (run.full_build) {
+		// The default goal: vmlinux and modules, with the dependency records a header
+		// change needs.
+		note(opts, run, fmt::format("building the whole kernel in {} (-j{}): this takes a while",
+					    run.tree, opts.jobs));
+		if (auto st = run_step(opts, tree_make(opts, run, run.tree, {}, "orig"), "original build"))
+			return st;
+		if (auto st = targets_from_records(opts, run))
+			return st;
+		for (const auto &rel : run.targets)
+			if (auto st = collect(run, "orig", rel))
+				return st;
+		clock.done(fmt::format("full build; {} object(s) depend on the patch: {}", run.targets.size(),
+				       join(run.targets)));
+		return std::nullopt;
+	}
+
+	std::vector<std::string> misses;
+	size_t hits = 0;
+	for (const auto &rel : run.targets) {
+		std::string o = run.work + "/orig/" + rel;
+		if (cache_fetch(opts, run, rel, o, cmd_file_of(o))) {
+			hits++;
+			decide(opts, run, fmt::format("{}: original from the cache", rel));
+		} else {
+			misses.push_back(rel);
+		}
+	}
+	if (!misses.empty()) {
+		remove_from_tree(run, misses);
+		if (auto st = run_step(opts, tree_make(opts, run, run.tree, misses, "orig"), "original build"))
+			return st;
+		for (const auto &rel : misses) {
+			if (auto st = collect(run, "orig", rel))
+				return st;
+			std::string o = run.work + "/orig/" + rel;
+			if (auto c = cache_store(opts, run, rel, o, cmd_file_of(o)); !c)
+				note(opts, run, "warning: cannot cache " + rel + ": " + c.error().message());
+		}
+	}
+	clock.done(fmt::format("{} object(s): {} compiled, {} cached ({})", run.targets.size(), misses.size(),
+			       hits, join(run.targets)));
+	return std::nullopt;
+}
+
+Status build_patched(const Options &opts, KernelRun &run)
+{
+	if (run.mode != Mode::tree)
+		return std::nullopt;
+	StageClock clock(opts, run, "patched");
+	std::error_code ec;
+	fs::remove_all(run.work + "/patched", ec);
+
+	AppliedPatches applied;
+	std::vector<std::string> notes;
+	if (auto a = applied.apply(run.tree, opts.patches, run.tree + "/.klp-build/applied",
+				   log_path(run, "patch"), notes);
+	    !a)
+		return refuse("patch-does-not-apply", a.error().message());
+	for (const auto &n : notes)
+		note(opts, run, "patch: " + n);
+
+	remove_from_tree(run, run.targets);
+	Status built = run_step(opts, tree_make(opts, run, run.tree, run.targets, "patched"), "patched build");
+	if (!built)
+		for (const auto &rel : run.targets)
+			if ((built = collect(run, "patched", rel)))
+				break;
+	// The tree goes back to its original sources whatever happened; the patched
+	// objects go too, so that nothing built later links them by mistake.
+	if (auto r = applied.revert(); !r)
+		return fail("dirty-tree", r.error().message());
+	remove_from_tree(run, run.targets);
+	if (built)
+		return built;
+
+	run.objects.clear();
+	std::vector<std::string> changed, same;
+	for (const auto &rel : run.targets) {
+		ObjectPair pair;
+		pair.rel = rel;
+		pair.orig = run.work + "/orig/" + rel;
+		pair.patched = run.work + "/patched/" + rel;
+		pair.cmd_file = cmd_file_of(pair.patched);
+		pair.changed = !same_bytes(pair.orig, pair.patched);
+		(pair.changed ? changed : same).push_back(rel);
+		if (!pair.changed)
+			decide(opts, run, fmt::format("{}: identical after the patch", rel));
+		run.objects.push_back(std::move(pair));
+	}
+	clock.done(fmt::format("{} object(s) recompiled, {} changed{}", run.targets.size(), changed.size(),
+			       changed.empty() ? "" : " (" + join(changed) + ")"));
+	if (changed.empty())
+		return Stop{Result::no_change, "no-change",
+			    "no functional change: the patched objects are byte-identical to the originals"};
+	return std::nullopt;
+}
+
+} // namespace klp::build

@@ -1,0 +1,293 @@
+// Before anything is built: where each input of a target kernel is (headers,
+// Module.symvers, config, symbols, release), and the refusals that need no build:
+// patches to *.S, lib/ or build files, GCC plugins whose output differs per build,
+// a kernel without livepatch, and a compiler other than the one that built the target.
+#include "klp_build.h"
+
+#include "kbuild.h"
+#include "patches.h"
+#include "process.h"
+
+#include <fmt/format.h>
+
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <cstdlib>
+#include <set>
+#include <sstream>
+
+namespace fs = std::filesystem;
+
+namespace klp::build {
+namespace {
+
+bool exists(const std::string &p)
+{
+	std::error_code ec;
+	return !p.empty() && fs::exists(p, ec);
+}
+
+bool is_dir(const std::string &p)
+{
+	std::error_code ec;
+	return !p.empty() && fs::is_directory(p, ec);
+}
+
+std::string running_release()
+{
+	struct utsname u;
+	return uname(&u) == 0 ? u.release : "";
+}
+
+// The release a deployed module was built for: the first word of its vermagic.
+std::string vermagic_release(const std::string &ko)
+{
+	auto info = elf_modinfo(ko);
+	if (!info || !info->count("vermagic"))
+		return "";
+	std::string v = info->at("vermagic");
+	return v.substr(0, v.find(' '));
+}
+
+// A full kbuild build in `dir`: Module.symvers next to a vmlinux.
+bool has_full_build(const std::string &dir)
+{
+	return exists(dir + "/Module.symvers") && exists(dir + "/vmlinux");
+}
+
+bool in_path(const std::string &prog)
+{
+	const char *path = std::getenv("PATH");
+	std::istringstream dirs(path ? path : "/usr/bin:/bin");
+	std::string dir;
+	while (std::getline(dirs, dir, ':'))
+		if (!dir.empty() && access((dir + "/" + prog).c_str(), X_OK) == 0)
+			return true;
+	return false;
+}
+
+// The compiler to build with: $CC, else the program named in the target's
+// CONFIG_CC_VERSION_TEXT if it is installed (Debian builds with gcc-12), else gcc.
+std::vector<std::string> choose_compiler(const Options &opts, const std::string &cc_version_text)
+{
+	if (!opts.cc.empty())
+		return opts.cc;
+	std::string prog = cc_version_text.substr(0, cc_version_text.find(' '));
+	if (!prog.empty() && prog.find('/') == std::string::npos && in_path(prog))
+		return {prog};
+	if (cc_version_text.find("clang") != std::string::npos)
+		return {"clang"};
+	return {"gcc"};
+}
+
+} // namespace
+
+Status resolve_kernel(const Options &opts, KernelRun &run)
+{
+	const KernelSpec &k = run.spec;
+	run.mode = opts.oot() ? Mode::oot : Mode::tree;
+
+	// Deployed out-of-tree modules: by the name in their .modinfo.
+	for (const auto &ko : k.oot_modules) {
+		if (!exists(ko))
+			return fail("missing-input", fmt::format("--oot-module {}: no such file", ko));
+		auto info = elf_modinfo(ko);
+		if (!info)
+			return fail(info.error());
+		std::string name = info->count("name") ? info->at("name") : "";
+		if (name.empty()) {
+			name = fs::path(ko).filename().string();
+			name = name.substr(0, name.find('.'));
+		}
+		for (char &c : name)
+			if (c == '-')
+				c = '_';
+		run.oot_modules[name] = ko;
+	}
+
+	run.release = k.release;
+	run.headers = k.headers;
+	if (run.headers.empty() && run.mode == Mode::tree && is_dir(k.src) && has_full_build(k.src)) {
+		run.headers = k.src;
+		decide(opts, run, "links the module in the source tree: it has a full build");
+	}
+	if (run.release.empty() && !run.headers.empty())
+		run.release = uts_release(run.headers);
+	if (run.release.empty() && !k.oot_modules.empty()) {
+		run.release = vermagic_release(k.oot_modules.front());
+		if (!run.release.empty())
+			decide(opts, run, fmt::format("release {} from the vermagic of {}", run.release,
+						      k.oot_modules.front()));
+	}
+	if (run.release.empty() && !k.config.empty()) {
+		// /boot/config-6.1.0-56-amd64
+		std::string base = fs::path(k.config).filename().string();
+		if (base.starts_with("config-") && base.size() > 7) {
+			run.release = base.substr(7);
+			decide(opts, run, fmt::format("release {} from the config's file name", run.release));
+		}
+	}
+	if (run.headers.empty()) {
+		std::string rel = run.release.empty() && run.mode == Mode::oot ? running_release() : run.release;
+		if (!rel.empty() && is_dir("/lib/modules/" + rel + "/build")) {
+			run.headers = fs::canonical("/lib/modules/" + rel + "/build").string();
+			decide(opts, run, fmt::format("headers: {} (/lib/modules/{}/build)", run.headers, rel));
+		}
+	}
+	if (run.headers.empty() || !exists(run.headers + "/Makefile"))
+		return fail("missing-input",
+			    fmt::format("no kernel build tree to link the module against{}: pass "
+					"-k/--headers DIR (e.g. /usr/src/linux-headers-RELEASE)",
+					run.headers.empty() ? "" : " (" + run.headers + " has no Makefile)"));
+	if (run.release.empty())
+		run.release = uts_release(run.headers);
+	if (run.release.empty())
+		return fail("missing-input", "cannot tell the target's kernel release: pass --release");
+
+	run.symvers = !k.symvers.empty() ? k.symvers : run.headers + "/Module.symvers";
+	if (!exists(run.symvers))
+		return fail("missing-input", fmt::format("{}: no such Module.symvers (pass --symvers)",
+							 run.symvers));
+
+	if (!k.config.empty())
+		run.config = k.config;
+	else if (run.mode == Mode::tree && is_dir(k.src) && exists(k.src + "/.config"))
+		run.config = k.src + "/.config";
+	else if (exists(run.headers + "/.config"))
+		run.config = run.headers + "/.config";
+	if (run.config.empty() || !exists(run.config))
+		return fail("missing-input", "no kernel config: pass -c CONFIG");
+
+	if (!k.vmlinux.empty()) {
+		run.symbols = k.vmlinux;
+		run.symbols_option = "--vmlinux";
+	} else if (!k.kallsyms.empty()) {
+		run.symbols = k.kallsyms;
+		run.symbols_option = "--kallsyms";
+	} else if (!k.system_map.empty()) {
+		// Same layout as a kallsyms dump of vmlinux; sympos counts the same names.
+		run.symbols = k.system_map;
+		run.symbols_option = "--kallsyms";
+	}
+	if (!run.symbols.empty() && !exists(run.symbols))
+		return fail("missing-input", fmt::format("{}: no such symbol file", run.symbols));
+	if (run.mode == Mode::tree && !k.src.empty() && !exists(k.src))
+		return fail("missing-input", fmt::format("{}: no such source tree", k.src));
+	if (run.mode == Mode::oot && !is_dir(opts.oot_src))
+		return fail("missing-input", fmt::format("{}: no such module source directory", opts.oot_src));
+	return std::nullopt;
+}
+
+Status check_patches(const Options &opts, KernelRun &run)
+{
+	std::set<std::string> seen;
+	for (const auto &p : opts.patches) {
+		auto info = parse_patch(p);
+		if (!info)
+			return refuse("bad-patch", info.error().message());
+		for (const auto &f : info->files) {
+			const std::string &path = f.path;
+			std::string name = fs::path(path).filename().string();
+			std::string ext = fs::path(path).extension().string();
+			if (ext == ".S" || ext == ".s")
+				return refuse("assembly", fmt::format("{} changes {}: assembly cannot be "
+								      "livepatched (no ftrace entry)",
+								      fs::path(p).filename().string(), path));
+			if (run.mode == Mode::tree && path.starts_with("lib/"))
+				return refuse("lib", fmt::format("{} changes {}: lib/ is linked into vmlinux "
+								 "from archives and partly without ftrace; "
+								 "klp-build does not patch it",
+								 fs::path(p).filename().string(), path));
+			if (path.starts_with("Documentation/") || ext == ".rst" || ext == ".txt" ||
+			    ext == ".md") {
+				decide(opts, run, fmt::format("{}: documentation, ignored", path));
+				continue;
+			}
+			if (ext != ".c" && ext != ".h")
+				return refuse("build-files", fmt::format("{} changes {}: only .c and .h "
+									 "changes can be livepatched",
+									 fs::path(p).filename().string(), path));
+			if (f.added && ext == ".c")
+				return refuse("new-file", fmt::format("{} adds {}: a new source file needs "
+								      "a Makefile change",
+								      fs::path(p).filename().string(), path));
+			if (seen.insert(path).second)
+				run.changed_files.push_back(path);
+		}
+	}
+	if (run.changed_files.empty())
+		return Stop{Result::no_change, "no-change", "the patches change no .c or .h file"};
+	return std::nullopt;
+}
+
+Status check_compiler_and_config(const Options &opts, KernelRun &run)
+{
+	auto config = read_config(run.config);
+	if (!config)
+		return fail(config.error());
+	auto is_y = [&](const char *key) {
+		auto it = config->find(key);
+		return it != config->end() && it->second == "y";
+	};
+	if (!is_y("CONFIG_LIVEPATCH"))
+		return refuse("no-livepatch", fmt::format("{}: CONFIG_LIVEPATCH is not set: the target "
+							  "kernel cannot load livepatches",
+							  run.config));
+	for (const char *key : {"CONFIG_GCC_PLUGIN_RANDSTRUCT", "CONFIG_RANDSTRUCT_FULL",
+				"CONFIG_RANDSTRUCT_PERFORMANCE"})
+		if (is_y(key))
+			return refuse("randstruct", fmt::format("{}: {}=y: structure layouts are "
+								"randomised per build, a rebuild "
+								"cannot reproduce them",
+								run.config, key));
+	if (is_y("CONFIG_GCC_PLUGIN_LATENT_ENTROPY"))
+		return refuse("latent-entropy", fmt::format("{}: CONFIG_GCC_PLUGIN_LATENT_ENTROPY=y: the "
+							    "plugin inserts random values in every "
+							    "build, the objects can never match",
+							    run.config));
+
+	std::string config_cc = config_string(*config, "CONFIG_CC_VERSION_TEXT");
+	run.cc = choose_compiler(opts, config_cc);
+	std::vector<std::string> version_argv = run.cc;
+	version_argv.push_back("--version");
+	auto version = capture(version_argv);
+	if (!version)
+		return fail("compiler", fmt::format("cannot run the compiler: {}", version.error().message()));
+	run.cc_version = version->substr(0, version->find('\n'));
+	std::string ours = compiler_identity(run.cc_version);
+
+	// Every record of the target's compiler must agree with ours.
+	std::vector<std::pair<std::string, std::string>> theirs; // source, text
+	if (!config_cc.empty())
+		theirs.push_back({run.config + " (CONFIG_CC_VERSION_TEXT)", config_cc});
+	if (!run.spec.vmlinux.empty()) {
+		auto comments = elf_compilers(run.spec.vmlinux);
+		if (comments)
+			for (const auto &c : *comments)
+				theirs.push_back({run.spec.vmlinux + " (.comment)", c});
+	}
+	for (const auto &[name, ko] : run.oot_modules) {
+		auto comments = elf_compilers(ko);
+		if (comments)
+			for (const auto &c : *comments)
+				theirs.push_back({ko + " (.comment)", c});
+	}
+	if (theirs.empty())
+		note(opts, run, "warning: nothing records the target's compiler; cannot check it");
+	for (const auto &[source, text] : theirs) {
+		if (compiler_identity(text) != ours)
+			return refuse("compiler-mismatch",
+				      fmt::format("compiler differs from the one that built the target:\n"
+						  "  target: {} in {}\n  ours:   {} ({})\n"
+						  "Set CC to the target's compiler.",
+						  text, source, run.cc_version, shell_line(run.cc)));
+	}
+	decide(opts, run, fmt::format("compiler {} ({}) matches the target's", shell_line(run.cc),
+				      run.cc_version));
+	return std::nullopt;
+}
+
+} // namespace klp::build

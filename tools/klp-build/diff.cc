@@ -1,0 +1,160 @@
+// Runs create-diff-object on every changed pair, -j at a time (the pairs are
+// independent), and reads back their exit codes and JSON reports: 0 a diff object
+// for the module, 3 only line-number noise, 2 a refusal that stops this kernel.
+#include "klp_build.h"
+
+#include "kbuild.h"
+#include "make.h"
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include <filesystem>
+#include <set>
+
+namespace fs = std::filesystem;
+
+namespace klp::build {
+
+std::string tool_path(const Options &opts, const std::string &name)
+{
+	std::error_code ec;
+	std::string local = opts.tools_dir + "/" + name;
+	return fs::exists(local, ec) ? local : name;
+}
+
+namespace {
+
+nlohmann::json read_report(const std::string &path)
+{
+	auto text = read_text(path);
+	if (!text)
+		return nullptr;
+	return nlohmann::json::parse(*text, nullptr, false);
+}
+
+std::string last_line(const std::string &log)
+{
+	std::string tail = log_tail(log, 1);
+	while (!tail.empty() && tail.back() == '\n')
+		tail.pop_back();
+	return tail;
+}
+
+} // namespace
+
+Status diff_objects(const Options &opts, KernelRun &run)
+{
+	StageClock clock(opts, run, "diff");
+	std::error_code ec;
+	fs::remove_all(run.work + "/diff", ec);
+	fs::create_directories(run.work + "/diff", ec);
+	std::string cdo = tool_path(opts, "create-diff-object");
+
+	std::vector<ObjectPair *> pairs;
+	std::vector<Command> cmds;
+	std::set<std::string> names = {"klpkit-patch", run.module_name};
+	for (auto &pair : run.objects) {
+		if (!pair.changed)
+			continue;
+		// Plain, unique names: kmod-template links them from one directory.
+		std::string name = flat_name(pair.rel);
+		for (int n = 2; names.count(name); n++)
+			name = fmt::format("{}-{}", flat_name(pair.rel), n);
+		names.insert(name);
+		pair.diff = run.work + "/diff/" + name + ".o";
+		pair.report = run.work + "/diff/" + name + ".json";
+		Command cmd;
+		cmd.argv = {cdo,
+			    "--orig", pair.orig,
+			    "--patched", pair.patched,
+			    "--parent", pair.parent,
+			    "--symtab", pair.parent_symtab,
+			    "--symvers", run.symvers,
+			    "--patch-name", run.module_name,
+			    "-o", pair.diff,
+			    "--json", pair.report};
+		if (opts.debug)
+			cmd.argv.push_back("--debug");
+		cmd.log = log_path(run, "diff-" + name);
+		fs::remove(cmd.log, ec);
+		cmd.echo = opts.verbose;
+		cmds.push_back(std::move(cmd));
+		pairs.push_back(&pair);
+	}
+	auto status = run_parallel(cmds, opts.jobs);
+	if (interrupted())
+		return fail("interrupted", "diff: interrupted");
+	// Parallel jobs only log (their output would interleave): -v shows the logs now.
+	if (opts.verbose && opts.jobs > 1 && cmds.size() > 1)
+		for (const auto &cmd : cmds)
+			fmt::print(stderr, "{}", log_tail(cmd.log, 1000));
+
+	std::vector<std::string> refusals, errors, functions;
+	size_t written = 0, klp_relocs = 0;
+	for (size_t i = 0; i < pairs.size(); i++) {
+		ObjectPair &pair = *pairs[i];
+		pair.diff_message = last_line(cmds[i].log);
+		nlohmann::json report = read_report(pair.report);
+		switch (status[i]) {
+		case 0:
+			pair.diff_result = "written";
+			written++;
+			break;
+		case 3:
+			pair.diff_result = "no-change";
+			pair.diff.clear();
+			decide(opts, run, fmt::format("{}: no functional change (only line numbers)", pair.rel));
+			break;
+		case 2:
+			pair.diff_result = "refused";
+			pair.diff.clear();
+			if (report.is_object() && report["refusals"].is_array() && !report["refusals"].empty()) {
+				for (const auto &r : report["refusals"])
+					refusals.push_back(fmt::format("{}: {} {}: {}", pair.rel,
+								       r.value("kind", "?"), r.value("symbol", "?"),
+								       r.value("reason", "?")));
+			} else {
+				refusals.push_back(fmt::format("{}: {}", pair.rel, pair.diff_message));
+			}
+			break;
+		default:
+			pair.diff_result = "error";
+			pair.diff.clear();
+			errors.push_back(fmt::format("{}: create-diff-object exit {}:\n{}", pair.rel, status[i],
+						     log_tail(cmds[i].log, 20)));
+		}
+		if (pair.diff_result == "written" && report.is_object()) {
+			for (const auto &f : report.value("functions", nlohmann::json::array()))
+				if (f.value("status", "") == "changed" || f.value("status", "") == "new")
+					functions.push_back(f.value("name", "?") +
+							    (f.value("status", "") == "new" ? " (new)" : ""));
+			klp_relocs += report.value("klp_relocations", nlohmann::json::array()).size();
+		}
+	}
+	if (!errors.empty()) {
+		std::string msg = "create-diff-object failed:";
+		for (const auto &e : errors)
+			msg += "\n  " + e;
+		return fail("diff-failed", msg);
+	}
+	if (!refusals.empty()) {
+		std::string msg = "the change cannot be livepatched:";
+		for (const auto &r : refusals)
+			msg += "\n  " + r;
+		return refuse("diff-refused", msg);
+	}
+	std::string fn_list;
+	for (size_t i = 0; i < functions.size() && i < 8; i++)
+		fn_list += (i ? ", " : "") + functions[i];
+	if (functions.size() > 8)
+		fn_list += fmt::format(", ... ({} more)", functions.size() - 8);
+	clock.done(fmt::format("{} diff object(s); {} function(s){}; {} livepatch relocation(s)", written,
+			       functions.size(), fn_list.empty() ? "" : " (" + fn_list + ")", klp_relocs));
+	if (written == 0)
+		return Stop{Result::no_change, "no-change",
+			    "no functional change: the objects differ only in line numbers"};
+	return std::nullopt;
+}
+
+} // namespace klp::build

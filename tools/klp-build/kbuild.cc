@@ -1,0 +1,363 @@
+// Readers for kbuild's records (.cmd files, .config, version files), compiler
+// identities and small file helpers. Nothing here runs a program or changes a tree
+// except write_text/copy_file, which write through a temporary file and a rename.
+#include "kbuild.h"
+
+#include <fcntl.h>
+#include <gelf.h>
+#include <libelf.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <regex>
+#include <sstream>
+
+namespace fs = std::filesystem;
+
+namespace klp::build {
+
+Expected<std::string> read_text(const std::string &path)
+{
+	std::ifstream in(path, std::ios::binary);
+	if (!in)
+		return make_error("{}: cannot read: {}", path, strerror(errno));
+	std::ostringstream s;
+	s << in.rdbuf();
+	return s.str();
+}
+
+Expected<void> write_text(const std::string &path, std::string_view text)
+{
+	std::string tmp = path + ".tmp." + std::to_string(getpid());
+	{
+		std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+		if (!out)
+			return make_error("{}: cannot write: {}", tmp, strerror(errno));
+		out.write(text.data(), std::streamsize(text.size()));
+		if (!out.flush())
+			return make_error("{}: write failed: {}", tmp, strerror(errno));
+	}
+	std::error_code ec;
+	fs::rename(tmp, path, ec);
+	if (ec) {
+		fs::remove(tmp, ec);
+		return make_error("{}: cannot rename into place: {}", path, ec.message());
+	}
+	return success();
+}
+
+Expected<void> copy_file(const std::string &from, const std::string &to)
+{
+	std::error_code ec;
+	fs::create_directories(fs::path(to).parent_path(), ec);
+	std::string tmp = to + ".tmp." + std::to_string(getpid());
+	fs::copy_file(from, tmp, fs::copy_options::overwrite_existing, ec);
+	if (ec)
+		return make_error("cannot copy {} to {}: {}", from, to, ec.message());
+	fs::rename(tmp, to, ec);
+	if (ec) {
+		fs::remove(tmp, ec);
+		return make_error("cannot rename {} into place: {}", to, ec.message());
+	}
+	return success();
+}
+
+bool same_bytes(const std::string &a, const std::string &b)
+{
+	std::error_code ec;
+	if (fs::file_size(a, ec) != fs::file_size(b, ec) || ec)
+		return false;
+	std::ifstream fa(a, std::ios::binary), fb(b, std::ios::binary);
+	char ba[65536], bb[65536];
+	while (fa && fb) {
+		fa.read(ba, sizeof(ba));
+		fb.read(bb, sizeof(bb));
+		if (fa.gcount() != fb.gcount() || std::memcmp(ba, bb, size_t(fa.gcount())) != 0)
+			return false;
+	}
+	return fa.eof() && fb.eof();
+}
+
+std::string cmd_file_of(const std::string &object)
+{
+	fs::path p(object);
+	return (p.parent_path() / ("." + p.filename().string() + ".cmd")).string();
+}
+
+Expected<CmdRecord> read_cmd_file(const std::string &path)
+{
+	auto text = read_text(path);
+	if (!text)
+		return text.take_error();
+	CmdRecord rec;
+	std::istringstream in(*text);
+	std::string line;
+	bool in_deps = false;
+	while (std::getline(in, line)) {
+		if (in_deps) {
+			// "  include/linux/kconfig.h \" or "    $(wildcard include/config/X) \"
+			std::string entry = line;
+			bool more = !entry.empty() && entry.back() == '\\';
+			if (more)
+				entry.pop_back();
+			auto b = entry.find_first_not_of(" \t");
+			auto e = entry.find_last_not_of(" \t");
+			if (b != std::string::npos) {
+				entry = entry.substr(b, e - b + 1);
+				if (!entry.starts_with("$("))
+					rec.deps.push_back(entry);
+			}
+			in_deps = more;
+			continue;
+		}
+		if (line.starts_with("cmd_")) {
+			auto pos = line.find(" := ");
+			if (pos != std::string::npos)
+				rec.command = line.substr(pos + 4);
+		} else if (line.starts_with("source_")) {
+			auto pos = line.find(" := ");
+			if (pos != std::string::npos)
+				rec.source = line.substr(pos + 4);
+		} else if (line.starts_with("deps_")) {
+			in_deps = !line.empty() && line.back() == '\\';
+		}
+	}
+	if (rec.command.empty())
+		return make_error("{}: no cmd_ line (not a kbuild .cmd file?)", path);
+	return rec;
+}
+
+std::string module_of_command(const std::string &command)
+{
+	// -DMODULE as a whole word: not -DMODULE_FOO.
+	static const std::regex module_flag(R"((^|\s)-DMODULE(\s|$))");
+	if (!std::regex_search(command, module_flag))
+		return "";
+	// -DKBUILD_MODNAME='"hello-oot"' (the quotes are kbuild's shell quoting)
+	static const std::regex modname(R"(-DKBUILD_MODNAME='?"?([A-Za-z0-9_-]+))");
+	std::smatch m;
+	if (!std::regex_search(command, m, modname))
+		return "";
+	std::string name = m[1];
+	for (char &c : name)
+		if (c == '-')
+			c = '_';
+	return name;
+}
+
+Expected<std::map<std::string, std::string>> read_config(const std::string &path)
+{
+	auto text = read_text(path);
+	if (!text)
+		return text.take_error();
+	std::map<std::string, std::string> config;
+	std::istringstream in(*text);
+	std::string line;
+	while (std::getline(in, line)) {
+		if (!line.starts_with("CONFIG_"))
+			continue;
+		auto eq = line.find('=');
+		if (eq == std::string::npos)
+			continue;
+		config[line.substr(0, eq)] = line.substr(eq + 1);
+	}
+	return config;
+}
+
+std::string config_string(const std::map<std::string, std::string> &config, const std::string &key)
+{
+	auto it = config.find(key);
+	if (it == config.end())
+		return "";
+	std::string v = it->second;
+	if (v.size() >= 2 && v.front() == '"' && v.back() == '"')
+		v = v.substr(1, v.size() - 2);
+	std::string out;
+	for (size_t i = 0; i < v.size(); i++) {
+		if (v[i] == '\\' && i + 1 < v.size())
+			i++;
+		out += v[i];
+	}
+	return out;
+}
+
+Expected<std::string> makefile_version(const std::string &dir)
+{
+	auto text = read_text(dir + "/Makefile");
+	if (!text)
+		return text.take_error();
+	std::map<std::string, std::string> vars;
+	std::istringstream in(*text);
+	std::string line, include;
+	while (std::getline(in, line)) {
+		static const std::regex var(R"(^(VERSION|PATCHLEVEL|SUBLEVEL|EXTRAVERSION)\s*=\s*(\S*)\s*$)");
+		std::smatch m;
+		if (std::regex_match(line, m, var))
+			vars[m[1]] = m[2];
+		else if (include.empty() && line.starts_with("include /"))
+			include = line.substr(8);
+	}
+	if (!vars.count("VERSION") && !include.empty())
+		return makefile_version(fs::path(include).parent_path().string());
+	if (!vars.count("VERSION") || !vars.count("PATCHLEVEL"))
+		return make_error("{}/Makefile: no VERSION/PATCHLEVEL (not a kernel tree?)", dir);
+	std::string v = vars["VERSION"] + "." + vars["PATCHLEVEL"];
+	if (!vars["SUBLEVEL"].empty())
+		v += "." + vars["SUBLEVEL"];
+	return v + vars["EXTRAVERSION"];
+}
+
+std::string uts_release(const std::string &dir)
+{
+	auto text = read_text(dir + "/include/generated/utsrelease.h");
+	if (!text)
+		return "";
+	static const std::regex re(R"re(#define UTS_RELEASE "([^"]+)")re");
+	std::smatch m;
+	if (std::regex_search(*text, m, re))
+		return m[1];
+	return "";
+}
+
+std::string compiler_identity(std::string_view text)
+{
+	std::string s(text);
+	while (!s.empty() && (s.back() == '\n' || s.back() == ' '))
+		s.pop_back();
+	if (s.starts_with("GCC: "))
+		return s.substr(5);
+	// "gcc-12 (Debian 12.2.0-14) 12.2.0": the program name goes, the rest identifies
+	// the build. "Debian clang version 14.0.6" has no program name to drop.
+	auto sp = s.find(" (");
+	if (sp != std::string::npos && s.find(' ') == sp && s.find("clang") == std::string::npos)
+		return s.substr(sp + 1);
+	return s;
+}
+
+Expected<std::string> elf_section(const std::string &path, const std::string &name)
+{
+	elf_version(EV_CURRENT);
+	int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return make_error("{}: cannot open: {}", path, strerror(errno));
+	Elf *elf = elf_begin(fd, ELF_C_READ_MMAP, nullptr);
+	if (!elf || elf_kind(elf) != ELF_K_ELF) {
+		if (elf)
+			elf_end(elf);
+		close(fd);
+		return make_error("{}: not an ELF file", path);
+	}
+	std::string bytes;
+	size_t shstrndx = 0;
+	if (elf_getshdrstrndx(elf, &shstrndx) == 0) {
+		for (Elf_Scn *scn = elf_nextscn(elf, nullptr); scn; scn = elf_nextscn(elf, scn)) {
+			GElf_Shdr sh;
+			if (!gelf_getshdr(scn, &sh) || sh.sh_type == SHT_NOBITS)
+				continue;
+			const char *n = elf_strptr(elf, shstrndx, sh.sh_name);
+			if (!n || name != n)
+				continue;
+			Elf_Data *data = elf_getdata(scn, nullptr);
+			if (data && data->d_buf)
+				bytes.assign(static_cast<const char *>(data->d_buf), data->d_size);
+			break;
+		}
+	}
+	elf_end(elf);
+	close(fd);
+	return bytes;
+}
+
+namespace {
+
+std::vector<std::string> nul_strings(const std::string &bytes)
+{
+	std::vector<std::string> out;
+	size_t i = 0;
+	while (i < bytes.size()) {
+		size_t end = bytes.find('\0', i);
+		if (end == std::string::npos)
+			end = bytes.size();
+		if (end > i)
+			out.push_back(bytes.substr(i, end - i));
+		i = end + 1;
+	}
+	return out;
+}
+
+} // namespace
+
+Expected<std::vector<std::string>> elf_compilers(const std::string &path)
+{
+	auto bytes = elf_section(path, ".comment");
+	if (!bytes)
+		return bytes.take_error();
+	std::vector<std::string> found;
+	for (const auto &s : nul_strings(*bytes))
+		if (s.starts_with("GCC:") || s.find("clang version") != std::string::npos)
+			if (std::find(found.begin(), found.end(), s) == found.end())
+				found.push_back(s);
+	return found;
+}
+
+Expected<std::map<std::string, std::string>> elf_modinfo(const std::string &path)
+{
+	auto bytes = elf_section(path, ".modinfo");
+	if (!bytes)
+		return bytes.take_error();
+	std::map<std::string, std::string> info;
+	for (const auto &s : nul_strings(*bytes)) {
+		auto eq = s.find('=');
+		if (eq != std::string::npos && !info.count(s.substr(0, eq)))
+			info[s.substr(0, eq)] = s.substr(eq + 1);
+	}
+	return info;
+}
+
+void Hasher::add(std::string_view bytes)
+{
+	for (unsigned char c : bytes) {
+		h_ ^= c;
+		h_ *= 0x100000001b3ull;
+	}
+	// A separator, so that ("ab","c") and ("a","bc") differ.
+	h_ ^= 0xff;
+	h_ *= 0x100000001b3ull;
+}
+
+void Hasher::add_file_bytes(const std::string &path)
+{
+	auto text = read_text(path);
+	add(text ? *text : std::string("\0missing", 8));
+}
+
+std::string Hasher::hex() const { return fmt::format("{:016x}", h_); }
+
+std::string sanitize_module_name(std::string_view name)
+{
+	std::string out;
+	for (char c : name) {
+		bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+			  c == '_' || c == '-';
+		out += ok ? c : '_';
+	}
+	if (out.size() > 55)
+		out.resize(55);
+	return out;
+}
+
+std::string flat_name(std::string_view rel)
+{
+	std::string s(rel);
+	if (s.ends_with(".o"))
+		s.resize(s.size() - 2);
+	for (char &c : s)
+		if (c == '/' || c == '.')
+			c = '-';
+	return s;
+}
+
+} // namespace klp::build

@@ -1,0 +1,177 @@
+// klp-build's shared model: the options of one invocation, the target kernels it
+// names, and the state of one kernel's build (its objects, decisions and timings).
+// The passes (checks, tree, targets, builds, diff, module) fill a KernelRun in turn.
+#pragma once
+
+#include "elf/error.h"
+
+#include <chrono>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace klp::build {
+
+// What the user named for one target kernel. Kernel-tree mode needs `src`; out-of-tree
+// mode needs `headers` and the deployed module(s).
+struct KernelSpec {
+	std::string src; // a kernel source tree, or a linux-source tarball
+	std::string config; // the target's .config
+	std::string vmlinux; // target symbols: one of vmlinux, kallsyms, system_map
+	std::string kallsyms;
+	std::string system_map;
+	std::string symvers; // the target's Module.symvers
+	std::string headers; // build tree the module is linked against (Module.symvers, .config)
+	std::string modules_dir; // the target's lib/modules/<release>: parents' .ko files
+	std::string release; // kernel release; default: from headers or tree
+	std::vector<std::string> oot_modules; // deployed NAME.ko of the out-of-tree module(s)
+};
+
+// Build steps that -S/--short-circuit can start at (a kept work directory has the
+// results of the steps before).
+enum class Step { orig = 1, patched = 2, diff = 3, module = 4 };
+const char *step_name(Step s);
+
+struct Options {
+	std::vector<std::string> patches; // absolute paths, in order
+	std::string name; // module name, sanitised like kmod-template does
+	std::string output_dir;
+	unsigned jobs = 1;
+	bool replace = true;
+	bool keep_tmp = false;
+	bool verbose = false;
+	bool debug = false;
+	Step first_step = Step::orig;
+	bool short_circuit = false;
+	std::string json_path;
+	std::string oot_src; // out-of-tree module source directory
+	std::vector<KernelSpec> kernels;
+	std::string cache_dir;
+	std::vector<std::string> cc; // $CC split into words; empty: the target's compiler
+	std::string tools_dir; // where create-diff-object and klp-convert are
+	std::string template_dir; // kmod-template
+	std::vector<std::string> argv;
+
+	bool oot() const { return !oot_src.empty(); }
+};
+
+// How one kernel's build ended: exit 0, 2, 3 or 1.
+enum class Result { built, refused, no_change, error };
+const char *result_name(Result r);
+int exit_code(Result r);
+
+// Why a kernel's build stopped. `refused`: the patch or the kernel cannot be
+// livepatched as asked (a reason the user can act on); `no_change`: the patch changes
+// no function; `error`: a tool or the environment failed.
+struct Stop {
+	Result result = Result::error;
+	std::string kind; // short tag for the JSON summary: "compiler-mismatch", ...
+	std::string message;
+};
+using Status = std::optional<Stop>;
+
+Stop refuse(std::string kind, std::string message);
+Stop fail(std::string kind, std::string message);
+Stop fail(const Error &error);
+
+// One object the patch recompiled, with its original twin.
+struct ObjectPair {
+	std::string rel; // path in its build directory: fs/proc/cmdline.o
+	std::string orig; // copies in the work directory
+	std::string patched;
+	std::string cmd_file; // copy of kbuild's .<name>.o.cmd of the patched build
+	bool changed = false; // bytes differ
+	std::string parent; // "vmlinux" or a module name ('-' as '_')
+	std::string parent_reason; // how the parent was found
+	std::string parent_symtab; // the parent's symbols, for create-diff-object
+	std::string diff; // the diff object, when create-diff-object wrote one
+	std::string report; // its JSON report
+	std::string diff_result; // written | no-change | refused | error
+	std::string diff_message; // create-diff-object's last line of output
+};
+
+struct StageTime {
+	std::string name;
+	double seconds = 0;
+	std::string summary;
+};
+
+enum class Mode { tree, oot };
+
+struct KernelRun {
+	KernelSpec spec;
+	size_t index = 0;
+	Mode mode = Mode::tree;
+	std::string release;
+	std::string work; // this kernel's work directory
+	std::string tree; // the prepared source tree (tree mode)
+	std::string headers; // where the module is linked
+	std::string symvers;
+	std::string config; // the .config the objects are built with
+	std::string symbols; // vmlinux's symbols, as create-diff-object takes them
+	std::string symbols_option; // the klp-convert --check option for them
+	std::vector<std::string> cc; // compiler command
+	std::string cc_version; // first line of `$CC --version`
+	std::map<std::string, std::string> oot_modules; // module name -> deployed .ko
+	std::vector<std::string> changed_files; // touched by the patches (tree-relative)
+	std::vector<std::string> targets; // objects to build, tree-relative
+	bool full_build = false;
+	std::vector<ObjectPair> objects;
+	std::vector<std::string> decisions;
+	std::vector<StageTime> stages;
+	std::shared_ptr<void> tree_lock; // held while the tree is ours (tree.cc)
+	std::string module_ko; // the verified module, in the output directory
+	std::string module_name;
+	Stop stop; // valid when result != built
+	Result result = Result::built;
+	double seconds = 0;
+
+	std::string label() const { return release.empty() ? "kernel " + std::to_string(index + 1) : release; }
+};
+
+// Progress: one line per stage with its elapsed time.
+class StageClock {
+public:
+	StageClock(const Options &opts, KernelRun &run, std::string name);
+	// Records the stage and prints "klp-build: <release>: <stage>: <summary> (1.2s)".
+	void done(const std::string &summary);
+
+private:
+	const Options &opts_;
+	KernelRun &run_;
+	std::string name_;
+	std::chrono::steady_clock::time_point start_;
+};
+
+// Prints "klp-build: <release>: <text>" (always) and records it as a decision.
+void note(const Options &opts, KernelRun &run, const std::string &text);
+// Records a decision; printed only with -d.
+void decide(const Options &opts, KernelRun &run, const std::string &text);
+double seconds_since(std::chrono::steady_clock::time_point t);
+
+// create-diff-object or klp-convert: next to klp-build, else from $PATH (diff.cc).
+std::string tool_path(const Options &opts, const std::string &name);
+
+// The passes, in the order build_kernel() runs them.
+Status resolve_kernel(const Options &opts, KernelRun &run); // checks.cc
+Status check_patches(const Options &opts, KernelRun &run); // checks.cc
+Status check_compiler_and_config(const Options &opts, KernelRun &run); // checks.cc
+Status prepare_tree(const Options &opts, KernelRun &run); // tree.cc
+Status choose_targets(const Options &opts, KernelRun &run); // targets.cc
+bool has_build_records(const std::string &tree); // targets.cc
+Status targets_from_records(const Options &opts, KernelRun &run); // targets.cc
+Status build_original(const Options &opts, KernelRun &run); // build_tree.cc
+Status build_patched(const Options &opts, KernelRun &run); // build_tree.cc
+Status build_oot(const Options &opts, KernelRun &run); // build_oot.cc
+Status find_parents(const Options &opts, KernelRun &run); // parents.cc
+Status diff_objects(const Options &opts, KernelRun &run); // diff.cc
+Status link_module(const Options &opts, KernelRun &run); // module.cc
+Status verify_module(const Options &opts, KernelRun &run); // module.cc
+
+// Work-directory state for -S (state.cc).
+Expected<void> save_state(const KernelRun &run);
+Expected<void> load_state(KernelRun &run);
+
+} // namespace klp::build

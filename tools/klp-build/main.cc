@@ -1,0 +1,193 @@
+// klp-build: source patches in, a verified livepatch module out, for each target
+// kernel named. build_kernel() is the whole algorithm, one pass per line; a failure
+// for one kernel is reported and the next kernel is still built.
+#include "klp_build.h"
+
+#include "options.h"
+#include "process.h"
+#include "summary.h"
+
+#include <fmt/format.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <iostream>
+#include <set>
+
+namespace fs = std::filesystem;
+using namespace klp::build;
+
+namespace {
+
+#define KLP_STEP(expr)                                                                  \
+	do {                                                                            \
+		if (Status klp_step_ = (expr))                                          \
+			return klp_step_;                                               \
+	} while (0)
+
+Status checked(klp::Expected<void> e)
+{
+	if (!e)
+		return fail(e.error());
+	return std::nullopt;
+}
+
+// <root>/<release>: fresh, unless -S resumes in it.
+Status open_work_dir(const Options &opts, KernelRun &run, const std::string &root,
+		     std::set<std::string> &used)
+{
+	std::string name = run.release;
+	if (!used.insert(name).second)
+		name += fmt::format("-{}", run.index + 1);
+	run.work = root + "/" + name;
+	std::error_code ec;
+	if (!opts.short_circuit)
+		fs::remove_all(run.work, ec);
+	fs::create_directories(run.work, ec);
+	if (ec)
+		return fail("work-dir", fmt::format("{}: {}", run.work, ec.message()));
+	return std::nullopt;
+}
+
+Status check(const Options &opts, KernelRun &run, const std::string &root,
+	     std::set<std::string> &used)
+{
+	StageClock clock(opts, run, "check");
+	KLP_STEP(resolve_kernel(opts, run));
+	KLP_STEP(open_work_dir(opts, run, root, used));
+	KLP_STEP(check_patches(opts, run));
+	KLP_STEP(check_compiler_and_config(opts, run));
+	clock.done(fmt::format("{} patch(es), {} file(s); {}; {}", opts.patches.size(), run.changed_files.size(),
+			       run.cc_version, run.mode == Mode::tree ? "kernel tree" : "out-of-tree module"));
+	return std::nullopt;
+}
+
+Status build_kernel(const Options &opts, KernelRun &run, const std::string &root,
+		    std::set<std::string> &used)
+{
+	KLP_STEP(check(opts, run, root, used));
+	KLP_STEP(prepare_tree(opts, run));
+	if (opts.short_circuit)
+		KLP_STEP(checked(load_state(run)));
+	if (opts.first_step <= Step::orig && run.mode == Mode::tree) {
+		KLP_STEP(choose_targets(opts, run));
+		KLP_STEP(build_original(opts, run));
+		KLP_STEP(checked(save_state(run)));
+	}
+	if (opts.first_step <= Step::patched) {
+		KLP_STEP(run.mode == Mode::tree ? build_patched(opts, run) : build_oot(opts, run));
+		KLP_STEP(checked(save_state(run)));
+	}
+	if (opts.first_step <= Step::diff) {
+		KLP_STEP(find_parents(opts, run));
+		KLP_STEP(diff_objects(opts, run));
+		KLP_STEP(checked(save_state(run)));
+	}
+	KLP_STEP(link_module(opts, run));
+	KLP_STEP(verify_module(opts, run));
+	return std::nullopt;
+}
+
+// Errors outrank refusals outrank "no change".
+Result worst(Result a, Result b)
+{
+	auto rank = [](Result r) {
+		switch (r) {
+		case Result::built:
+			return 0;
+		case Result::no_change:
+			return 1;
+		case Result::refused:
+			return 2;
+		case Result::error:
+			return 3;
+		}
+		return 3;
+	};
+	return rank(a) >= rank(b) ? a : b;
+}
+
+std::string make_work_root(const Options &opts)
+{
+	std::error_code ec;
+	if (opts.keep_tmp) {
+		std::string root = opts.output_dir + "/klp-tmp";
+		fs::create_directories(root, ec);
+		return root;
+	}
+	const char *tmpdir = std::getenv("TMPDIR");
+	std::string pattern = std::string(tmpdir && *tmpdir ? tmpdir : "/tmp") + "/klp-build.XXXXXX";
+	std::vector<char> buf(pattern.begin(), pattern.end());
+	buf.push_back('\0');
+	if (!mkdtemp(buf.data()))
+		return "";
+	return buf.data();
+}
+
+} // namespace
+
+int main(int argc, char **argv)
+{
+	install_signal_handlers();
+	auto parsed = parse_options(argc, argv);
+	if (!parsed) {
+		fmt::print(stderr, "klp-build: error: {}\n", parsed.error().message());
+		return 1;
+	}
+	if (!parsed->help.empty()) {
+		std::cout << parsed->help;
+		return 0;
+	}
+	const Options &opts = parsed->options;
+	std::string root = make_work_root(opts);
+	if (root.empty()) {
+		fmt::print(stderr, "klp-build: error: cannot create a work directory\n");
+		return 1;
+	}
+
+	std::vector<KernelRun> runs(opts.kernels.size());
+	std::set<std::string> used;
+	Result overall = Result::built;
+	for (size_t i = 0; i < opts.kernels.size(); i++) {
+		KernelRun &run = runs[i];
+		run.spec = opts.kernels[i];
+		run.index = i;
+		run.module_name = opts.name;
+		auto start = std::chrono::steady_clock::now();
+		if (Status st = build_kernel(opts, run, root, used)) {
+			run.result = st->result;
+			run.stop = *st;
+		}
+		run.tree_lock.reset();
+		run.seconds = seconds_since(start);
+		overall = worst(overall, run.result);
+		if (run.result == Result::built)
+			fmt::print(stderr, "klp-build: {}: wrote {} ({:.1f}s)\n", run.label(), run.module_ko,
+				   run.seconds);
+		else
+			fmt::print(stderr, "klp-build: {}: {}: {}{}\n", run.label(),
+				   run.result == Result::no_change ? "no change" : result_name(run.result),
+				   run.stop.message,
+				   opts.keep_tmp || run.result != Result::error
+					   ? ""
+					   : "\n(run with -T to keep the work directory)");
+	}
+	if (opts.kernels.size() > 1) {
+		size_t built = 0;
+		for (const auto &r : runs)
+			built += r.result == Result::built;
+		fmt::print(stderr, "klp-build: {} of {} kernels built\n", built, runs.size());
+	}
+	if (!opts.json_path.empty()) {
+		if (auto w = write_summary(opts, runs, overall); !w) {
+			fmt::print(stderr, "klp-build: error: {}\n", w.error().message());
+			overall = worst(overall, Result::error);
+		}
+	}
+	std::error_code ec;
+	if (opts.keep_tmp)
+		fmt::print(stderr, "klp-build: work directory kept: {}\n", root);
+	else
+		fs::remove_all(root, ec);
+	return exit_code(overall);
+}

@@ -1,0 +1,78 @@
+// Make command lines for source trees and external modules, and running them with
+// their output in a log that is shown only when they fail (or live with -v).
+#include "make.h"
+
+#include <fmt/format.h>
+
+#include <cstdlib>
+#include <filesystem>
+
+namespace fs = std::filesystem;
+
+namespace klp::build {
+
+std::string log_path(const KernelRun &run, const std::string &name)
+{
+	std::error_code ec;
+	fs::create_directories(run.work + "/logs", ec);
+	return run.work + "/logs/" + name + ".log";
+}
+
+namespace {
+
+std::string kcflags()
+{
+	std::string flags = klp_kcflags;
+	// The user's own KCFLAGS are kept (kbuild reads them from the environment too).
+	if (const char *env = std::getenv("KCFLAGS"); env && *env)
+		flags = std::string(env) + " " + flags;
+	return flags;
+}
+
+} // namespace
+
+Command tree_make(const Options &opts, const KernelRun &run, const std::string &dir,
+		  const std::vector<std::string> &goals, const std::string &log_name, bool set_release)
+{
+	Command cmd;
+	cmd.argv = {"make", "-C", dir, fmt::format("-j{}", opts.jobs), "CC=" + shell_line(run.cc),
+		    "KCFLAGS=" + kcflags()};
+	// Debian builds with KERNELRELEASE=6.1.0-56-amd64 on the command line (its Makefile
+	// says 6.1.192): UTS_RELEASE and vermagic in the objects follow the target.
+	if (set_release && !run.release.empty())
+		cmd.argv.push_back("KERNELRELEASE=" + run.release);
+	if (!opts.verbose)
+		cmd.argv.push_back("-s");
+	cmd.argv.insert(cmd.argv.end(), goals.begin(), goals.end());
+	cmd.log = log_path(run, log_name);
+	cmd.echo = opts.verbose;
+	return cmd;
+}
+
+Command module_make(const Options &opts, const KernelRun &run, const std::string &dir,
+		    const std::vector<std::string> &args, const std::string &log_name)
+{
+	Command cmd;
+	cmd.argv = {"make", "-C", run.headers, "M=" + dir, fmt::format("-j{}", opts.jobs),
+		    "CC=" + shell_line(run.cc)};
+	cmd.argv.insert(cmd.argv.end(), args.begin(), args.end());
+	cmd.log = log_path(run, log_name);
+	cmd.echo = opts.verbose;
+	return cmd;
+}
+
+Status run_step(const Options &opts, const Command &cmd, const std::string &what,
+		const std::string &kind)
+{
+	int status = run(cmd);
+	if (status == 0)
+		return std::nullopt;
+	if (interrupted())
+		return fail("interrupted", what + ": interrupted");
+	std::string msg = fmt::format("{} failed (exit {}): {}", what, status, shell_line(cmd.argv));
+	if (!cmd.log.empty() && !opts.verbose)
+		msg += fmt::format("\n--- last lines of {} ---\n{}", cmd.log, log_tail(cmd.log, 60));
+	return fail(kind, msg);
+}
+
+} // namespace klp::build

@@ -1,0 +1,27 @@
+// How klp-build runs kbuild: the same make variables for every make in a source tree
+// (CC, KERNELRELEASE, KCFLAGS with -ffunction-sections -fdata-sections), logs under
+// the work directory, and a failure message that shows the end of the log.
+#pragma once
+
+#include "klp_build.h"
+#include "process.h"
+
+namespace klp::build {
+
+// KCFLAGS for every object klp-build compiles: one section per function and object.
+inline constexpr const char *klp_kcflags = "-ffunction-sections -fdata-sections";
+
+std::string log_path(const KernelRun &run, const std::string &name);
+// make -C DIR -jN CC=.. [KERNELRELEASE=..] KCFLAGS=.. GOALS..., logging to LOG_NAME.log.
+Command tree_make(const Options &opts, const KernelRun &run, const std::string &dir,
+		  const std::vector<std::string> &goals, const std::string &log_name,
+		  bool set_release = true);
+// make -C HEADERS M=DIR ... for an external module (no KERNELRELEASE: the headers say).
+Command module_make(const Options &opts, const KernelRun &run, const std::string &dir,
+		    const std::vector<std::string> &args, const std::string &log_name);
+// Runs the command; a failure becomes a Stop that names the command and shows the
+// last lines of its log (all of its output was on the terminal with -v).
+Status run_step(const Options &opts, const Command &cmd, const std::string &what,
+		const std::string &kind = "build-failed");
+
+} // namespace klp::build

@@ -1,0 +1,99 @@
+// Original-object cache: a key from what the build of one object depends on beyond
+// its files, and a list of (file, content hash) for the files, checked on every hit.
+// Entries are written into a temporary directory and renamed into place.
+#include "objcache.h"
+
+#include "kbuild.h"
+#include "make.h"
+
+#include <fmt/format.h>
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <sstream>
+
+namespace fs = std::filesystem;
+
+namespace klp::build {
+namespace {
+
+std::string entry_dir(const Options &opts, const KernelRun &run, const std::string &rel)
+{
+	Hasher h;
+	h.add(rel);
+	h.add_file_bytes(run.tree + "/.config");
+	h.add(run.cc_version);
+	h.add(shell_line(run.cc));
+	h.add(run.release);
+	h.add(klp_kcflags);
+	if (const char *env = std::getenv("KCFLAGS"))
+		h.add(env);
+	return opts.cache_dir + "/objects/" + h.hex();
+}
+
+// "path\thash" lines for the source and every dependency of the record.
+Expected<std::string> dependency_hashes(const KernelRun &run, const std::string &cmd)
+{
+	auto rec = read_cmd_file(cmd);
+	if (!rec)
+		return rec.take_error();
+	std::vector<std::string> files = rec->deps;
+	files.push_back(rec->source);
+	std::sort(files.begin(), files.end());
+	files.erase(std::unique(files.begin(), files.end()), files.end());
+	std::string out;
+	for (const auto &f : files) {
+		if (f.empty())
+			continue;
+		std::string path = f.starts_with("/") ? f : run.tree + "/" + f;
+		Hasher h;
+		h.add_file_bytes(path);
+		out += f + "\t" + h.hex() + "\n";
+	}
+	return out;
+}
+
+} // namespace
+
+bool cache_fetch(const Options &opts, const KernelRun &run, const std::string &rel,
+		 const std::string &object, const std::string &cmd)
+{
+	std::string dir = entry_dir(opts, run, rel);
+	auto recorded = read_text(dir + "/deps");
+	if (!recorded)
+		return false;
+	auto now = dependency_hashes(run, dir + "/object.cmd");
+	if (!now || *now != *recorded)
+		return false;
+	return copy_file(dir + "/object.o", object) && copy_file(dir + "/object.cmd", cmd);
+}
+
+Expected<void> cache_store(const Options &opts, const KernelRun &run, const std::string &rel,
+			   const std::string &object, const std::string &cmd)
+{
+	std::string dir = entry_dir(opts, run, rel);
+	std::string tmp = dir + ".tmp." + std::to_string(getpid());
+	std::error_code ec;
+	fs::remove_all(tmp, ec);
+	fs::create_directories(tmp, ec);
+	if (ec)
+		return make_error("{}: cannot create: {}", tmp, ec.message());
+	auto deps = dependency_hashes(run, cmd);
+	if (!deps)
+		return deps.take_error();
+	KLP_TRY(copy_file(object, tmp + "/object.o"));
+	KLP_TRY(copy_file(cmd, tmp + "/object.cmd"));
+	KLP_TRY(write_text(tmp + "/deps", *deps));
+	KLP_TRY(write_text(tmp + "/source", rel + "\n" + run.tree + "\n"));
+	fs::remove_all(dir, ec);
+	fs::rename(tmp, dir, ec);
+	if (ec) {
+		fs::remove_all(tmp, ec);
+		return make_error("{}: cannot store: {}", dir, ec.message());
+	}
+	return success();
+}
+
+} // namespace klp::build

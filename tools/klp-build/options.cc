@@ -1,0 +1,291 @@
+// klp-build's command line (Boost.Program_options) into Options: the patches, the
+// module's name and output, the build knobs, and one KernelSpec per target kernel
+// (the top-level target options, or one per --kernel KEY=VALUE,... list).
+#include "options.h"
+
+#include "kbuild.h"
+
+#include <boost/program_options.hpp>
+#include <fmt/format.h>
+
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <iostream>
+#include <sstream>
+#include <thread>
+
+namespace po = boost::program_options;
+namespace fs = std::filesystem;
+
+namespace klp::build {
+namespace {
+
+const char *usage_head =
+	"usage: klp-build [options] PATCH...\n"
+	"\n"
+	"Builds livepatch-<name>.ko from source patches and verifies it.\n"
+	"  kernel tree:  klp-build -s SRC [-c CONFIG] --kallsyms FILE [-k HEADERS] fix.patch\n"
+	"  out-of-tree:  klp-build --oot-module-src DIR --oot-module NAME.ko [-k HEADERS] fix.patch\n"
+	"  several:      klp-build --kernel src=..,config=..,kallsyms=..,headers=.. --kernel ... fix.patch\n"
+	"Exit status: 0 built and verified, 1 error, 2 refused (the reason is printed),\n"
+	"3 no functional change. With several kernels, the worst of them.\n";
+
+std::string absolute(const std::string &p)
+{
+	if (p.empty())
+		return p;
+	std::error_code ec;
+	auto a = fs::absolute(p, ec);
+	return ec ? p : a.lexically_normal().string();
+}
+
+Expected<Step> parse_step(const std::string &s)
+{
+	if (s == "1" || s == "orig")
+		return Step::orig;
+	if (s == "2" || s == "patched")
+		return Step::patched;
+	if (s == "3" || s == "diff")
+		return Step::diff;
+	if (s == "4" || s == "module" || s == "link")
+		return Step::module;
+	return make_error("--short-circuit {}: expected 1/orig, 2/patched, 3/diff or 4/module", s);
+}
+
+// "src=/usr/src/linux,config=/boot/config-6.1,kallsyms=k.txt" over `base`.
+Expected<KernelSpec> parse_kernel_spec(const std::string &text, KernelSpec spec)
+{
+	std::istringstream in(text);
+	std::string item;
+	bool oot_given = false;
+	while (std::getline(in, item, ',')) {
+		auto eq = item.find('=');
+		if (eq == std::string::npos)
+			return make_error("--kernel {}: '{}' is not KEY=VALUE", text, item);
+		std::string key = item.substr(0, eq), value = absolute(item.substr(eq + 1));
+		if (key == "src" || key == "sourcedir")
+			spec.src = value;
+		else if (key == "config")
+			spec.config = value;
+		else if (key == "vmlinux")
+			spec.vmlinux = value;
+		else if (key == "kallsyms")
+			spec.kallsyms = value;
+		else if (key == "system-map" || key == "system_map")
+			spec.system_map = value;
+		else if (key == "symvers")
+			spec.symvers = value;
+		else if (key == "headers")
+			spec.headers = value;
+		else if (key == "modules")
+			spec.modules_dir = value;
+		else if (key == "release")
+			spec.release = item.substr(eq + 1);
+		else if (key == "oot-module") {
+			if (!oot_given)
+				spec.oot_modules.clear();
+			oot_given = true;
+			spec.oot_modules.push_back(value);
+		} else
+			return make_error("--kernel {}: unknown key '{}' (src, config, vmlinux, kallsyms, "
+					  "system-map, symvers, headers, modules, release, oot-module)",
+					  text, key);
+	}
+	return spec;
+}
+
+std::vector<std::string> split_words(const std::string &s)
+{
+	std::istringstream in(s);
+	std::vector<std::string> words;
+	std::string w;
+	while (in >> w)
+		words.push_back(w);
+	return words;
+}
+
+std::string self_dir()
+{
+	std::error_code ec;
+	auto p = fs::read_symlink("/proc/self/exe", ec);
+	return ec ? "" : p.parent_path().string();
+}
+
+std::string find_template(const std::string &bin)
+{
+	if (const char *env = std::getenv("KLPKIT_TEMPLATE_DIR"))
+		return env;
+	// build/bin/klp-build in the source tree; PREFIX/bin and PREFIX/share/klpkit when installed.
+	for (const char *rel : {"../../kmod-template", "../share/klpkit/kmod-template", "../kmod-template"}) {
+		fs::path p = fs::path(bin) / rel;
+		std::error_code ec;
+		if (fs::exists(p / "klpkit-patch.c", ec))
+			return fs::weakly_canonical(p, ec).string();
+	}
+#ifdef KLPKIT_SOURCE_DIR
+	std::error_code ec;
+	if (fs::exists(KLPKIT_SOURCE_DIR "/kmod-template/klpkit-patch.c", ec))
+		return KLPKIT_SOURCE_DIR "/kmod-template";
+#endif
+	return "";
+}
+
+} // namespace
+
+Expected<ParsedOptions> parse_options(int argc, char **argv)
+{
+	ParsedOptions parsed;
+	Options &o = parsed.options;
+	KernelSpec top;
+	std::vector<std::string> kernel_specs, patches;
+	std::string short_circuit, name;
+	unsigned jobs = 0;
+
+	po::options_description tree("Kernel tree");
+	// clang-format off
+	tree.add_options()
+		("sourcedir,s", po::value(&top.src), "kernel source tree, or a linux-source tarball (extracted once into the cache)")
+		("config,c", po::value(&top.config), "the target kernel's .config (default: the tree's, else the headers')")
+		("vmlinux", po::value(&top.vmlinux), "target symbols: the target's vmlinux")
+		("kallsyms", po::value(&top.kallsyms), "target symbols: a /proc/kallsyms dump of the target")
+		("system-map", po::value(&top.system_map), "target symbols: the target's System.map")
+		("symvers", po::value(&top.symvers), "the target's Module.symvers (default: the headers')")
+		("headers,k", po::value(&top.headers), "build tree to link the module against (default: /lib/modules/RELEASE/build, or SRC after a full build)")
+		("modules", po::value(&top.modules_dir), "the target's /lib/modules/RELEASE, for patches to its modules")
+		("release", po::value(&top.release), "the target's kernel release (default: from the headers)");
+	po::options_description oot("Out-of-tree module");
+	oot.add_options()
+		("oot-module-src", po::value(&o.oot_src), "the module's source directory (the patch applies there, -p1)")
+		("oot-module", po::value(&top.oot_modules)->composing(), "NAME.ko: the module as deployed on the target (repeatable)");
+	po::options_description many("Several target kernels");
+	many.add_options()
+		("kernel,K", po::value(&kernel_specs)->composing(), "KEY=VALUE,...: one target kernel (repeatable): src, config, vmlinux, kallsyms, system-map, symvers, headers, modules, release, oot-module; the options above are defaults. Output goes to OUT/<release>/");
+	po::options_description out("Output and build");
+	out.add_options()
+		("name,n", po::value(&name), "module name (default: livepatch-<first patch's name>)")
+		("output,o", po::value(&o.output_dir)->default_value("."), "output directory")
+		("no-replace", "no atomic replace: stack on top of the patches already loaded")
+		("json", po::value(&o.json_path), "write a JSON summary of every object, function and decision")
+		("jobs,j", po::value(&jobs), "parallel jobs for make and create-diff-object (default: CPUs)")
+		("keep-tmp,T", "keep the work directory (OUT/klp-tmp/)")
+		("short-circuit,S", po::value(&short_circuit), "start at STEP (1 orig, 2 patched, 3 diff, 4 module) in a work directory kept by -T")
+		("cache", po::value(&o.cache_dir), "cache directory (default: $KLPKIT_CACHE or ~/.cache/klpkit)")
+		("verbose,v", "show the output of make and the tools as they run")
+		("debug,d", "print every decision; create-diff-object -d; implies -T")
+		("help,h", "this help");
+	// clang-format on
+	po::options_description hidden;
+	hidden.add_options()("patch", po::value(&patches));
+	po::positional_options_description pos;
+	pos.add("patch", -1);
+	po::options_description all;
+	all.add(tree).add(oot).add(many).add(out).add(hidden);
+	po::options_description visible;
+	visible.add(tree).add(oot).add(many).add(out);
+
+	po::variables_map vm;
+	try {
+		po::store(po::command_line_parser(argc, argv).options(all).positional(pos).run(), vm);
+		po::notify(vm);
+	} catch (const po::error &e) {
+		return make_error("{}", e.what());
+	}
+	if (vm.count("help")) {
+		std::ostringstream s;
+		s << usage_head << "\n" << visible;
+		parsed.help = s.str();
+		return parsed;
+	}
+	for (int i = 0; i < argc; i++)
+		o.argv.push_back(argv[i]);
+
+	if (patches.empty())
+		return make_error("no patch given\n{}", usage_head);
+	for (const auto &p : patches) {
+		std::error_code ec;
+		if (!fs::is_regular_file(p, ec))
+			return make_error("{}: no such patch file", p);
+		o.patches.push_back(absolute(p));
+	}
+	if (name.empty()) {
+		std::string stem = fs::path(patches.front()).filename().string();
+		for (const char *ext : {".patch", ".diff"})
+			if (stem.ends_with(ext))
+				stem.resize(stem.size() - std::strlen(ext));
+		name = "livepatch-" + stem;
+	}
+	o.name = sanitize_module_name(name);
+	if (o.name != name)
+		std::cerr << fmt::format("klp-build: module name '{}' becomes '{}'\n", name, o.name);
+
+	o.output_dir = absolute(o.output_dir);
+	o.replace = !vm.count("no-replace");
+	o.verbose = vm.count("verbose");
+	o.debug = vm.count("debug");
+	o.keep_tmp = vm.count("keep-tmp") || o.debug;
+	o.json_path = absolute(o.json_path);
+	o.oot_src = absolute(o.oot_src);
+	if (!short_circuit.empty()) {
+		auto step = parse_step(short_circuit);
+		if (!step)
+			return step.take_error();
+		o.first_step = *step;
+		o.short_circuit = true;
+		o.keep_tmp = true;
+	}
+	o.jobs = jobs ? jobs : std::max(1u, std::thread::hardware_concurrency());
+	if (o.cache_dir.empty()) {
+		if (const char *c = std::getenv("KLPKIT_CACHE"); c && *c)
+			o.cache_dir = c;
+		else if (const char *h = std::getenv("HOME"); h && *h)
+			o.cache_dir = std::string(h) + "/.cache/klpkit";
+		else
+			o.cache_dir = "/tmp/klpkit-cache";
+	}
+	o.cache_dir = absolute(o.cache_dir);
+	if (const char *cc = std::getenv("CC"); cc && *cc)
+		o.cc = split_words(cc);
+	o.tools_dir = self_dir();
+	o.template_dir = find_template(o.tools_dir);
+
+	for (auto *p : {&top.src, &top.config, &top.vmlinux, &top.kallsyms, &top.system_map, &top.symvers,
+			&top.headers, &top.modules_dir})
+		*p = absolute(*p);
+	for (auto &m : top.oot_modules)
+		m = absolute(m);
+	if (kernel_specs.empty()) {
+		o.kernels.push_back(top);
+	} else {
+		for (const auto &text : kernel_specs) {
+			auto spec = parse_kernel_spec(text, top);
+			if (!spec)
+				return spec.take_error();
+			o.kernels.push_back(*spec);
+		}
+	}
+	for (const auto &k : o.kernels) {
+		if (o.oot()) {
+			if (k.oot_modules.empty())
+				return make_error("--oot-module-src needs --oot-module NAME.ko (the module "
+						  "as deployed on the target)");
+		} else if (k.src.empty()) {
+			return make_error("no kernel source: -s SRC (or --oot-module-src for an "
+					  "out-of-tree module)\n{}",
+					  usage_head);
+		}
+		int symbol_inputs = !k.vmlinux.empty() + !k.kallsyms.empty() + !k.system_map.empty();
+		if (symbol_inputs > 1)
+			return make_error("give one of --vmlinux, --kallsyms and --system-map");
+		if (!o.oot() && symbol_inputs == 0)
+			return make_error("kernel-tree mode needs the target's symbols: --vmlinux, "
+					  "--kallsyms or --system-map");
+	}
+	if (o.template_dir.empty())
+		return make_error("kmod-template not found next to {} (set KLPKIT_TEMPLATE_DIR)",
+				  o.tools_dir);
+	return parsed;
+}
+
+} // namespace klp::build

@@ -1,0 +1,39 @@
+// Running other programs: make, patch, create-diff-object, klp-convert. Output goes
+// to a log file (shown only when the command fails) or, with -v, to the terminal.
+// It does not interpret what the programs print.
+#pragma once
+
+#include "elf/error.h"
+
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace klp::build {
+
+struct Command {
+	std::vector<std::string> argv;
+	std::string cwd; // empty: ours
+	std::vector<std::pair<std::string, std::string>> env; // set in the child
+	std::vector<std::string> unset_env; // removed in the child
+	std::string log; // stdout+stderr go here (appended); empty: inherit ours
+	bool echo = false; // -v: copy the output to our stderr too
+};
+
+// Exit status (0-255), 128+signal for a killed child, -1 if it could not start.
+int run(const Command &cmd);
+// Runs up to `jobs` at a time; statuses in the order of `cmds`.
+std::vector<int> run_parallel(const std::vector<Command> &cmds, unsigned jobs);
+// stdout of a command that must succeed (stderr discarded unless it fails).
+Expected<std::string> capture(const std::vector<std::string> &argv, const std::string &cwd = "");
+
+// "make -C dir x" as one shell-quoted line, for messages and logs.
+std::string shell_line(const std::vector<std::string> &argv);
+// The last `lines` lines of a log file, for a failure message.
+std::string log_tail(const std::string &path, size_t lines);
+
+// Set by SIGINT/SIGTERM: long steps stop, guards still undo their changes.
+bool interrupted();
+void install_signal_handlers();
+
+} // namespace klp::build

@@ -1,0 +1,99 @@
+// What klp-build tells the user while it works: one line per stage with its elapsed
+// time, notes worth a line of their own, and (with -d) every decision. Also the
+// small vocabulary of results and stops shared by the passes.
+#include "klp_build.h"
+
+#include <fmt/format.h>
+
+#include <cstdio>
+
+namespace klp::build {
+
+const char *step_name(Step s)
+{
+	switch (s) {
+	case Step::orig:
+		return "orig";
+	case Step::patched:
+		return "patched";
+	case Step::diff:
+		return "diff";
+	case Step::module:
+		return "module";
+	}
+	return "?";
+}
+
+const char *result_name(Result r)
+{
+	switch (r) {
+	case Result::built:
+		return "built";
+	case Result::refused:
+		return "refused";
+	case Result::no_change:
+		return "no-change";
+	case Result::error:
+		return "error";
+	}
+	return "?";
+}
+
+int exit_code(Result r)
+{
+	switch (r) {
+	case Result::built:
+		return 0;
+	case Result::error:
+		return 1;
+	case Result::refused:
+		return 2;
+	case Result::no_change:
+		return 3;
+	}
+	return 1;
+}
+
+Stop refuse(std::string kind, std::string message)
+{
+	return Stop{Result::refused, std::move(kind), std::move(message)};
+}
+
+Stop fail(std::string kind, std::string message)
+{
+	return Stop{Result::error, std::move(kind), std::move(message)};
+}
+
+Stop fail(const Error &error) { return Stop{Result::error, "error", error.message()}; }
+
+double seconds_since(std::chrono::steady_clock::time_point t)
+{
+	return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
+}
+
+StageClock::StageClock(const Options &opts, KernelRun &run, std::string name)
+	: opts_(opts), run_(run), name_(std::move(name)), start_(std::chrono::steady_clock::now())
+{
+}
+
+void StageClock::done(const std::string &summary)
+{
+	double s = seconds_since(start_);
+	run_.stages.push_back({name_, s, summary});
+	fmt::print(stderr, "klp-build: {}: {}: {} ({:.1f}s)\n", run_.label(), name_, summary, s);
+}
+
+void note(const Options &opts, KernelRun &run, const std::string &text)
+{
+	run.decisions.push_back(text);
+	fmt::print(stderr, "klp-build: {}: {}\n", run.label(), text);
+}
+
+void decide(const Options &opts, KernelRun &run, const std::string &text)
+{
+	run.decisions.push_back(text);
+	if (opts.debug)
+		fmt::print(stderr, "klp-build: {}: debug: {}\n", run.label(), text);
+}
+
+} // namespace klp::build
