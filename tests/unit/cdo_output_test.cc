@@ -300,3 +300,25 @@ static struct klpkit_callback __klpkit_pre_patch_flush
 	EXPECT_TRUE(fn);
 	EXPECT_TRUE(objname);
 }
+
+// MODULE_IMPORT_NS(CRYPTO_INTERNAL) in the patched file: the patch module must import
+// the namespace too, or the loader refuses its use of the namespaced exports.
+TEST(CdoOutput, CarriesImportNamespacesIntoModinfo)
+{
+	std::string ns_patched = std::string(patched_src) + R"(
+static const char __import_ns[] __attribute__((section(".modinfo"), used, aligned(1))) =
+	"import_ns=CRYPTO_INTERNAL";
+static const char __license[] __attribute__((section(".modinfo"), used, aligned(1))) =
+	"license=GPL";
+)";
+	CdoCase c{orig_src, ns_patched.c_str()};
+	c.symvers = symvers;
+	auto run = run_cdo(c, Through::Output);
+	ASSERT_TRUE(run);
+	auto out = elf::Object::read(run->out_path());
+	ASSERT_TRUE(out) << out.error().message();
+	const elf::Section *modinfo = (*out)->find_section(".modinfo");
+	ASSERT_NE(modinfo, nullptr);
+	std::string contents(modinfo->data.begin(), modinfo->data.end());
+	EXPECT_EQ(contents, std::string("import_ns=CRYPTO_INTERNAL\0", 26));
+}
