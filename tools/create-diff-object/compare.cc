@@ -31,19 +31,6 @@ std::string_view constant_at(const Section *sec, int64_t off)
 	return {reinterpret_cast<const char *>(sec->data.data()) + off, size};
 }
 
-bool same_contents(const Symbol *a, const Symbol *b)
-{
-	if (!a->sec || !b->sec || a->size != b->size || a->sec->type != b->sec->type)
-		return false;
-	if (a->sec->type == SHT_NOBITS)
-		return true;
-	if (a->value + a->size > a->sec->data.size() || b->value + b->size > b->sec->data.size())
-		return false;
-	return std::equal(a->sec->data.begin() + long(a->value),
-			  a->sec->data.begin() + long(a->value + a->size),
-			  b->sec->data.begin() + long(b->value));
-}
-
 // Do relocation `p` of the patched object and `o` of the original designate the
 // same thing?
 bool same_target(const DiffContext &ctx, const Relocation &p, const Relocation &o)

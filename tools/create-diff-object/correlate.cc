@@ -57,19 +57,6 @@ LocalGroups group_locals(const Object &obj)
 	return groups;
 }
 
-bool same_bytes(const Symbol *a, const Symbol *b)
-{
-	if (!a->sec || !b->sec || a->size != b->size || a->sec->type != b->sec->type)
-		return false;
-	if (a->sec->type == SHT_NOBITS)
-		return true;
-	if (a->value + a->size > a->sec->data.size() || b->value + b->size > b->sec->data.size())
-		return false;
-	return std::equal(a->sec->data.begin() + long(a->value),
-			  a->sec->data.begin() + long(a->value + a->size),
-			  b->sec->data.begin() + long(b->value));
-}
-
 // Static locals that share a name (two functions, each with `static int count`:
 // `count.1` and `count.2`, renumbered to `count.3` and `count.4` by the patch) are
 // matched through the function using them: if patched `foo` refers to `count.3` and
@@ -123,7 +110,7 @@ void correlate_clones(std::vector<Symbol *> &p_group, std::vector<Symbol *> &o_g
 		Symbol *match = nullptr;
 		int count = 0;
 		for (Symbol *o : o_group)
-			if (!o->twin && same_bytes(p, o)) {
+			if (!o->twin && same_contents(p, o)) {
 				match = o;
 				count++;
 			}

@@ -166,6 +166,9 @@ inline bool is_prefix_symbol(const elf::Symbol *sym)
 	return sym->name.rfind("__pfx_", 0) == 0 || sym->name.rfind("__cfi_", 0) == 0;
 }
 
+// Same size and bytes (a NOBITS object: same size).
+bool same_contents(const elf::Symbol *a, const elf::Symbol *b);
+
 // The function or object a -ffunction-sections/-fdata-sections section holds (after
 // its prefix symbols, if any), or null if it holds several or none.
 elf::Symbol *section_owner(const elf::Section *sec);

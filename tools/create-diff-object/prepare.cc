@@ -110,6 +110,19 @@ void rebase_section_relocations(DiffContext &ctx, elf::Object &obj)
 	}
 }
 
+bool same_contents(const elf::Symbol *a, const elf::Symbol *b)
+{
+	if (!a->sec || !b->sec || a->size != b->size || a->sec->type != b->sec->type)
+		return false;
+	if (a->sec->type == SHT_NOBITS)
+		return true;
+	if (a->value + a->size > a->sec->data.size() || b->value + b->size > b->sec->data.size())
+		return false;
+	return std::equal(a->sec->data.begin() + long(a->value),
+			  a->sec->data.begin() + long(a->value + a->size),
+			  b->sec->data.begin() + long(b->value));
+}
+
 elf::Symbol *section_owner(const elf::Section *sec)
 {
 	elf::Symbol *owner = nullptr;
