@@ -4,6 +4,8 @@
 # the behaviour and the sysfs layout, disables it (its directory vanishes),
 # checks the original behaviour is back and unloads it. qemu-run fails the run
 # on any splat in the log.
+# /klp/cases, when the host puts it there, names the cases to run (e.g.
+# "oot late" for klp-build-e2e --oot-only); without it all of them run.
 . /klp/lib.sh
 
 LP=$KLP_SYSFS
@@ -32,19 +34,21 @@ unload_patch() {
 # ---------------------------------------------------------------- case 1a
 # vmlinux: /proc/cmdline, through a livepatch relocation to the unexported
 # saved_command_line.
-case_start cmdline
-orig_cmdline=$(cat /proc/cmdline)
-load_patch livepatch-cmdline.ko livepatch_cmdline
-klp_check cmdline-sysfs-func test -d "$LP/livepatch_cmdline/vmlinux/cmdline_proc_show,1"
-patched=$(cat /proc/cmdline)
-if [ "$patched" = "$orig_cmdline klpkit.livepatched=1" ]; then
-	klp_pass cmdline-patched
-else
-	klp_fail cmdline-patched "got '$patched'"
-fi
-unload_patch livepatch_cmdline
-klp_check cmdline-restored test "$(cat /proc/cmdline)" = "$orig_cmdline"
-case_end cmdline
+case_cmdline() {
+	case_start cmdline
+	orig_cmdline=$(cat /proc/cmdline)
+	load_patch livepatch-cmdline.ko livepatch_cmdline
+	klp_check cmdline-sysfs-func test -d "$LP/livepatch_cmdline/vmlinux/cmdline_proc_show,1"
+	patched=$(cat /proc/cmdline)
+	if [ "$patched" = "$orig_cmdline klpkit.livepatched=1" ]; then
+		klp_pass cmdline-patched
+	else
+		klp_fail cmdline-patched "got '$patched'"
+	fi
+	unload_patch livepatch_cmdline
+	klp_check cmdline-restored test "$(cat /proc/cmdline)" = "$orig_cmdline"
+	case_end cmdline
+}
 
 # ---------------------------------------------------------------- case 1b, 1c, 1d
 # One livepatch, two objects. vmlinux: sysctl_vm_numa_stat_handler() (a static
@@ -52,99 +56,114 @@ case_end cmdline
 # mm/vmalloc.c, the fourth s_show in kallsyms (sympos 4). The binfmt_misc
 # module of the shipped kernel: bm_entry_read() (entry_status() inlined),
 # patched when the module loads after the livepatch.
-case_start kernel-cases
-numa_msgs() { dmesg | grep -c "$1" || true; }
-plain_vmalloc() { grep -E ' vmalloc( |$)' /proc/vmallocinfo | grep -vc 'vmalloc livepatched' || true; }
-tagged_vmalloc() { grep -c ' vmalloc livepatched' /proc/vmallocinfo || true; }
+case_kernel_cases() {
+	case_start kernel-cases
+	numa_msgs() { dmesg | grep -c "$1" || true; }
+	plain_vmalloc() { grep -E ' vmalloc( |$)' /proc/vmallocinfo | grep -vc 'vmalloc livepatched' || true; }
+	tagged_vmalloc() { grep -c ' vmalloc livepatched' /proc/vmallocinfo || true; }
 
-klp_check numa-sysctl-exists test -w /proc/sys/vm/numa_stat
-before=$(plain_vmalloc)
-klp_check vmallocinfo-plain-before test "$before" -gt 0 -a "$(tagged_vmalloc)" = 0
+	klp_check numa-sysctl-exists test -w /proc/sys/vm/numa_stat
+	before=$(plain_vmalloc)
+	klp_check vmallocinfo-plain-before test "$before" -gt 0 -a "$(tagged_vmalloc)" = 0
 
-load_patch livepatch-kernel-cases.ko livepatch_kernel_cases
-klp_check vmalloc-sympos4-sysfs test -d "$LP/livepatch_kernel_cases/vmlinux/s_show,4"
-klp_check numa-sysfs test -d "$LP/livepatch_kernel_cases/vmlinux/sysctl_vm_numa_stat_handler,1"
-if [ "$(tagged_vmalloc)" -gt 0 ] && [ "$(plain_vmalloc)" = 0 ]; then
-	klp_pass vmallocinfo-patched
-else
-	klp_fail vmallocinfo-patched "tagged $(tagged_vmalloc), untagged $(plain_vmalloc)"
-fi
-# The other s_show functions (kallsyms, mce, trace) are untouched.
-klp_check kallsyms-unpatched sh -c "head -n1 /proc/kallsyms | grep -Eq '^[0-9a-f]+ [A-Za-z] '"
-echo 0 >/proc/sys/vm/numa_stat
-klp_check numa-disable-patched klp_dmesg_has "disable numa statistics, and clear numa counters (livepatched)"
-echo 1 >/proc/sys/vm/numa_stat
-klp_check numa-enable-patched klp_dmesg_has "enable numa statistics (livepatched)"
-klp_check numa-value test "$(cat /proc/sys/vm/numa_stat)" = 1
+	load_patch livepatch-kernel-cases.ko livepatch_kernel_cases
+	klp_check vmalloc-sympos4-sysfs test -d "$LP/livepatch_kernel_cases/vmlinux/s_show,4"
+	klp_check numa-sysfs test -d "$LP/livepatch_kernel_cases/vmlinux/sysctl_vm_numa_stat_handler,1"
+	if [ "$(tagged_vmalloc)" -gt 0 ] && [ "$(plain_vmalloc)" = 0 ]; then
+		klp_pass vmallocinfo-patched
+	else
+		klp_fail vmallocinfo-patched "tagged $(tagged_vmalloc), untagged $(plain_vmalloc)"
+	fi
+	# The other s_show functions (kallsyms, mce, trace) are untouched.
+	klp_check kallsyms-unpatched sh -c "head -n1 /proc/kallsyms | grep -Eq '^[0-9a-f]+ [A-Za-z] '"
+	echo 0 >/proc/sys/vm/numa_stat
+	klp_check numa-disable-patched klp_dmesg_has "disable numa statistics, and clear numa counters (livepatched)"
+	echo 1 >/proc/sys/vm/numa_stat
+	klp_check numa-enable-patched klp_dmesg_has "enable numa statistics (livepatched)"
+	klp_check numa-value test "$(cat /proc/sys/vm/numa_stat)" = 1
 
-bm=/tmp/binfmt
-klp_check binfmt-not-loaded test "$(cat "$LP/livepatch_kernel_cases/binfmt_misc/patched" 2>/dev/null || echo 0)" = 0
-if insmod /klp/binfmt_misc.ko && mkdir -p $bm && mount -t binfmt_misc binfmt_misc $bm &&
-	echo ':klpkit:E::klp::/bin/true:' >$bm/register; then
-	klp_check binfmt-late-patched test "$(cat "$LP/livepatch_kernel_cases/binfmt_misc/patched")" = 1
-	klp_check binfmt-sysfs test -d "$LP/livepatch_kernel_cases/binfmt_misc/bm_entry_read,1"
-	klp_check binfmt-entry-patched grep -qx 'interpreter /bin/true (livepatched)' $bm/klpkit
-else
-	klp_fail binfmt-setup "insmod/mount/register binfmt_misc failed"
-fi
+	bm=/tmp/binfmt
+	klp_check binfmt-not-loaded test "$(cat "$LP/livepatch_kernel_cases/binfmt_misc/patched" 2>/dev/null || echo 0)" = 0
+	if insmod /klp/binfmt_misc.ko && mkdir -p $bm && mount -t binfmt_misc binfmt_misc $bm &&
+		echo ':klpkit:E::klp::/bin/true:' >$bm/register; then
+		klp_check binfmt-late-patched test "$(cat "$LP/livepatch_kernel_cases/binfmt_misc/patched")" = 1
+		klp_check binfmt-sysfs test -d "$LP/livepatch_kernel_cases/binfmt_misc/bm_entry_read,1"
+		klp_check binfmt-entry-patched grep -qx 'interpreter /bin/true (livepatched)' $bm/klpkit
+	else
+		klp_fail binfmt-setup "insmod/mount/register binfmt_misc failed"
+	fi
 
-unload_patch livepatch_kernel_cases
-klp_check vmallocinfo-restored test "$(tagged_vmalloc)" = 0 -a "$(plain_vmalloc)" -gt 0
-n_before=$(numa_msgs "counters (livepatched)")
-echo 0 >/proc/sys/vm/numa_stat
-echo 1 >/proc/sys/vm/numa_stat
-klp_check numa-restored test "$(numa_msgs 'counters (livepatched)')" = "$n_before"
-klp_check numa-restored-msg sh -c "dmesg | tail -n 5 | grep -q 'disable numa statistics, and clear numa counters$'"
-klp_check binfmt-entry-restored grep -qx 'interpreter /bin/true' $bm/klpkit
-echo -1 >$bm/klpkit
-klp_check binfmt-unmount umount $bm
-klp_check binfmt-rmmod rmmod binfmt_misc
-case_end kernel-cases
+	unload_patch livepatch_kernel_cases
+	klp_check vmallocinfo-restored test "$(tagged_vmalloc)" = 0 -a "$(plain_vmalloc)" -gt 0
+	n_before=$(numa_msgs "counters (livepatched)")
+	echo 0 >/proc/sys/vm/numa_stat
+	echo 1 >/proc/sys/vm/numa_stat
+	klp_check numa-restored test "$(numa_msgs 'counters (livepatched)')" = "$n_before"
+	klp_check numa-restored-msg sh -c "dmesg | tail -n 5 | grep -q 'disable numa statistics, and clear numa counters$'"
+	klp_check binfmt-entry-restored grep -qx 'interpreter /bin/true' $bm/klpkit
+	echo -1 >$bm/klpkit
+	klp_check binfmt-unmount umount $bm
+	klp_check binfmt-rmmod rmmod binfmt_misc
+	case_end kernel-cases
+}
 
 # ---------------------------------------------------------------- case 2
 # An out-of-tree module patched in out-of-tree mode: the patched hello_show()
 # shares the module's static counter and calls its static helper.
-case_start oot
-if insmod /klp/hello-oot.ko; then
-	klp_check oot-orig sh -c 'grep -qx "hello from hello-oot, read 1 times" /proc/hello_oot'
-	load_patch livepatch-hello-oot.ko livepatch_hello_oot
-	klp_check oot-sysfs test "$(cat "$LP/livepatch_hello_oot/hello_oot/patched")" = 1
-	got=$(cat /proc/hello_oot)
-	if [ "$got" = "hello from the livepatched hello-oot, read 2 times" ]; then
-		klp_pass oot-patched
+case_oot() {
+	case_start oot
+	if insmod /klp/hello-oot.ko; then
+		klp_check oot-orig sh -c 'grep -qx "hello from hello-oot, read 1 times" /proc/hello_oot'
+		load_patch livepatch-hello-oot.ko livepatch_hello_oot
+		klp_check oot-sysfs test "$(cat "$LP/livepatch_hello_oot/hello_oot/patched")" = 1
+		got=$(cat /proc/hello_oot)
+		if [ "$got" = "hello from the livepatched hello-oot, read 2 times" ]; then
+			klp_pass oot-patched
+		else
+			klp_fail oot-patched "got '$got'"
+		fi
+		unload_patch livepatch_hello_oot
+		klp_check oot-restored sh -c 'grep -qx "hello from hello-oot, read 3 times" /proc/hello_oot'
+		klp_check oot-rmmod rmmod hello_oot
 	else
-		klp_fail oot-patched "got '$got'"
+		klp_fail oot-insmod "insmod hello-oot.ko failed"
 	fi
-	unload_patch livepatch_hello_oot
-	klp_check oot-restored sh -c 'grep -qx "hello from hello-oot, read 3 times" /proc/hello_oot'
-	klp_check oot-rmmod rmmod hello_oot
-else
-	klp_fail oot-insmod "insmod hello-oot.ko failed"
-fi
-case_end oot
+	case_end oot
+}
 
 # ---------------------------------------------------------------- case 3
 # Late module patching: the livepatch first, the module after it. Its
 # livepatch relocations are applied when hello_oot loads.
-case_start late
-load_patch livepatch-hello-oot.ko livepatch_hello_oot
-klp_check late-not-loaded test "$(cat "$LP/livepatch_hello_oot/hello_oot/patched" 2>/dev/null || echo 0)" = 0
-if insmod /klp/hello-oot.ko; then
-	klp_check late-sysfs test "$(cat "$LP/livepatch_hello_oot/hello_oot/patched")" = 1
-	got=$(cat /proc/hello_oot)
-	if [ "$got" = "hello from the livepatched hello-oot, read 1 times" ]; then
-		klp_pass late-patched
+case_late() {
+	case_start late
+	load_patch livepatch-hello-oot.ko livepatch_hello_oot
+	klp_check late-not-loaded test "$(cat "$LP/livepatch_hello_oot/hello_oot/patched" 2>/dev/null || echo 0)" = 0
+	if insmod /klp/hello-oot.ko; then
+		klp_check late-sysfs test "$(cat "$LP/livepatch_hello_oot/hello_oot/patched")" = 1
+		got=$(cat /proc/hello_oot)
+		if [ "$got" = "hello from the livepatched hello-oot, read 1 times" ]; then
+			klp_pass late-patched
+		else
+			klp_fail late-patched "got '$got'"
+		fi
+		unload_patch livepatch_hello_oot
+		klp_check late-restored sh -c 'grep -qx "hello from hello-oot, read 2 times" /proc/hello_oot'
+		klp_check late-rmmod rmmod hello_oot
 	else
-		klp_fail late-patched "got '$got'"
+		klp_fail late-insmod "insmod hello-oot.ko after the livepatch failed"
+		unload_patch livepatch_hello_oot
 	fi
-	unload_patch livepatch_hello_oot
-	klp_check late-restored sh -c 'grep -qx "hello from hello-oot, read 2 times" /proc/hello_oot'
-	klp_check late-rmmod rmmod hello_oot
-else
-	klp_fail late-insmod "insmod hello-oot.ko after the livepatch failed"
-	unload_patch livepatch_hello_oot
-fi
-case_end late
+	case_end late
+}
+
+cases=$(cat /klp/cases 2>/dev/null) || cases="cmdline kernel_cases oot late"
+for c in $cases; do
+	if type "case_$c" >/dev/null 2>&1; then
+		"case_$c"
+	else
+		klp_fail cases "no case '$c'"
+	fi
+done
 
 klp_check no-patches-left sh -c "[ -z \"\$(ls $LP)\" ]"
 klp_check no-splat sh -c "! dmesg | grep -E 'Call Trace|WARNING:|BUG:'"
