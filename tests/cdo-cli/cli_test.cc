@@ -550,3 +550,57 @@ TEST(Determinism, SameObjectFromOtherAbsolutePaths)
 	EXPECT_EQ(obj.find(other.path().string()), std::string::npos);
 	EXPECT_EQ(obj.find(in.dir.path().string()), std::string::npos);
 }
+
+// Found by fuzzing: a symbol name that is not UTF-8 (the bytes of an ELF name are
+// anything but NUL) must not stop the JSON report, which then holds U+FFFD.
+TEST(Outcome, NonUtf8SymbolNameStillGivesAReport)
+{
+	Inputs in;
+	auto b = bytes_of(in.patched);
+	size_t strtab = 0;
+	for (size_t i = 1; i < ehdr(b)->e_shnum; i++)
+		if (shdr(b, i)->sh_type == SHT_STRTAB && section_name(b, i) == ".strtab")
+			strtab = i;
+	ASSERT_NE(strtab, 0u);
+	// Rename `frob` (the changed function) to `fr\x97b` in patched.o only: it
+	// becomes a new function, and the report must still be written.
+	auto *names = reinterpret_cast<char *>(b.data() + shdr(b, strtab)->sh_offset);
+	std::string_view all(names, shdr(b, strtab)->sh_size);
+	size_t at = all.find(std::string_view("frob\0", 5));
+	ASSERT_NE(at, std::string_view::npos);
+	names[at + 2] = char(0x97);
+	write_bytes(in.patched, b);
+	Result r = cdo(in.args(), in.dir.path());
+	EXPECT_EQ(r.status, 0) << r.err;
+	auto report = nlohmann::json::parse(read_text(in.json));
+	bool found = false;
+	for (const auto &f : report["functions"])
+		found |= f["name"] == "fr\xef\xbf\xbd" "b";
+	EXPECT_TRUE(found) << report["functions"].dump();
+}
+
+// Found by fuzzing: a special section whose type was turned into SHT_NOBITS has a
+// size but no contents; it is a malformed object (exit 1), not a crash.
+TEST(MalformedInput, NobitsSpecialSection)
+{
+	const char *src = R"(
+extern void kfree(void *p);
+int frob(void *p, int x)
+{
+	asm volatile("1: nop\n.pushsection .smp_locks,\"a\"\n.long 1b - .\n.popsection");
+	kfree(p);
+	return x + 2;
+}
+)";
+	Inputs in(src);
+	auto b = bytes_of(in.patched);
+	size_t locks = find_section(b, SHT_PROGBITS, ".smp_locks");
+	ASSERT_NE(locks, 0u);
+	shdr(b, locks)->sh_type = SHT_NOBITS;
+	shdr(b, locks)->sh_size = 0xba000000000006;
+	write_bytes(in.patched, b);
+	Result r = cdo(in.args(), in.dir.path());
+	EXPECT_EQ(r.status, 1) << r.err;
+	EXPECT_NE(r.err.find(".smp_locks) has no contents"), std::string::npos) << r.err;
+	EXPECT_TRUE(entries(in.out_dir).empty());
+}

@@ -34,6 +34,13 @@ Expected<void> validate_inputs(DiffContext &ctx)
 	if (!ctx.arch)
 		return make_error("{}: machine {} is not supported (x86_64 is)", ctx.patched->path,
 				  ctx.patched->machine);
+	// Special sections are tables of entries with contents; a NOBITS one is a
+	// malformed object, not something to filter.
+	for (const elf::Object *obj : {ctx.orig.get(), ctx.patched.get()})
+		for (const auto &sec : obj->sections)
+			if (!sec->removed && sec->type == SHT_NOBITS && ctx.arch->find_special(sec->name))
+				return make_error("{}: section {} ({}) has no contents (SHT_NOBITS)",
+						  obj->path, sec->index, sec->name);
 	if (ctx.opts.parent.empty() || ctx.opts.parent.find('.') != std::string::npos ||
 	    ctx.opts.parent.size() >= 56)
 		return make_error("parent object name '{}' must be non-empty, without '.', and "

@@ -126,7 +126,8 @@ Expected<void> write_report(const DiffContext &ctx, const std::string &result, i
 	std::string tmp = ctx.opts.json_path + ".tmp";
 	{
 		std::ofstream out(tmp);
-		out << j.dump(2) << "\n";
+		// Symbol names are bytes, not always UTF-8: replace what JSON cannot hold.
+		out << j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
 		if (!out)
 			return make_error("{}: cannot write the report", ctx.opts.json_path);
 	}

@@ -147,9 +147,24 @@ void filter_special_sections(DiffContext &ctx)
 		if (const Section *orc = ctx.patched->find_section(".orc_unwind")) {
 			const SpecialSection *spec = ctx.arch->find_special(".orc_unwind");
 			uint64_t size = entry_size(ctx, orc, *spec);
+			if (!size || orc->size() % size) {
+				ctx.refuse("unsupported", orc->secsym,
+					   fmt::format("{}: size {} is not a multiple of the entry size {}; "
+						       "give the right one with --entry-size {}=BYTES",
+						       orc->name, orc->size(), size, orc->name));
+				return;
+			}
 			DiffContext::SpecialPlan plan{orc, size, {}};
-			for (uint64_t i : orc_kept_indexes)
+			for (uint64_t i : orc_kept_indexes) {
+				// .orc_unwind_ip entry i has no .orc_unwind entry i: not parallel.
+				if ((i + 1) * size > orc->size()) {
+					ctx.refuse("unsupported", orc->secsym,
+						   fmt::format("{} has fewer entries than .orc_unwind_ip",
+							       orc->name));
+					return;
+				}
 				plan.kept.push_back(i * size);
+			}
 			ctx.decisions.special_sections.push_back(
 				{orc->name, plan.kept.size(), size ? orc->size() / size : 0});
 			ctx.special_plans.push_back(std::move(plan));

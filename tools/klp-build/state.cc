@@ -31,7 +31,8 @@ Expected<void> save_state(const KernelRun &run)
 				   {"report", p.report},
 				   {"diff_result", p.diff_result}});
 	j["objects"] = objects;
-	return write_text(run.work + "/state.json", j.dump(1) + "\n");
+	return write_text(run.work + "/state.json",
+			  j.dump(1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
 }
 
 Expected<void> load_state(KernelRun &run)

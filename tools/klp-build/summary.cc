@@ -87,7 +87,8 @@ Expected<void> write_summary(const Options &opts, const std::vector<KernelRun> &
 	for (const auto &r : runs)
 		kernels.push_back(kernel_json(r));
 	j["kernels"] = kernels;
-	return write_text(opts.json_path, j.dump(2) + "\n");
+	return write_text(opts.json_path,
+			  j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
 }
 
 } // namespace klp::build
