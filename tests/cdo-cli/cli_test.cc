@@ -314,18 +314,6 @@ TEST(MalformedInput, MissingFile)
 	expect_input_error(in, r, missing);
 }
 
-TEST(MalformedInput, MalformedKallsymsSymtab)
-{
-	Inputs in;
-	std::string bad = in.dir.file("kallsyms");
-	write_file(bad, "ffffffff81000000 T _stext\n"
-			"ffffffff81000100 t scale\n"
-			"this line is not kallsyms\n"
-			"ffffffff81000200 T frob\n");
-	Result r = cdo(Inputs::with(in.args(), "--symtab", bad), in.dir.path());
-	expect_input_error(in, r, bad);
-}
-
 // The error must say what is wrong with the dump: its malformed line.
 TEST(MalformedInput, MalformedKallsymsSymtabNamesTheLine)
 {

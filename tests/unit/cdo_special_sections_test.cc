@@ -119,7 +119,7 @@ TEST(CdoSpecialSections, KeptEntryFileStringTravelsWithThePatch)
 		for (const elf::Relocation &r : cdo::relocs_in(plan->sec, off + 4, off + 8))
 			file = r.sym;
 		ASSERT_TRUE(file && file->sec);
-		ASSERT_TRUE(cdo::is_string_section(file->sec->name, file->sec->flags))
+		ASSERT_TRUE(cdo::is_string_literal(file))
 			<< file->sec->name;
 		EXPECT_TRUE(run->ctx.is_included(file->sec))
 			<< "entry at " << off << ": " << file->name << " in " << file->sec->name;

@@ -64,14 +64,12 @@ Expected<void> load_target_symbols(DiffContext &ctx)
 	if (ctx.opts.symtab_path == ctx.opts.orig_path) {
 		ctx.parent_symbols = std::make_unique<ksym::SymbolTable>();
 		KLP_TRY(ctx.parent_symbols->add_elf(*ctx.orig, ctx.opts.parent));
-	}
-	auto table = ctx.parent_symbols
-			     ? Expected<ksym::SymbolTable>(ksym::SymbolTable())
-			     : ksym::SymbolTable::load_parent(ctx.opts.symtab_path, ctx.opts.parent);
-	if (!table)
-		return table.take_error();
-	if (!ctx.parent_symbols)
+	} else {
+		auto table = ksym::SymbolTable::load_parent(ctx.opts.symtab_path, ctx.opts.parent);
+		if (!table)
+			return table.take_error();
 		ctx.parent_symbols = std::make_unique<ksym::SymbolTable>(std::move(*table));
+	}
 	if (!ctx.parent_symbols->object(ctx.opts.parent))
 		return make_error("{}: holds no symbols of parent object '{}'", ctx.opts.symtab_path,
 				  ctx.opts.parent);

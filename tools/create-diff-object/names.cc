@@ -102,14 +102,4 @@ std::string_view section_family(std::string_view s)
 	return s;
 }
 
-bool is_init_section(std::string_view s)
-{
-	return starts_with(s, ".init.") || starts_with(s, ".exit.");
-}
-
-bool is_string_section(std::string_view s, uint64_t flags)
-{
-	return (flags & SHF_STRINGS) || starts_with(s, ".rodata.str");
-}
-
 } // namespace klp::cdo

@@ -26,8 +26,4 @@ std::string cold_parent_name(std::string_view name);
 // `.init.text`: returns `.text`, `.init.text`, `.data`, `.rodata`, ...
 std::string_view section_family(std::string_view section_name);
 
-bool is_init_section(std::string_view section_name);
-
-bool is_string_section(std::string_view section_name, uint64_t flags);
-
 } // namespace klp::cdo
