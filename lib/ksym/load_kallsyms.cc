@@ -18,6 +18,13 @@ void bind_and_type(char letter, KernelSymbol &sym)
 		sym.bind = STB_WEAK;
 	else
 		sym.bind = std::islower(static_cast<unsigned char>(letter)) ? STB_LOCAL : STB_GLOBAL;
+	// `A`/`a` is how kallsyms lists per-cpu symbols, and its case says nothing of
+	// the binding: x86_64 vmlinux lists all of them as `A` (scripts/kallsyms makes
+	// per-cpu symbols absolute), e.g. `0000000000030b60 A flush_works` for net/core/
+	// dev.c's `static DEFINE_PER_CPU(struct work_struct, flush_works)`; a module
+	// lists its per-cpu symbols as `a` (kernel/module/kallsyms.c), extern or not.
+	if (up == 'A')
+		sym.bind_known = false;
 	switch (up) {
 	case 'T':
 		sym.type = STT_FUNC;

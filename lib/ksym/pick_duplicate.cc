@@ -228,13 +228,16 @@ SymposResult resolve_sympos(const SymbolTable &table, std::string_view objname,
 		return not_found(fmt::format("{}: no symbol {} (in {})", obj->name, name, obj->path));
 
 	// A static of the TU is a local in the object, an extern a global: e.g. the
-	// TU's `static int debug` is not the global `debug` another file exports.
+	// TU's `static int debug` is not the global `debug` another file exports. A
+	// symbol of unknown binding stays a candidate either way: arch/x86/kernel/apic/
+	// vector.c's static per-cpu `cleanup_list` is `A cleanup_list` in kallsyms;
+	// taken as global, net_namespace.c's `b cleanup_list` would be the only local.
 	std::vector<const KernelSymbol *> candidates = all;
 	const TuSymbol *target = tu.find(name);
 	if (target && target->bind) {
 		bool want_local = *target->bind == STB_LOCAL;
 		std::erase_if(candidates, [&](const KernelSymbol *s) {
-			return s->is_global() == want_local;
+			return want_local ? !s->may_be_local() : !s->may_be_global();
 		});
 		if (candidates.empty())
 			return not_found(fmt::format("{}: no {} symbol {} ({} {} one{})", obj->name,

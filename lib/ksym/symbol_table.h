@@ -48,6 +48,9 @@ struct KernelSymbol {
 	uint64_t size = 0; // 0 when unknown (kallsyms)
 	char letter = '?'; // nm/kallsyms type letter: 'T' global text, 't' local text, ...
 	uint8_t bind = STB_LOCAL; // from ELF; from the letter's case for kallsyms
+	// False when the input does not say: kallsyms lists every per-cpu symbol as
+	// `A`/`a` whatever its binding (see load_kallsyms.cc).
+	bool bind_known = true;
 	uint8_t type = STT_NOTYPE; // from ELF; STT_FUNC for 't'/'T' in kallsyms
 	uint8_t views = all_views; // the kallsyms views that list this symbol
 	const std::string *section = nullptr; // section name; ELF only
@@ -59,6 +62,10 @@ struct KernelSymbol {
 	const KernelSymbol *next_same_name = nullptr; // next of this name, kallsyms order
 
 	bool is_global() const { return bind != STB_LOCAL; }
+	// Whether a translation unit's static (local) or extern (global) can be this
+	// symbol: both when the binding is unknown.
+	bool may_be_local() const { return !bind_known || bind == STB_LOCAL; }
+	bool may_be_global() const { return !bind_known || bind != STB_LOCAL; }
 	bool is_text() const { return letter == 't' || letter == 'T'; }
 };
 
