@@ -10,7 +10,8 @@
 namespace klp::ksym {
 namespace {
 
-// nm letters: lower case local, upper case global; 'w'/'W'/'v'/'V' weak.
+// nm letters: lower case local, upper case global; 'w'/'W'/'v'/'V' weak. For
+// vmlinux lines; a module's case means something else (below).
 void bind_and_type(char letter, KernelSymbol &sym)
 {
 	char up = char(std::toupper(static_cast<unsigned char>(letter)));
@@ -92,6 +93,11 @@ Expected<void> SymbolTable::add_kallsyms_text(std::string_view text, const std::
 		sym.address = address;
 		sym.letter = f[1][0];
 		bind_and_type(sym.letter, sym);
+		// A module's letter is upper case when the symbol is exported, lower case
+		// otherwise (kernel/kallsyms.c s_show), whatever its binding: an extern
+		// but unexported `probe` of a module is listed as `t probe\t[mod]`.
+		if (f.size() == 4 && sym.bind == STB_LOCAL)
+			sym.bind_known = false;
 		sym.views = all_views;
 		sym.order = syms.size() - 1;
 		any_address |= address != 0;

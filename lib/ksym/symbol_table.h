@@ -49,7 +49,8 @@ struct KernelSymbol {
 	char letter = '?'; // nm/kallsyms type letter: 'T' global text, 't' local text, ...
 	uint8_t bind = STB_LOCAL; // from ELF; from the letter's case for kallsyms
 	// False when the input does not say: kallsyms lists every per-cpu symbol as
-	// `A`/`a` whatever its binding (see load_kallsyms.cc).
+	// `A`/`a` whatever its binding, and a module's unexported symbols in lower
+	// case, extern or not (see load_kallsyms.cc).
 	bool bind_known = true;
 	uint8_t type = STT_NOTYPE; // from ELF; STT_FUNC for 't'/'T' in kallsyms
 	uint8_t views = all_views; // the kallsyms views that list this symbol

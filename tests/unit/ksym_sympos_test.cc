@@ -273,3 +273,25 @@ TEST(KsymSympos, PositionMustHoldInEveryView)
 	ASSERT_TRUE(d) << d.error().message();
 	EXPECT_EQ(d.sympos, 2u);
 }
+
+// A module's lines in kallsyms are upper case when exported, lower case otherwise
+// (kernel/kallsyms.c s_show), not by binding: a.c's extern, unexported `probe` is
+// `t probe` beside b.c's static one. Its neighbours tell them apart.
+TEST(KsymSympos, ModuleLowerCaseMayBeGlobal)
+{
+	auto table = kallsyms("ffffffff81000000 T _stext\n"
+			      "ffffffffc0001000 t a_helper\t[mod]\n"
+			      "ffffffffc0001100 t probe\t[mod]\n"
+			      "ffffffffc0002000 t b_helper\t[mod]\n"
+			      "ffffffffc0002100 t probe\t[mod]\n"
+			      "ffffffffc0003000 T mod_export\t[mod]\n");
+	TranslationUnit a;
+	a.symbols = {{"a_helper", "", STB_LOCAL}, {"probe", "", STB_GLOBAL}};
+	auto r = resolve_sympos(table, "mod", "probe", a);
+	ASSERT_TRUE(r) << r.error().message();
+	EXPECT_EQ(r.sympos, 1u);
+	// Upper case is exported, hence global: never a TU's static.
+	TranslationUnit c;
+	c.symbols = {{"mod_export", "", STB_LOCAL}};
+	EXPECT_EQ(resolve_sympos(table, "mod", "mod_export", c).status, SymposStatus::not_found);
+}
