@@ -12,6 +12,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <regex>
 #include <sstream>
 
@@ -87,12 +88,31 @@ std::string cmd_file_of(const std::string &object)
 	return (p.parent_path() / ("." + p.filename().string() + ".cmd")).string();
 }
 
+namespace {
+
+// The value of a "<prefix><target> := <value>" record line, without the blanks
+// around it; nothing if the line is another record.
+std::optional<std::string> record_value(const std::string &line, std::string_view prefix)
+{
+	if (!line.starts_with(prefix))
+		return std::nullopt;
+	auto pos = line.find(" :=");
+	if (pos == std::string::npos)
+		return std::nullopt;
+	auto b = line.find_first_not_of(" \t", pos + 3);
+	auto e = line.find_last_not_of(" \t");
+	return b == std::string::npos ? std::string() : line.substr(b, e - b + 1);
+}
+
+} // namespace
+
 Expected<CmdRecord> read_cmd_file(const std::string &path)
 {
 	auto text = read_text(path);
 	if (!text)
 		return text.take_error();
 	CmdRecord rec;
+	std::string saved_command;
 	std::istringstream in(*text);
 	std::string line;
 	bool in_deps = false;
@@ -113,20 +133,24 @@ Expected<CmdRecord> read_cmd_file(const std::string &path)
 			in_deps = more;
 			continue;
 		}
-		if (line.starts_with("cmd_")) {
-			auto pos = line.find(" := ");
-			if (pos != std::string::npos)
-				rec.command = line.substr(pos + 4);
-		} else if (line.starts_with("source_")) {
-			auto pos = line.find(" := ");
-			if (pos != std::string::npos)
-				rec.source = line.substr(pos + 4);
+		// Linux 6.2 renamed kbuild's record of the command from cmd_<target> to
+		// savedcmd_<target> ("savedcmd_fs/proc/cmdline.o := gcc-12 ..."); source_
+		// and deps_ kept their names. A file with both (hand-made, or a kbuild in
+		// between) is read as 6.2+ kbuild would: savedcmd_.
+		if (auto v = record_value(line, "savedcmd_")) {
+			saved_command = *v;
+		} else if (auto v = record_value(line, "cmd_")) {
+			rec.command = *v;
+		} else if (auto v = record_value(line, "source_")) {
+			rec.source = *v;
 		} else if (line.starts_with("deps_")) {
 			in_deps = !line.empty() && line.back() == '\\';
 		}
 	}
+	if (!saved_command.empty())
+		rec.command = saved_command;
 	if (rec.command.empty())
-		return make_error("{}: no cmd_ line (not a kbuild .cmd file?)", path);
+		return make_error("{}: no savedcmd_ or cmd_ line (not a kbuild .cmd file?)", path);
 	return rec;
 }
 

@@ -15,6 +15,7 @@ namespace klp::build {
 
 // kbuild's record of how an object was built (scripts/Kbuild.include, fixdep):
 //   cmd_fs/proc/cmdline.o := gcc-12 ... -c -o fs/proc/cmdline.o fs/proc/cmdline.c
+//   (savedcmd_fs/proc/cmdline.o := ... from Linux 6.2 on)
 //   source_fs/proc/cmdline.o := fs/proc/cmdline.c
 //   deps_fs/proc/cmdline.o := (backslash)
 //     include/linux/compiler-version.h (backslash)

@@ -154,6 +154,45 @@ TEST(CmdFile, CommandSourceAndDependencies)
 	EXPECT_FALSE(read_cmd_file(t.write("junk.cmd", "nothing here\n")));
 }
 
+// Linux 6.2+ writes `savedcmd_<target>` (scripts/Kbuild.include, fixdep); source_
+// and deps_ keep their form. As Debian 6.12's kbuild writes it:
+TEST(CmdFile, SavedcmdOfLinux62)
+{
+	TempDir t;
+	std::string cmd = t.write("fs/proc/.cmdline.o.cmd",
+				  "savedcmd_fs/proc/cmdline.o := gcc-12 -Wp,-MMD,fs/proc/.cmdline.o.d -DMODULE "
+				  "-DKBUILD_MODNAME='\"proc\"' -c -o fs/proc/cmdline.o fs/proc/cmdline.c\n\n"
+				  "source_fs/proc/cmdline.o := fs/proc/cmdline.c\n\n"
+				  "deps_fs/proc/cmdline.o := \\\n"
+				  "  include/linux/compiler-version.h \\\n"
+				  "    $(wildcard include/config/CC_VERSION_TEXT) \\\n"
+				  "  include/linux/kconfig.h \\\n\n"
+				  "fs/proc/cmdline.o: $(deps_fs/proc/cmdline.o)\n\n$(deps_fs/proc/cmdline.o):\n\n"
+				  "fs/proc/cmdline.o: $(wildcard ./tools/objtool/objtool)\n");
+	auto rec = read_cmd_file(cmd);
+	ASSERT_TRUE(rec) << rec.error().message();
+	EXPECT_EQ(rec->command.rfind("gcc-12 -Wp,-MMD", 0), 0u) << rec->command;
+	EXPECT_EQ(module_of_command(rec->command), "proc");
+	EXPECT_EQ(rec->source, "fs/proc/cmdline.c");
+	EXPECT_EQ(rec->deps, (std::vector<std::string>{"include/linux/compiler-version.h", "include/linux/kconfig.h"}));
+}
+
+// Both forms in one file (a record written by hand, or by a kbuild in between):
+// savedcmd_ is what 6.2+ kbuild itself compares against, so it wins. Neither: the
+// error names the file.
+TEST(CmdFile, SavedcmdPreferredAndNeitherNamed)
+{
+	TempDir t;
+	auto both = read_cmd_file(t.write(".both.o.cmd", "savedcmd_both.o := gcc -DNEW -c both.c\n"
+							 "cmd_both.o := gcc -DOLD -c both.c\n"));
+	ASSERT_TRUE(both) << both.error().message();
+	EXPECT_EQ(both->command, "gcc -DNEW -c both.c");
+	std::string junk = t.write(".junk.o.cmd", "source_junk.o := junk.c\n");
+	auto none = read_cmd_file(junk);
+	ASSERT_FALSE(none);
+	EXPECT_EQ(none.error().message(), junk + ": no savedcmd_ or cmd_ line (not a kbuild .cmd file?)");
+}
+
 TEST(CmdFile, ModuleFromCompileLine)
 {
 	EXPECT_EQ(module_of_command("gcc -DMODULE -DKBUILD_BASENAME='\"x\"' -DKBUILD_MODNAME='\"hello-oot\"' -c"),
@@ -258,6 +297,13 @@ TEST(Targets, DependencyRecordsOfABuild)
 	run.changed_files = {"mm/vmstat.c", "include/linux/mm.h"};
 	ASSERT_FALSE(choose_targets(opts, run));
 	EXPECT_EQ(run.targets, std::vector<std::string>{"mm/vmstat.o"});
+
+	// A 6.2+ build's records: savedcmd_.
+	t.write("fs/proc/.cmdline.o.cmd", "saved" + cmd("fs/proc/cmdline.o", "fs/proc/cmdline.c",
+							"  include/linux/utsname.h \\\n"));
+	run.changed_files = {"include/linux/utsname.h"};
+	ASSERT_FALSE(choose_targets(opts, run));
+	EXPECT_EQ(run.targets, (std::vector<std::string>{"fs/proc/cmdline.o", "kernel/sys.o"}));
 }
 
 // ---- cache of original objects
