@@ -44,6 +44,17 @@ Status collect(const KernelRun &run, const std::string &side, const std::string 
 	return std::nullopt;
 }
 
+// What make is asked for: each target by kbuild's own name for it (see make_goals).
+std::vector<std::string> goals_of(const KernelRun &run, const std::vector<std::string> &rels)
+{
+	std::vector<std::string> goals;
+	for (const auto &rel : rels) {
+		auto it = run.make_goals.find(rel);
+		goals.push_back(it == run.make_goals.end() ? rel : it->second);
+	}
+	return goals;
+}
+
 // Deleting the objects makes kbuild rebuild them whatever the timestamps say.
 void remove_from_tree(const KernelRun &run, const std::vector<std::string> &rels)
 {
@@ -92,7 +103,7 @@ Status build_original(const Options &opts, KernelRun &run)
 	}
 	if (!misses.empty()) {
 		remove_from_tree(run, misses);
-		if (auto st = run_step(opts, tree_make(opts, run, run.tree, misses, "orig"), "original build"))
+		if (auto st = run_step(opts, tree_make(opts, run, run.tree, goals_of(run, misses), "orig"), "original build"))
 			return st;
 		for (const auto &rel : misses) {
 			if (auto st = collect(run, "orig", rel))
@@ -125,7 +136,7 @@ Status build_patched(const Options &opts, KernelRun &run)
 		note(opts, run, "patch: " + n);
 
 	remove_from_tree(run, run.targets);
-	Status built = run_step(opts, tree_make(opts, run, run.tree, run.targets, "patched"), "patched build");
+	Status built = run_step(opts, tree_make(opts, run, run.tree, goals_of(run, run.targets), "patched"), "patched build");
 	if (!built)
 		for (const auto &rel : run.targets)
 			if ((built = collect(run, "patched", rel)))

@@ -117,6 +117,9 @@ struct KernelRun {
 	std::map<std::string, std::string> oot_modules; // module name -> deployed .ko
 	std::vector<std::string> changed_files; // touched by the patches (tree-relative)
 	std::vector<std::string> targets; // objects to build, tree-relative
+	// kbuild's name for a target, the make goal, where it is not the target's path:
+	// "drivers/gpu/drm/amd/amdgpu/../display/dc/core/dc.o" (amdgpu's Makefile lists it).
+	std::map<std::string, std::string> make_goals;
 	bool full_build = false;
 	std::vector<ObjectPair> objects;
 	std::vector<std::string> decisions;

@@ -16,6 +16,7 @@ Expected<void> save_state(const KernelRun &run)
 	j["tree"] = run.tree;
 	j["changed_files"] = run.changed_files;
 	j["targets"] = run.targets;
+	j["make_goals"] = run.make_goals;
 	j["full_build"] = run.full_build;
 	auto objects = nlohmann::json::array();
 	for (const auto &p : run.objects)
@@ -47,6 +48,7 @@ Expected<void> load_state(KernelRun &run)
 		return make_error("{}: not a state file of {}", path, run.release);
 	run.changed_files = j.value("changed_files", std::vector<std::string>{});
 	run.targets = j.value("targets", std::vector<std::string>{});
+	run.make_goals = j.value("make_goals", std::map<std::string, std::string>{});
 	run.full_build = j.value("full_build", false);
 	run.objects.clear();
 	for (const auto &o : j.value("objects", nlohmann::json::array())) {

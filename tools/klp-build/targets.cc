@@ -1,12 +1,15 @@
 // Which objects the patch makes kbuild recompile. With a build's dependency records
 // (the .<obj>.cmd files of a full build), every kernel object whose source or
 // dependencies include a changed file. Without them, a .c-only patch names its
-// objects itself (fs/proc/cmdline.c -> fs/proc/cmdline.o, or the .c that #includes
-// it: kernel/sched/rt.c -> kernel/sched/build_policy.o); a header change needs the
-// records, so the original build becomes a full build.
+// objects itself (fs/proc/cmdline.c -> fs/proc/cmdline.o where kbuild lists it, see
+// kbuild_dirs.cc; or the .c that #includes it: kernel/sched/rt.c ->
+// kernel/sched/build_policy.o); a header change needs the records, so the original
+// build becomes a full build.
 #include "klp_build.h"
 
 #include "kbuild.h"
+#include "kbuild_dirs.h"
+#include "process.h"
 
 #include <fmt/format.h>
 
@@ -15,7 +18,6 @@
 #include <fstream>
 #include <regex>
 #include <set>
-#include <sstream>
 
 namespace fs = std::filesystem;
 
@@ -26,28 +28,6 @@ bool exists(const std::string &p)
 {
 	std::error_code ec;
 	return fs::exists(p, ec);
-}
-
-std::string read_or_empty(const std::string &path)
-{
-	auto t = read_text(path);
-	return t ? *t : "";
-}
-
-// Does the directory's kbuild file list `name.o` (obj-y, proc-y, foo-objs, ...)?
-bool kbuild_lists(const std::string &dir, const std::string &object_name)
-{
-	std::regex word("(^|[\\s=+:])" + std::regex_replace(object_name, std::regex(R"([.+])"), R"(\$&)") +
-			"($|\\s)");
-	for (const char *file : {"Makefile", "Kbuild"}) {
-		std::string text = read_or_empty(dir + "/" + file);
-		std::istringstream in(text);
-		std::string line;
-		while (std::getline(in, line))
-			if (std::regex_search(line, word))
-				return true;
-	}
-	return false;
 }
 
 // The .c files in `dir` that `#include "name.c"`.
@@ -164,33 +144,41 @@ Status choose_targets(const Options &opts, KernelRun &run)
 				"full original build");
 		return std::nullopt;
 	}
+	AskKbuild ask = [&](const std::string &dir) { return ask_kbuild(run.tree, shell_line(run.cc), dir); };
 	std::set<std::string> targets;
+	auto add = [&](const KbuildOwner &owner, const std::string &how) {
+		targets.insert(owner.object);
+		// kbuild builds a "../" object only from the directory that lists it:
+		// `make drivers/gpu/drm/amd/display/dc/core/dc.o` compiles it with
+		// drivers/gpu/drm's flags (and fails), the amdgpu/../ name with amdgpu's.
+		if (owner.goal != owner.object)
+			run.make_goals[owner.object] = owner.goal;
+		decide(opts, run, fmt::format("{} built as {} (listed by {}'s kbuild file)", how, owner.goal,
+					      owner.dir));
+	};
 	for (const auto &f : run.changed_files) {
 		fs::path p(f);
-		std::string dir = run.tree + "/" + p.parent_path().string();
-		std::string object = p.stem().string() + ".o";
-		if (kbuild_lists(dir, object)) {
-			std::string rel = (p.parent_path() / object).string();
-			targets.insert(rel);
-			decide(opts, run, fmt::format("{}: built as {}", f, rel));
+		std::string object = (p.parent_path() / (p.stem().string() + ".o")).string();
+		std::string why;
+		if (auto owner = find_kbuild_owner(run.tree, object, ask, why)) {
+			add(*owner, f + ":");
 			continue;
 		}
-		auto inc = includers(dir, p.filename().string());
-		std::vector<std::string> listed;
-		for (const auto &c : inc) {
-			std::string o = fs::path(c).stem().string() + ".o";
-			if (kbuild_lists(dir, o))
-				listed.push_back((p.parent_path() / o).string());
+		// kernel/sched/rt.c is compiled as part of build_policy.c, which
+		// #includes it; kbuild lists only build_policy.o.
+		std::string dir = run.tree + "/" + p.parent_path().string();
+		size_t found = 0;
+		for (const auto &c : includers(dir, p.filename().string())) {
+			std::string o = (p.parent_path() / (fs::path(c).stem().string() + ".o")).string();
+			std::string ignored;
+			if (auto owner = find_kbuild_owner(run.tree, o, ask, ignored)) {
+				add(*owner, f + ": included by " + c + ",");
+				found++;
+			}
 		}
-		if (listed.empty())
-			return refuse("not-built",
-				      fmt::format("{}: no kbuild file in {} builds it, and no .c there "
-						  "includes it",
-						  f, p.parent_path().string()));
-		for (const auto &o : listed) {
-			targets.insert(o);
-			decide(opts, run, fmt::format("{}: included by the source of {}", f, o));
-		}
+		if (found == 0)
+			return refuse("not-built", fmt::format("{}: {}, and no .c in {} that includes it is built",
+							       f, why, p.parent_path().string()));
 	}
 	run.targets.assign(targets.begin(), targets.end());
 	return std::nullopt;

@@ -1,0 +1,46 @@
+// Which kbuild directory builds a source file, asked of kbuild itself: make reads a
+// directory's Kbuild/Makefile the way the build does (continuation lines, variables,
+// includes, CONFIG_ values) and prints its object lists; nothing is compiled. The
+// search over directories is here; what to do with the answer is targets.cc's.
+#pragma once
+
+#include "elf/error.h"
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace klp::build {
+
+// One directory as kbuild sees it, in kbuild's own names (tree-relative, "..": kept):
+// the objects it builds, composite objects expanded into their parts
+// (`kvm-amd-y += svm/nested.o` in arch/x86/kvm -> "arch/x86/kvm/svm/nested.o"), and
+// the directories it descends into.
+struct KbuildDir {
+	std::vector<std::string> objects;
+	std::vector<std::string> subdirs;
+};
+
+// Answers for one directory ("arch/x86/kvm"); an error when its kbuild file cannot be
+// read on its own (e.g. a Makefile that only a parent's includes).
+using AskKbuild = std::function<Expected<KbuildDir>(const std::string &dir)>;
+
+// Runs make on the tree's scripts/Makefile.build for `dir` with `cc` as CC and
+// prints the lists (scripts/Makefile.lib's real-obj-y/-m, real-objs-y/-m before
+// 4.19, and subdir-ym).
+Expected<KbuildDir> ask_kbuild(const std::string &tree, const std::string &cc, const std::string &dir);
+
+struct KbuildOwner {
+	std::string dir; // whose kbuild file lists the object: "arch/x86/kvm"
+	std::string goal; // kbuild's name for it, what `make` builds from the top
+	std::string object; // the file: `goal` without ".."
+};
+
+// The directory that builds `object` ("arch/x86/kvm/svm/nested.o"), searching its own
+// directory and those above it, and beside them the directories they enter. Empty,
+// with `why` set, when none does or kbuild does not reach the one that does.
+std::optional<KbuildOwner> find_kbuild_owner(const std::string &tree, const std::string &object,
+					     const AskKbuild &ask, std::string &why);
+
+} // namespace klp::build
