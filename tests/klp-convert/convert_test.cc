@@ -1,7 +1,7 @@
 // klp-convert IN.ko OUT.ko on create-diff-object-style modules: each conversion rule,
 // symbol table renumbering, what must stay untouched, extending existing livepatch
 // sections, determinism, and malformed input.
-#include "klp_names.h"
+#include "livepatch/names.h"
 #include "klpconv_test.h"
 
 #include <fcntl.h>
@@ -13,7 +13,7 @@
 #include <set>
 
 using namespace klp;
-using namespace klp::convert;
+using namespace klp::livepatch;
 using namespace klp::test;
 
 namespace {

@@ -5,7 +5,7 @@
 #include "arch.h"
 #include "elf/error.h"
 #include "elf/object.h"
-#include "klp_names.h"
+#include "livepatch/names.h"
 #include "module_file.h"
 
 #include <optional>
@@ -14,6 +14,9 @@
 #include <vector>
 
 namespace klp::convert {
+
+// The livepatch format's names (lib/livepatch) are this tool's vocabulary.
+using namespace klp::livepatch;
 
 class SymbolMap;
 

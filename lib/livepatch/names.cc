@@ -1,12 +1,12 @@
 // Parses and spells livepatch symbol and section names and checks them against the
 // kernel's limits. It does not look at ELF files or symbol tables.
-#include "klp_names.h"
+#include "livepatch/names.h"
 
 #include <fmt/format.h>
 
 #include <charconv>
 
-namespace klp::convert {
+namespace klp::livepatch {
 
 std::optional<std::string> check_objname(std::string_view objname)
 {
@@ -98,4 +98,4 @@ std::optional<std::string> klp_rela_objname(std::string_view section_name)
 	return std::string(rest.substr(0, dot));
 }
 
-} // namespace klp::convert
+} // namespace klp::livepatch

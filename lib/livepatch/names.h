@@ -1,7 +1,9 @@
 // The kernel's livepatch naming rules (Documentation/livepatch/module-elf-format.rst,
 // kernel/livepatch/core.c klp_resolve_symbols): parsing and spelling `.klp.sym.`,
 // `.klp.rela.` and klpkit's `.klpkit.sym.` placeholder names, and the length limits
-// the kernel's sscanf() imposes. No ELF here: strings in, strings or problems out.
+// the kernel's sscanf() imposes. One home for create-diff-object, which writes the
+// placeholders, and klp-convert, which reads them. No ELF here: strings in, strings
+// or problems out.
 #pragma once
 
 #include <cstdint>
@@ -9,7 +11,7 @@
 #include <string>
 #include <string_view>
 
-namespace klp::convert {
+namespace klp::livepatch {
 
 inline constexpr std::string_view placeholder_prefix = ".klpkit.sym.";
 inline constexpr std::string_view placeholder_section = ".klpkit.placeholders";
@@ -57,4 +59,4 @@ bool applied_after_init(std::string_view target, std::string_view objname);
 // name does not have that shape.
 std::optional<std::string> klp_rela_objname(std::string_view section_name);
 
-} // namespace klp::convert
+} // namespace klp::livepatch

@@ -1,10 +1,10 @@
 // The kernel's livepatch names: parsing as klp_resolve_symbols()' sscanf() does,
 // spelling, and the objname/symbol-name limits.
-#include "klp_names.h"
+#include "livepatch/names.h"
 
 #include <gtest/gtest.h>
 
-using namespace klp::convert;
+using namespace klp::livepatch;
 
 TEST(KlpNames, ParsesObjectNameAndPosition)
 {
