@@ -1,5 +1,6 @@
 // The kernel's livepatch names: parsing as klp_resolve_symbols()' sscanf() does,
-// spelling, and the objname/symbol-name limits.
+// spelling, the objname/symbol-name limits, create-diff-object's placeholders and
+// which object's section a livepatch relocation goes in.
 #include "livepatch/names.h"
 
 #include <gtest/gtest.h>
@@ -11,7 +12,7 @@ TEST(KlpNames, ParsesObjectNameAndPosition)
 	KlpSymbol sym;
 	EXPECT_FALSE(parse_klp_symbol(".klp.sym.vmlinux.dup_helper,2", klp_sym_prefix, sym));
 	EXPECT_EQ(sym, (KlpSymbol{"vmlinux", "dup_helper", 2}));
-	EXPECT_FALSE(parse_klp_symbol(".klpkit.sym.btrfs.btrfs_table,0", placeholder_prefix, sym));
+	EXPECT_FALSE(parse_klp_symbol(".klp.sym.btrfs.btrfs_table,0", klp_sym_prefix, sym));
 	EXPECT_EQ(sym, (KlpSymbol{"btrfs", "btrfs_table", 0}));
 }
 
@@ -78,4 +79,62 @@ TEST(KlpNames, ModuleRelocationsOfInitSectionsComeTooLate)
 	EXPECT_TRUE(applied_after_init(".init.data", "btrfs"));
 	EXPECT_FALSE(applied_after_init(".init.text", "vmlinux"));
 	EXPECT_FALSE(applied_after_init(".text.init_foo", "btrfs"));
+}
+
+TEST(KlpNames, PlaceholdersCarryTheCodesObjectAndTheSymbols)
+{
+	// vfat's patched code calling fat's export fat_build_inode.
+	PlaceholderTarget vfat_calls_fat{"vfat", {"fat", "fat_build_inode", 0}};
+	std::string name = placeholder_name(vfat_calls_fat);
+	EXPECT_EQ(name, ".klpkit.from.vfat.fat.fat_build_inode,0");
+	EXPECT_TRUE(is_placeholder_name(name));
+	PlaceholderTarget back;
+	EXPECT_FALSE(parse_placeholder(name, back));
+	EXPECT_EQ(back, vfat_calls_fat);
+	// The symbol name keeps its dots.
+	EXPECT_FALSE(parse_placeholder(".klpkit.from.vmlinux.vmlinux.foo.isra.0,2", back));
+	EXPECT_EQ(back, (PlaceholderTarget{"vmlinux", {"vmlinux", "foo.isra.0", 2}}));
+}
+
+TEST(KlpNames, OneObjectPlaceholdersAreTheSymbolsObjectsCode)
+{
+	// Objects written before the code's object was recorded.
+	PlaceholderTarget t;
+	EXPECT_TRUE(is_placeholder_name(".klpkit.sym.btrfs.btrfs_table,0"));
+	EXPECT_FALSE(parse_placeholder(".klpkit.sym.btrfs.btrfs_table,0", t));
+	EXPECT_EQ(t, (PlaceholderTarget{"btrfs", {"btrfs", "btrfs_table", 0}}));
+}
+
+TEST(KlpNames, RefusesMalformedPlaceholders)
+{
+	PlaceholderTarget t;
+	EXPECT_FALSE(is_placeholder_name(".klp.sym.fat.fat_build_inode,0"));
+	EXPECT_TRUE(parse_placeholder(".klp.sym.fat.fat_build_inode,0", t));
+	EXPECT_TRUE(parse_placeholder(".klpkit.from.vfat", t));
+	EXPECT_TRUE(parse_placeholder(".klpkit.from.vfat.fat_build_inode,0", t));
+	EXPECT_TRUE(parse_placeholder(".klpkit.from..fat.fat_build_inode,0", t));
+	EXPECT_TRUE(parse_placeholder(".klpkit.from.vfat.fat.fat_build_inode", t));
+	auto problem = parse_placeholder(".klpkit.from." + std::string(56, 'm') + ".fat.f,0", t);
+	ASSERT_TRUE(problem);
+	EXPECT_NE(problem->find("56 characters"), std::string::npos) << *problem;
+	problem = parse_placeholder(".klpkit.from.nf-foo.fat.f,0", t);
+	ASSERT_TRUE(problem);
+	EXPECT_NE(problem->find("'nf_foo'"), std::string::npos) << *problem;
+}
+
+TEST(KlpNames, SectionOfTheCodesObjectButVmlinuxForVmlinuxSymbols)
+{
+	// klp_apply_object_relocs() applies only the patched object's sections.
+	EXPECT_EQ(*sec_objname_for("vfat", "fat"), "vfat");
+	EXPECT_EQ(*sec_objname_for("btrfs", "btrfs"), "btrfs");
+	// klp_resolve_symbols(): a module's section may not refer to vmlinux.
+	EXPECT_EQ(*sec_objname_for("btrfs", "vmlinux"), "vmlinux");
+	EXPECT_EQ(*sec_objname_for("vmlinux", "vmlinux"), "vmlinux");
+	// Applied when the patch loads, whether or not fat is there.
+	auto refused = sec_objname_for("vmlinux", "fat");
+	ASSERT_FALSE(refused);
+	EXPECT_NE(refused.error().message().find("vmlinux code cannot refer to a symbol of module "
+						 "fat"),
+		  std::string::npos)
+		<< refused.error().message();
 }

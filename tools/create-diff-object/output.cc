@@ -3,6 +3,7 @@
 // __mcount_loc, the .klpkit tables and the livepatch placeholders. It decides
 // nothing; every choice was made by the passes before it.
 #include "diff.h"
+#include "livepatch/names.h"
 
 #include <fmt/format.h>
 
@@ -100,7 +101,8 @@ Symbol *OutputBuilder::placeholder(const std::string &name, uint8_t type)
 	if (auto it = placeholders_.find(name); it != placeholders_.end())
 		return it->second;
 	if (!placeholder_sec_) {
-		placeholder_sec_ = out_.add_section(".klpkit.placeholders", SHT_PROGBITS, SHF_ALLOC, 1);
+		placeholder_sec_ = out_.add_section(std::string(livepatch::placeholder_section),
+						    SHT_PROGBITS, SHF_ALLOC, 1);
 		placeholder_sec_->data.assign(1, 0);
 	}
 	uint8_t t = type == STT_FUNC || type == STT_OBJECT ? type : STT_NOTYPE;

@@ -95,7 +95,7 @@ void Checker::check_symtab_order()
 void Checker::check_leftovers()
 {
 	for (const auto &sym : obj_.symbols)
-		if (sym->name.starts_with(placeholder_prefix))
+		if (is_placeholder_name(sym->name))
 			problem("{}: a create-diff-object placeholder is left; run klp-convert",
 				describe(*sym));
 	for (const auto &sec : obj_.sections)
