@@ -96,8 +96,8 @@ std::string placeholder_name(const PlaceholderTarget &target)
 std::optional<std::string> parse_placeholder(std::string_view full, PlaceholderTarget &out)
 {
 	if (full.starts_with(legacy_placeholder_prefix)) {
-		auto problem = parse_symbol_part(full, full.substr(legacy_placeholder_prefix.size()),
-						 out.sym);
+		std::string_view rest = full.substr(legacy_placeholder_prefix.size());
+		auto problem = parse_symbol_part(full, rest, out.sym);
 		out.code_objname = out.sym.objname;
 		return problem;
 	}

@@ -183,7 +183,8 @@ TEST(CdoKlpRelocs, AddressOfAnOriginalFunction)
 			}
 			addresses++;
 			EXPECT_EQ(c.target.cls, RelocClass::Livepatch);
-			EXPECT_EQ(c.target.name, std::string(".klpkit.from.vmlinux.vmlinux.") + fn + ",0");
+			EXPECT_EQ(c.target.name,
+				  std::string(".klpkit.from.vmlinux.vmlinux.") + fn + ",0");
 			EXPECT_EQ(c.target.type, STT_FUNC);
 			ASSERT_TRUE(k);
 			EXPECT_EQ(k->why, "original-function");
