@@ -107,6 +107,53 @@ case_kernel_cases() {
 	case_end kernel-cases
 }
 
+# ---------------------------------------------------------------- case 1e
+# A module calling another module's export: the patched vfat_create() of the vfat
+# module calls fat_build_inode(), exported by fat. The call's livepatch relocation
+# is in vfat's .klp.rela section against .klp.sym.fat.fat_build_inode,0, applied
+# when vfat is patched; in fat's section it would never be applied and the first
+# create would crash. Proven with vfat loaded before the livepatch, then after it
+# (late module patching: applied when vfat loads, fat being there already).
+case_vfat() {
+	case_start vfat
+	img=/tmp/vfat.img
+	mnt=/tmp/vfat
+	created() { dmesg | grep -c "vfat_create $1 ino [0-9]* (livepatched)" || true; }
+	for m in fat vfat loop nls_cp437 nls_ascii; do
+		klp_check "vfat-insmod-$m" insmod "/klp/$m.ko"
+	done
+	mkdir -p $mnt
+	klp_check vfat-mkfs sh -c "truncate -s 8M $img && mkdosfs $img >/dev/null"
+	klp_check vfat-mount mount -t vfat -o loop $img $mnt
+	klp_check vfat-create-orig touch $mnt/orig.txt
+	klp_check vfat-orig-silent test "$(created orig.txt)" = 0
+
+	load_patch livepatch-vfat-create.ko livepatch_vfat_create
+	klp_check vfat-sysfs test -d "$LP/livepatch_vfat_create/vfat/vfat_create,1"
+	klp_check vfat-object-patched test "$(cat "$LP/livepatch_vfat_create/vfat/patched")" = 1
+	klp_check vfat-create-patched touch $mnt/patched.txt
+	klp_check vfat-patched-logged test "$(created patched.txt)" = 1
+	klp_check vfat-patched-file test -f $mnt/patched.txt
+	unload_patch livepatch_vfat_create
+	klp_check vfat-create-restored touch $mnt/restored.txt
+	klp_check vfat-restored-silent test "$(created restored.txt)" = 0
+	klp_check vfat-umount umount $mnt
+	klp_check vfat-rmmod rmmod vfat
+
+	load_patch livepatch-vfat-create.ko livepatch_vfat_create
+	klp_check vfat-late-not-loaded test "$(cat "$LP/livepatch_vfat_create/vfat/patched" 2>/dev/null || echo 0)" = 0
+	klp_check vfat-late-insmod insmod /klp/vfat.ko
+	klp_check vfat-late-patched test "$(cat "$LP/livepatch_vfat_create/vfat/patched")" = 1
+	klp_check vfat-late-mount mount -t vfat -o loop $img $mnt
+	klp_check vfat-late-create touch $mnt/late.txt
+	klp_check vfat-late-logged test "$(created late.txt)" = 1
+	klp_check vfat-late-files sh -c "ls $mnt | sort | tr '\n' ' ' | grep -qx 'late.txt orig.txt patched.txt restored.txt '"
+	klp_check vfat-late-umount umount $mnt
+	unload_patch livepatch_vfat_create
+	klp_check vfat-late-rmmod rmmod vfat fat
+	case_end vfat
+}
+
 # ---------------------------------------------------------------- case 2
 # An out-of-tree module patched in out-of-tree mode: the patched hello_show()
 # shares the module's static counter and calls its static helper.
@@ -156,7 +203,7 @@ case_late() {
 	case_end late
 }
 
-cases=$(cat /klp/cases 2>/dev/null) || cases="cmdline kernel_cases oot late"
+cases=$(cat /klp/cases 2>/dev/null) || cases="cmdline kernel_cases vfat oot late"
 for c in $cases; do
 	if type "case_$c" >/dev/null 2>&1; then
 		"case_$c"

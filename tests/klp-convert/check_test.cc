@@ -43,7 +43,7 @@ Sections:
   - Name: .note.nonalloc
     Type: SHT_PROGBITS
     Content: "00000000000000000000000000000000"@EXTRA@@SYMTAB@
-Symbols:
+Symbols:@LOCALSYMS@
   - { Name: fn, Type: STT_FUNC, Section: .text.fn, Binding: STB_GLOBAL, Size: 11 }
   - { Name: "@KLPSYM@", Index: 0xff20, Binding: STB_GLOBAL }
   - { Name: __fentry__, Binding: STB_GLOBAL }@MORESYMS@
@@ -75,9 +75,12 @@ protected:
 			{"@EXTRA@", ""},
 			{"@SYMTAB@", ""},
 			{"@MORESYMS@", ""},
+			{"@LOCALSYMS@", ""},
 		};
 		RunResult r = klp_convert(dir, {"symbols", "--vmlinux", fixture("vmlinux"),
 						"--module", "btrfs=" + fixture("btrfs.ko"),
+						"--module", "fat=" + fixture("fat.ko"),
+						"--module", "vfat=" + fixture("vfat.ko"),
 						"--symvers", source_fixture("Module.symvers"), "-o",
 						map});
 		EXPECT_EQ(r.status, 0) << r.err;
@@ -114,6 +117,60 @@ protected:
 			if (p.first == key)
 				p.second = value;
 	}
+	// A `.klpkit.funcs` entry, as create-diff-object writes it, registering
+	// function `func` (fn, or `other`, which calls `other_calls`) as code of
+	// `objname`.
+	void register_func(const std::string &func, const std::string &objname,
+			   const std::string &other_calls = "fn")
+	{
+		std::string strings = func + '\0' + objname + '\0';
+		set("@EXTRA@", fmt::format(R"(
+  - Name: .text.other
+    Type: SHT_PROGBITS
+    Flags: [ SHF_ALLOC, SHF_EXECINSTR ]
+    AddressAlign: 16
+    Content: "e800000000c3"
+  - Name: .rela.text.other
+    Type: SHT_RELA
+    Flags: [ SHF_INFO_LINK ]
+    AddressAlign: 8
+    Link: .symtab
+    Info: .text.other
+    Relocations:
+      - {{ Offset: 1, Symbol: {}, Type: R_X86_64_PLT32, Addend: -4 }}
+  - Name: .klpkit.strings
+    Type: SHT_PROGBITS
+    Flags: [ SHF_ALLOC, SHF_MERGE, SHF_STRINGS ]
+    EntSize: 1
+    Content: "{}"
+  - Name: .klpkit.funcs
+    Type: SHT_PROGBITS
+    Flags: [ SHF_ALLOC ]
+    AddressAlign: 8
+    Content: "{}"
+  - Name: .rela.klpkit.funcs
+    Type: SHT_RELA
+    Flags: [ SHF_INFO_LINK ]
+    AddressAlign: 8
+    Link: .symtab
+    Info: .klpkit.funcs
+    Relocations:
+      - {{ Offset: 0, Symbol: {}, Type: R_X86_64_64 }}
+      - {{ Offset: 8, Symbol: .klpkit.strings, Type: R_X86_64_64 }}
+      - {{ Offset: 16, Symbol: .klpkit.strings, Type: R_X86_64_64, Addend: {} }})",
+					   other_calls, hex(strings), std::string(64, '0'),
+					   func, func.size() + 1));
+		set("@LOCALSYMS@", "\n  - { Name: .klpkit.strings, Type: STT_SECTION, Section: "
+				   ".klpkit.strings }");
+		set("@MORESYMS@", "\n  - { Name: other, Type: STT_FUNC, Section: .text.other, "
+				  "Binding: STB_GLOBAL, Size: 6 }");
+	}
+	// fn's livepatch relocation in `section`, against fat's fat_build_inode.
+	void call_fat_from(const std::string &section)
+	{
+		set("@KLPNAME@", section);
+		set("@KLPSYM@", ".klp.sym.fat.fat_build_inode,0");
+	}
 };
 
 } // namespace
@@ -132,6 +189,30 @@ TEST_F(Check, AConvertedFixturePasses)
 	RunResult r = klp_convert(dir, {"--check", dir.file("p.ko"), "--vmlinux",
 					fixture("vmlinux"), "--module", "btrfs=" + fixture("btrfs.ko"),
 					"--symvers", source_fixture("Module.symvers")});
+	EXPECT_EQ(r.status, 0) << r.out << r.err;
+	EXPECT_EQ(r.out, "");
+}
+
+// crossmod.ko, converted: vfat's code with fat's symbol in .klp.rela.vfat.*. The
+// verifier needs fat's symbols to check `.klp.sym.fat.`; without them it says which
+// module is missing.
+TEST_F(Check, AConvertedCrossModuleFixturePasses)
+{
+	ASSERT_EQ(klp_convert(dir, {fixture("crossmod.ko"), dir.file("c.ko")}).status, 0);
+	std::vector<std::string> args = {"--check",  dir.file("c.ko"),
+					 "--vmlinux", fixture("vmlinux"),
+					 "--module",  "vfat=" + fixture("vfat.ko"),
+					 "--symvers", source_fixture("Module.symvers")};
+	RunResult without_fat = klp_convert(dir, args);
+	EXPECT_EQ(without_fat.status, 1);
+	EXPECT_EQ(std::count(without_fat.out.begin(), without_fat.out.end(), '\n'), 1)
+		<< without_fat.out;
+	EXPECT_NE(without_fat.out.find("(.klp.sym.fat.fat_build_inode,0): no symbols of fat were "
+				       "given (--module fat=FILE.ko"),
+		  std::string::npos)
+		<< without_fat.out;
+	args.insert(args.end(), {"--module", "fat=" + fixture("fat.ko")});
+	RunResult r = klp_convert(dir, args);
 	EXPECT_EQ(r.status, 0) << r.out << r.err;
 	EXPECT_EQ(r.out, "");
 }
@@ -232,10 +313,84 @@ TEST_F(Check, VmlinuxSymbolFromAModuleSection)
 		       "kernel refuses that (since 5.8)");
 }
 
-TEST_F(Check, SymbolOfAnotherObject)
+TEST_F(Check, ModuleSymbolFromVmlinuxsSection)
 {
 	set("@KLPSYM@", ".klp.sym.btrfs.btrfs_local,0");
-	expect_problem("refers to a symbol of btrfs but is applied when vmlinux loads");
+	expect_problem("refers to a symbol of module btrfs from vmlinux's section, which is "
+		       "applied when the patch module loads, whether or not btrfs is loaded");
+}
+
+// A patch of vfat calling fat's export: vfat's section, fat's symbol. The kernel
+// resolves it when vfat is patched (klp_resolve_symbols() only forbids vmlinux
+// symbols in a module's section), and fat is loaded then: vfat depends on it.
+TEST_F(Check, AnotherModulesSymbolInTheCodesObjectsSection)
+{
+	register_func("fn", "vfat");
+	call_fat_from(".klp.rela.vfat..text.fn");
+	RunResult r = check(module());
+	EXPECT_EQ(r.status, 0) << r.out << r.err;
+	EXPECT_EQ(r.out, "");
+}
+
+// The module that panicked: vfat's code with its call in fat's section, which the
+// kernel applies only when fat is patched. Having fat's symbols does not make it
+// right.
+TEST_F(Check, SectionOfAnObjectOtherThanTheCodes)
+{
+	register_func("fn", "vfat");
+	call_fat_from(".klp.rela.fat..text.fn");
+	expect_problem("(.klp.rela.fat..text.fn): relocation 0 at .text.fn+0x6: fn+0x6 is code "
+		       "of vfat (.klpkit.funcs), but the section is applied only when fat is "
+		       "patched; it belongs in .klp.rela.vfat..text.fn");
+}
+
+TEST_F(Check, CodeReachedFromARegisteredFunctionIsItsObjects)
+{
+	// `other` is vfat's patched function; fn, which it calls, is vfat's code too.
+	register_func("other", "vfat");
+	call_fat_from(".klp.rela.vfat..text.fn");
+	RunResult r = check(module());
+	EXPECT_EQ(r.status, 0) << r.out << r.err;
+	EXPECT_EQ(r.out, "");
+	call_fat_from(".klp.rela.fat..text.fn");
+	expect_problem("fn+0x6 is code of vfat (.klpkit.funcs), but the section is applied only "
+		       "when fat is patched");
+}
+
+TEST_F(Check, CodeNoRegisteredFunctionReaches)
+{
+	// `other` is registered but calls __fentry__ only: nothing says whose fn is.
+	register_func("other", "vfat", "__fentry__");
+	call_fat_from(".klp.rela.vfat..text.fn");
+	expect_problem("relocation 0 at .text.fn+0x6: no function of .klpkit.funcs reaches "
+		       "fn+0x6, so whose code it is is unknown; the section is applied only "
+		       "when vfat is patched");
+}
+
+TEST_F(Check, HandWrittenModulesHaveNoTableToCheckAgainst)
+{
+	// No .klpkit.funcs: which object's code fn is cannot be known.
+	call_fat_from(".klp.rela.vfat..text.fn");
+	RunResult r = check(module());
+	EXPECT_EQ(r.status, 0) << r.out << r.err;
+	EXPECT_EQ(r.out, "");
+}
+
+TEST_F(Check, UnreadableFuncsTableEntry)
+{
+	register_func("fn", "vfat");
+	std::string extra;
+	for (auto &p : params)
+		if (p.first == "@EXTRA@")
+			extra = p.second;
+	// The objname pointer of entry 0 points past the strings.
+	set("@EXTRA@", replace_all(extra, "Addend: 3 }", "Addend: 300 }"));
+	call_fat_from(".klp.rela.vfat..text.fn");
+	RunResult r = check(module());
+	EXPECT_EQ(r.status, 1);
+	EXPECT_NE(r.out.find("(.klpkit.funcs): entry 0: objname is not a string of the module"),
+		  std::string::npos)
+		<< r.out;
 }
 
 TEST_F(Check, RelocationTypeTheKernelDoesNotApply)

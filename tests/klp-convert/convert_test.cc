@@ -1,7 +1,7 @@
 // klp-convert IN.ko OUT.ko on create-diff-object-style modules: each conversion rule,
 // symbol table renumbering, what must stay untouched, extending existing livepatch
 // sections, determinism, and malformed input.
-#include "klp_names.h"
+#include "livepatch/names.h"
 #include "klpconv_test.h"
 
 #include <fcntl.h>
@@ -13,7 +13,7 @@
 #include <set>
 
 using namespace klp;
-using namespace klp::convert;
+using namespace klp::livepatch;
 using namespace klp::test;
 
 namespace {
@@ -25,17 +25,33 @@ struct Converted {
 	std::unique_ptr<elf::Object> in, out;
 };
 
-// patch.ko: placeholders for vmlinux and btrfs targets, converted once per test.
-std::unique_ptr<Converted> convert_patch()
+// A fixture module converted once per test.
+std::unique_ptr<Converted> convert_fixture(const std::string &name)
 {
 	auto c = std::make_unique<Converted>();
 	std::string out = c->dir.file("out.ko");
-	RunResult r = klp_convert(c->dir, {fixture("patch.ko"), out});
+	RunResult r = klp_convert(c->dir, {fixture(name), out});
 	EXPECT_EQ(r.status, 0) << r.err;
 	EXPECT_EQ(r.err, "");
-	c->in = read_object(fixture("patch.ko"));
+	c->in = read_object(fixture(name));
 	c->out = read_object(out);
 	return c;
+}
+
+// patch.ko: one-object placeholders (older objects) for vmlinux and btrfs targets.
+std::unique_ptr<Converted> convert_patch()
+{
+	return convert_fixture("patch.ko");
+}
+
+// The livepatch relocations of `sec_name` as "offset symbol" lines, in order.
+std::vector<std::string> klp_entries(const elf::Object &obj, const std::string &sec_name)
+{
+	std::vector<std::string> out;
+	if (const elf::Section *sec = obj.find_section(sec_name))
+		for (const elf::Relocation &r : sec->relocs)
+			out.push_back(fmt::format("{:#x} {}", r.offset, r.sym ? r.sym->name : "-"));
+	return out;
 }
 
 std::string sym_label(const elf::Symbol *sym)
@@ -78,10 +94,13 @@ TEST(Convert, PlaceholderRelocationsMoveToKlpRelaSections)
 		ASSERT_EQ(out_sec->relocs.size(), in_sec->relocs.size()) << in_sec->name;
 		for (size_t i = 0; i < in_sec->relocs.size(); i++) {
 			const elf::Relocation &from = in_sec->relocs[i];
-			if (!from.sym || !from.sym->name.starts_with(placeholder_prefix))
+			if (!from.sym || !is_placeholder_name(from.sym->name))
 				continue;
-			KlpSymbol target;
-			ASSERT_FALSE(parse_klp_symbol(from.sym->name, placeholder_prefix, target));
+			PlaceholderTarget placeholder;
+			ASSERT_FALSE(parse_placeholder(from.sym->name, placeholder));
+			// One object in these names: the section is the symbol's object.
+			const KlpSymbol &target = placeholder.sym;
+			ASSERT_EQ(placeholder.code_objname, target.objname);
 			// The original entry is neutralised in place...
 			const elf::Relocation &old = out_sec->relocs[i];
 			EXPECT_EQ(old.type, uint32_t(R_X86_64_NONE));
@@ -180,6 +199,36 @@ TEST(Convert, ModuleSpecificSectionsReferOnlyToTheirObject)
 		  1u);
 }
 
+// crossmod.ko: vfat's patched vfat_create() calls fat's export fat_build_inode. The
+// kernel applies `.klp.rela.<obj>.*` only when patching <obj>: the call must be in
+// vfat's section, against fat's symbol (before, it went to .klp.rela.fat.*, which
+// nothing applied: the call went through 0).
+TEST(Convert, AModulesCodeKeepsAnotherModulesSymbolInItsOwnSection)
+{
+	auto c = convert_fixture("crossmod.ko");
+	ASSERT_TRUE(c->out);
+	std::set<std::string> sections;
+	for (auto &sec : c->out->sections)
+		if (sec->is_livepatch_rela())
+			sections.insert(sec->name);
+	EXPECT_EQ(sections, (std::set<std::string>{".klp.rela.vfat..text.vfat_create",
+						   ".klp.rela.vmlinux..text.vfat_create"}));
+	// Offsets from crossmod.o: vfat_creates++, then the call.
+	EXPECT_EQ(klp_entries(*c->out, ".klp.rela.vfat..text.vfat_create"),
+		  (std::vector<std::string>{"0x15 .klp.sym.vfat.vfat_creates,0",
+					    "0x1e .klp.sym.fat.fat_build_inode,0"}));
+	// A vmlinux symbol stays in vmlinux's section, whatever the code's object.
+	EXPECT_EQ(klp_entries(*c->out, ".klp.rela.vmlinux..text.vfat_create"),
+		  (std::vector<std::string>{"0xf .klp.sym.vmlinux.secret_counter,0"}));
+	elf::Symbol *fat = c->out->find_symbol(".klp.sym.fat.fat_build_inode,0");
+	ASSERT_TRUE(fat);
+	EXPECT_EQ(fat->shndx, elf::SHN_LIVEPATCH);
+	EXPECT_EQ(fat->type, STT_FUNC);
+	for (auto &sym : c->out->symbols)
+		EXPECT_FALSE(is_placeholder_name(sym->name)) << sym->name;
+	EXPECT_FALSE(c->out->find_section(".klpkit.placeholders"));
+}
+
 TEST(Convert, ExportedReferencesStayOrdinary)
 {
 	auto c = convert_patch();
@@ -236,7 +285,7 @@ TEST(Convert, SymbolTableIsRenumberedConsistently)
 		ASSERT_TRUE(out_sec) << in_sec->name;
 		for (size_t i = 0; i < in_sec->relocs.size(); i++) {
 			const elf::Relocation &a = in_sec->relocs[i], &b = out_sec->relocs[i];
-			if (a.sym && a.sym->name.starts_with(placeholder_prefix))
+			if (a.sym && is_placeholder_name(a.sym->name))
 				continue;
 			EXPECT_EQ(sym_label(a.sym), sym_label(b.sym)) << in_sec->name << " " << i;
 			EXPECT_EQ(a.type, b.type);
@@ -472,6 +521,22 @@ TEST_F(ConvertRefuses, PlaceholderWithoutPosition)
 	expect_refused(placeholder_module(".klpkit.sym.vmlinux.foo"), "has no ',<sympos>'");
 }
 
+TEST_F(ConvertRefuses, PlaceholderWithoutTheSymbolsObject)
+{
+	expect_refused(placeholder_module(".klpkit.from.vfat.fat_build_inode,0"),
+		       "has no '.' after the object name");
+	expect_refused(placeholder_module(".klpkit.from.vfat"),
+		       "has no '.' after the code's object name");
+}
+
+TEST_F(ConvertRefuses, VmlinuxCodeNamingAModulesSymbol)
+{
+	// No section can carry it: vmlinux's is applied when the patch module loads,
+	// whether or not fat is loaded.
+	expect_refused(placeholder_module(".klpkit.from.vmlinux.fat.fat_build_inode,0"),
+		       "vmlinux code cannot refer to a symbol of module fat");
+}
+
 TEST_F(ConvertRefuses, PlaceholderOutsideItsSection)
 {
 	expect_refused(placeholder_module(".klpkit.sym.vmlinux.foo,0", ".text.fn"),
@@ -545,5 +610,34 @@ Symbols:
   - { Name: ".klpkit.sym.btrfs.btrfs_local,0", Type: STT_FUNC, Section: .klpkit.placeholders, Binding: STB_WEAK }
 )");
 	expect_refused(in, "refers to btrfs symbol 'btrfs_local'; it would be applied when btrfs "
+			   "loads, after the init section is freed");
+}
+
+TEST_F(ConvertRefuses, AnotherModulesSymbolInAnInitSection)
+{
+	// vfat's section is applied when vfat loads, after the patch's init is freed.
+	std::string in = yaml_object(dir, "init2.ko", R"(--- !ELF
+FileHeader: { Class: ELFCLASS64, Data: ELFDATA2LSB, Type: ET_REL, Machine: EM_X86_64 }
+Sections:
+  - Name: .init.text
+    Type: SHT_PROGBITS
+    Flags: [ SHF_ALLOC, SHF_EXECINSTR ]
+    Content: "e800000000c3"
+  - Name: .rela.init.text
+    Type: SHT_RELA
+    Flags: [ SHF_INFO_LINK ]
+    AddressAlign: 8
+    Link: .symtab
+    Info: .init.text
+    Relocations:
+      - { Offset: 1, Symbol: ".klpkit.from.vfat.fat.fat_build_inode,0", Type: R_X86_64_PLT32, Addend: -4 }
+  - Name: .klpkit.placeholders
+    Type: SHT_PROGBITS
+    Flags: [ SHF_ALLOC ]
+    Content: "00"
+Symbols:
+  - { Name: ".klpkit.from.vfat.fat.fat_build_inode,0", Type: STT_FUNC, Section: .klpkit.placeholders, Binding: STB_WEAK }
+)");
+	expect_refused(in, "refers to fat symbol 'fat_build_inode'; it would be applied when vfat "
 			   "loads, after the init section is freed");
 }

@@ -1,7 +1,7 @@
 // Hand-written livepatch modules: `klp-convert symbols` writing the target's map,
 // and `klp-convert --symbols` resolving undefined references from the map and the
 // KLP_MODULE_RELOC()/KLP_SYMPOS() annotations of kmod-template/klp-convert.h.
-#include "klp_names.h"
+#include "livepatch/names.h"
 #include "klpconv_test.h"
 #include "symbol_map.h"
 

@@ -135,9 +135,10 @@ TEST(CdoKlpRelocs, LivepatchForLocalsAndUnexportedGlobals)
 		uint8_t type;
 		const char *why;
 	};
-	for (const Want &w : {Want{"counter", ".klpkit.sym.vmlinux.counter,0", STT_OBJECT, "local"},
-			      Want{"hidden_helper", ".klpkit.sym.vmlinux.hidden_helper,0", STT_NOTYPE,
-				   "unexported"}}) {
+	for (const Want &w :
+	     {Want{"counter", ".klpkit.from.vmlinux.vmlinux.counter,0", STT_OBJECT, "local"},
+	      Want{"hidden_helper", ".klpkit.from.vmlinux.vmlinux.hidden_helper,0", STT_NOTYPE,
+		   "unexported"}}) {
 		SCOPED_TRACE(w.sym);
 		auto relocs = to(*run, "fixed", w.sym);
 		ASSERT_FALSE(relocs.empty());
@@ -149,6 +150,7 @@ TEST(CdoKlpRelocs, LivepatchForLocalsAndUnexportedGlobals)
 			ASSERT_TRUE(k);
 			EXPECT_EQ(k->symbol, w.sym);
 			EXPECT_EQ(k->objname, "vmlinux");
+			EXPECT_EQ(k->sec_objname, "vmlinux");
 			EXPECT_EQ(k->sympos, 0u);
 			EXPECT_EQ(k->addend, c.reloc->addend);
 			EXPECT_EQ(k->why, w.why);
@@ -181,7 +183,8 @@ TEST(CdoKlpRelocs, AddressOfAnOriginalFunction)
 			}
 			addresses++;
 			EXPECT_EQ(c.target.cls, RelocClass::Livepatch);
-			EXPECT_EQ(c.target.name, std::string(".klpkit.sym.vmlinux.") + fn + ",0");
+			EXPECT_EQ(c.target.name,
+				  std::string(".klpkit.from.vmlinux.vmlinux.") + fn + ",0");
 			EXPECT_EQ(c.target.type, STT_FUNC);
 			ASSERT_TRUE(k);
 			EXPECT_EQ(k->why, "original-function");
@@ -211,26 +214,92 @@ int e1000_check_link(void *mii)
 	ASSERT_TRUE(run);
 	ASSERT_EQ(run->ctx.decisions.functions.at("e1000_check_link").status, cdo::Status::Changed);
 
+	// mii's symbol, in e1000's section: the kernel applies `.klp.rela.<obj>.*` only
+	// when <obj> is patched, and e1000 (not mii) is.
 	auto mii = to(*run, "e1000_check_link", "mii_link_ok");
 	ASSERT_EQ(mii.size(), 1u);
 	EXPECT_EQ(mii[0].target.cls, RelocClass::Livepatch);
-	EXPECT_EQ(mii[0].target.name, ".klpkit.sym.mii.mii_link_ok,0");
+	EXPECT_EQ(mii[0].target.name, ".klpkit.from.e1000.mii.mii_link_ok,0");
 	const cdo::KlpRelocNote *k = note(*run, ".text.e1000_check_link", mii[0].reloc);
 	ASSERT_TRUE(k);
 	EXPECT_EQ(k->objname, "mii");
+	EXPECT_EQ(k->sec_objname, "e1000");
 	EXPECT_EQ(k->why, "module-export");
 
 	auto local = to(*run, "e1000_check_link", "link_checks");
 	ASSERT_FALSE(local.empty());
-	EXPECT_EQ(local[0].target.name, ".klpkit.sym.e1000.link_checks,0");
+	EXPECT_EQ(local[0].target.name, ".klpkit.from.e1000.e1000.link_checks,0");
 	k = note(*run, ".text.e1000_check_link", local[0].reloc);
 	ASSERT_TRUE(k);
 	EXPECT_EQ(k->objname, "e1000");
+	EXPECT_EQ(k->sec_objname, "e1000");
 	EXPECT_EQ(k->why, "local");
 
 	auto kfree = to(*run, "e1000_check_link", "kfree");
 	ASSERT_EQ(kfree.size(), 1u);
 	EXPECT_EQ(kfree[0].target.cls, RelocClass::Normal);
+}
+
+// The case that shipped a panic: a one-line vfat patch calling fat's export. Its
+// relocation was in `.klp.rela.fat.*`, never applied because fat is not patched.
+TEST(CdoKlpRelocs, ModuleCodeCallingAnotherModulesExportIsInItsOwnSection)
+{
+	const char *tmpl = R"(
+struct inode;
+struct super_block;
+extern struct inode *fat_build_inode(struct super_block *sb, void *de, long pos);
+extern void _printk(const char *fmt, ...);
+int vfat_create(struct super_block *sb, void *de, long pos)
+{
+	struct inode *inode = fat_build_inode(sb, de, pos);
+	EXTRA
+	return inode ? 0 : -12;
+}
+)";
+	CdoCase c{std::string("#define EXTRA\n") + tmpl,
+		  std::string("#define EXTRA _printk(\"vfat_create %ld\\n\", pos);\n") + tmpl};
+	c.parent = "vfat";
+	c.symvers = "0x5678ef01\t_printk\tvmlinux\tEXPORT_SYMBOL\t\n"
+		    "0x6d1e3a4b\tfat_build_inode\tfs/fat/fat\tEXPORT_SYMBOL_GPL\t\n";
+	auto run = run_cdo(c, Through::Classify);
+	ASSERT_TRUE(run);
+	ASSERT_EQ(run->ctx.decisions.functions.at("vfat_create").status, cdo::Status::Changed);
+	auto calls = to(*run, "vfat_create", "fat_build_inode");
+	ASSERT_EQ(calls.size(), 1u);
+	EXPECT_EQ(calls[0].target.cls, RelocClass::Livepatch);
+	EXPECT_EQ(calls[0].target.name, ".klpkit.from.vfat.fat.fat_build_inode,0");
+	const cdo::KlpRelocNote *k = note(*run, ".text.vfat_create", calls[0].reloc);
+	ASSERT_TRUE(k);
+	EXPECT_EQ(k->objname, "fat");
+	EXPECT_EQ(k->sec_objname, "vfat");
+	EXPECT_EQ(k->why, "module-export");
+	EXPECT_TRUE(run->ctx.decisions.refusals.empty());
+}
+
+// vmlinux code cannot link against a module; if Module.symvers says a name vmlinux
+// code calls is a module's export, no livepatch relocation section can carry it.
+TEST(CdoKlpRelocs, VmlinuxCodeCallingAModulesExportIsRefused)
+{
+	const char *tmpl = R"(
+extern int mii_link_ok(void *mii);
+int link_up(void *mii) { return mii_link_ok(mii) ? 0 : ERR; }
+)";
+	CdoCase c{std::string("#define ERR -5\n") + tmpl, std::string("#define ERR -67\n") + tmpl};
+	c.symvers = "0x9a1b2c3d\tmii_link_ok\tdrivers/net/mii\tEXPORT_SYMBOL\t\n";
+	auto run = run_cdo(c, Through::Classify);
+	ASSERT_TRUE(run);
+	ASSERT_EQ(run->ctx.decisions.refusals.size(), 1u);
+	const cdo::Refusal &r = run->ctx.decisions.refusals[0];
+	EXPECT_EQ(r.kind, "module-symbol-from-vmlinux");
+	EXPECT_EQ(r.symbol, "mii_link_ok");
+	EXPECT_NE(r.reason.find("vmlinux code cannot refer to a symbol of module mii"),
+		  std::string::npos)
+		<< r.reason;
+	for (const elf::Relocation *rel : relocs_of(run->patched(), "link_up"))
+		if (rel->sym && rel->sym->name == "mii_link_ok") {
+			EXPECT_EQ(run->ctx.reloc_targets.count(rel), 0u);
+		}
+	EXPECT_TRUE(run->ctx.decisions.klp_relocations.empty());
 }
 
 namespace {
@@ -297,7 +366,7 @@ TEST(CdoKlpRelocs, SymposOfADuplicatedLocal)
 	ASSERT_TRUE(run);
 	auto calls = to(*run, "ring_rx", "validate_header");
 	ASSERT_EQ(calls.size(), 1u);
-	EXPECT_EQ(calls[0].target.name, ".klpkit.sym.vmlinux.validate_header,2");
+	EXPECT_EQ(calls[0].target.name, ".klpkit.from.vmlinux.vmlinux.validate_header,2");
 	const cdo::KlpRelocNote *k = note(*run, ".text.ring_rx", calls[0].reloc);
 	ASSERT_TRUE(k);
 	EXPECT_EQ(k->sympos, 2u);

@@ -181,9 +181,9 @@ TEST(CdoOutput, PlaceholderSymbols)
 		const char *name;
 		uint8_t type;
 	};
-	for (const Want &want : {Want{".klpkit.sym.vmlinux.local_helper,0", STT_FUNC},
-				 Want{".klpkit.sym.vmlinux.counter,0", STT_OBJECT},
-				 Want{".klpkit.sym.vmlinux.hidden_helper,0", STT_NOTYPE}}) {
+	for (const Want &want : {Want{".klpkit.from.vmlinux.vmlinux.local_helper,0", STT_FUNC},
+				 Want{".klpkit.from.vmlinux.vmlinux.counter,0", STT_OBJECT},
+				 Want{".klpkit.from.vmlinux.vmlinux.hidden_helper,0", STT_NOTYPE}}) {
 		SCOPED_TRACE(want.name);
 		const elf::Symbol *sym = w.out->find_symbol(want.name);
 		ASSERT_TRUE(sym);
@@ -197,7 +197,7 @@ TEST(CdoOutput, PlaceholderSymbols)
 	// One placeholder per target, however many relocations use it.
 	int placeholders = 0;
 	for (auto &sym : w.out->symbols)
-		placeholders += sym->name.rfind(".klpkit.sym.", 0) == 0;
+		placeholders += sym->name.rfind(".klpkit.from.", 0) == 0;
 	EXPECT_EQ(placeholders, 3);
 }
 
@@ -226,7 +226,7 @@ TEST(CdoOutput, RelocationsKeepTypeOffsetAddendWithNewTargets)
 			EXPECT_EQ(b.sym->name, "new_helper");
 			EXPECT_EQ(b.sym->sec, w.out->find_section(".text.new_helper"));
 		} else {
-			EXPECT_EQ(b.sym->name, ".klpkit.sym.vmlinux." + t + ",0");
+			EXPECT_EQ(b.sym->name, ".klpkit.from.vmlinux.vmlinux." + t + ",0");
 		}
 	}
 }

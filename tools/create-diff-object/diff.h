@@ -75,7 +75,8 @@ struct KlpRelocNote {
 	uint64_t offset;
 	std::string type;
 	std::string symbol;
-	std::string objname;
+	std::string objname; // the symbol's object: `.klp.sym.<objname>.`
+	std::string sec_objname; // whose `.klp.rela.<sec_objname>.` section holds it
 	unsigned long sympos;
 	int64_t addend;
 	std::string why;

@@ -1,14 +1,16 @@
 // Decides, for every relocation of included code, how it reaches its target: the
 // patch's own copy, a vmlinux export the module loader resolves, or a livepatch
-// relocation (`.klp.sym.<obj>.<name>,<sympos>`) the livepatch core resolves. Also
-// computes the sympos of every patched function. A sympos that cannot be proven is
-// a refusal: a wrong one patches or calls the wrong function.
+// relocation (`.klp.sym.<obj>.<name>,<sympos>`) the livepatch core resolves, named
+// by a placeholder that also says whose code it is (the parent's). Also computes
+// the sympos of every patched function. A sympos that cannot be proven is a
+// refusal: a wrong one patches or calls the wrong function.
 #include "diff.h"
 #include "include.h"
 #include "names.h"
 
 #include "ksym/sympos.h"
 #include "ksym/symvers.h"
+#include "livepatch/names.h"
 
 #include <algorithm>
 
@@ -108,14 +110,25 @@ void Classifier::livepatch(const Section *sec, const Relocation &r, const Symbol
 					name));
 		return;
 	}
+	// The parent's code: `.klp.rela.<parent>.*` for a module's symbol, so that the
+	// kernel applies it when the parent is patched (vfat's code calling fat's
+	// fat_build_inode); `.klp.rela.vmlinux.*` for a vmlinux symbol.
+	auto sec_objname = livepatch::sec_objname_for(ctx_.opts.parent, objname);
+	if (!sec_objname) {
+		ctx_.refuse("module-symbol-from-vmlinux", target,
+			    fmt::format("{}+{:#x} refers to {}: {}", sec->name, r.offset, name,
+					sec_objname.error().message()));
+		return;
+	}
 	auto pos = sympos(objname, name, target);
 	if (!pos)
 		return;
-	std::string placeholder = fmt::format(".klpkit.sym.{}.{},{}", objname, name, *pos);
+	std::string placeholder =
+		livepatch::placeholder_name({ctx_.opts.parent, {objname, name, *pos}});
 	ctx_.reloc_targets[&r] = {RelocClass::Livepatch, placeholder, target->type};
 	ctx_.decisions.klp_relocations.push_back(
 		{sec->name, r.offset, elf::reloc_type_name(ctx_.patched->machine, r.type), name,
-		 objname, *pos, r.addend, why});
+		 objname, *sec_objname, *pos, r.addend, why});
 }
 
 void Classifier::classify(const Section *sec, const Relocation &r, bool from_special)

@@ -3,6 +3,8 @@
 // __mcount_loc, the .klpkit tables and the livepatch placeholders. It decides
 // nothing; every choice was made by the passes before it.
 #include "diff.h"
+#include "livepatch/names.h"
+#include "livepatch/tables.h"
 
 #include <fmt/format.h>
 
@@ -100,7 +102,8 @@ Symbol *OutputBuilder::placeholder(const std::string &name, uint8_t type)
 	if (auto it = placeholders_.find(name); it != placeholders_.end())
 		return it->second;
 	if (!placeholder_sec_) {
-		placeholder_sec_ = out_.add_section(".klpkit.placeholders", SHT_PROGBITS, SHF_ALLOC, 1);
+		placeholder_sec_ = out_.add_section(std::string(livepatch::placeholder_section),
+						    SHT_PROGBITS, SHF_ALLOC, 1);
 		placeholder_sec_->data.assign(1, 0);
 	}
 	uint8_t t = type == STT_FUNC || type == STT_OBJECT ? type : STT_NOTYPE;
@@ -202,7 +205,9 @@ void OutputBuilder::write_func_table()
 {
 	if (ctx_.patched_functions.empty())
 		return;
-	Section *funcs = out_.add_section(".klpkit.funcs", SHT_PROGBITS, SHF_ALLOC, 8);
+	using livepatch::KlpkitFunc;
+	Section *funcs = out_.add_section(std::string(livepatch::funcs_section), SHT_PROGBITS,
+					  SHF_ALLOC, 8);
 	Section *rela = out_.add_rela_section(funcs);
 	uint32_t abs64 = ctx_.arch->reloc_abs64;
 	for (const Symbol *f : ctx_.patched_functions) {
@@ -210,13 +215,15 @@ void OutputBuilder::write_func_table()
 		uint64_t name_off = 0, obj_off = 0;
 		Symbol *name_sym = string_symbol(f->twin->name, &name_off);
 		Symbol *obj_sym = string_symbol(ctx_.opts.parent, &obj_off);
-		put_u64(funcs, 0);
-		put_u64(funcs, 0);
-		put_u64(funcs, 0);
+		put_u64(funcs, 0); // new_func
+		put_u64(funcs, 0); // old_name
+		put_u64(funcs, 0); // objname
 		put_u64(funcs, ctx_.decisions.functions.at(f->name).sympos);
-		rela->relocs.push_back({base, abs64, f->clone, 0});
-		rela->relocs.push_back({base + 8, abs64, name_sym, int64_t(name_off)});
-		rela->relocs.push_back({base + 16, abs64, obj_sym, int64_t(obj_off)});
+		static_assert(KlpkitFunc::size == 4 * 8 && KlpkitFunc::sympos == 3 * 8);
+		rela->relocs.push_back({base + KlpkitFunc::new_func, abs64, f->clone, 0});
+		rela->relocs.push_back(
+			{base + KlpkitFunc::old_name, abs64, name_sym, int64_t(name_off)});
+		rela->relocs.push_back({base + KlpkitFunc::objname, abs64, obj_sym, int64_t(obj_off)});
 	}
 }
 

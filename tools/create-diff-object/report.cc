@@ -114,6 +114,7 @@ Expected<void> write_report(const DiffContext &ctx, const std::string &result, i
 						{"type", k.type},
 						{"symbol", k.symbol},
 						{"objname", k.objname},
+						{"sec_objname", k.sec_objname},
 						{"sympos", k.sympos},
 						{"addend", k.addend},
 						{"why", k.why}});
@@ -154,8 +155,10 @@ void print_summary(const DiffContext &ctx, Outcome o)
 	}
 	if (ctx.opts.debug) {
 		for (const auto &k : d.klp_relocations)
-			fmt::print(stderr, "create-diff-object: klp reloc {}+{:#x} {} -> {}.{},{} ({})\n",
-				   k.section, k.offset, k.type, k.objname, k.symbol, k.sympos, k.why);
+			fmt::print(stderr, "create-diff-object: klp reloc {}+{:#x} {} -> {}.{},{} in "
+					   ".klp.rela.{} ({})\n",
+				   k.section, k.offset, k.type, k.objname, k.symbol, k.sympos,
+				   k.sec_objname, k.why);
 	}
 	fmt::print(stderr, "create-diff-object: {}: {} changed, {} new function(s), {} livepatch "
 			   "relocation(s): {}\n",

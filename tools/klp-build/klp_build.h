@@ -122,6 +122,9 @@ struct KernelRun {
 	std::map<std::string, std::string> make_goals;
 	bool full_build = false;
 	std::vector<ObjectPair> objects;
+	// Modules the livepatch relocations name besides the parents (a vfat patch
+	// calling fat's export), with where their symbols are: for the verifier.
+	std::map<std::string, std::string> used_modules;
 	std::vector<std::string> decisions;
 	std::vector<StageTime> stages;
 	std::shared_ptr<void> tree_lock; // held while the tree is ours (tree.cc)
@@ -169,6 +172,7 @@ Status build_original(const Options &opts, KernelRun &run); // build_tree.cc
 Status build_patched(const Options &opts, KernelRun &run); // build_tree.cc
 Status build_oot(const Options &opts, KernelRun &run); // build_oot.cc
 Status find_parents(const Options &opts, KernelRun &run); // parents.cc
+Status find_used_modules(const Options &opts, KernelRun &run); // parents.cc
 Status diff_objects(const Options &opts, KernelRun &run); // diff.cc
 Status link_module(const Options &opts, KernelRun &run); // module.cc
 Status verify_module(const Options &opts, KernelRun &run); // module.cc

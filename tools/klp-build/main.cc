@@ -83,6 +83,9 @@ Status build_kernel(const Options &opts, KernelRun &run, const std::string &root
 		KLP_STEP(diff_objects(opts, run));
 		KLP_STEP(checked(save_state(run)));
 	}
+	// The other modules the patch's code uses (from the diff reports, so also
+	// after -S module): the verifier checks their .klp.sym symbols too.
+	KLP_STEP(find_used_modules(opts, run));
 	KLP_STEP(link_module(opts, run));
 	KLP_STEP(verify_module(opts, run));
 	return std::nullopt;

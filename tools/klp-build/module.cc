@@ -10,7 +10,6 @@
 #include <fmt/format.h>
 
 #include <filesystem>
-#include <set>
 
 namespace fs = std::filesystem;
 
@@ -83,13 +82,18 @@ Status verify_module(const Options &opts, KernelRun &run)
 		check.argv.push_back(run.symbols_option);
 		check.argv.push_back(run.symbols);
 	}
-	std::set<std::string> parents;
+	// Every module the livepatch symbols name: the parents and the modules they use.
+	std::map<std::string, std::string> modules = run.used_modules;
 	for (const auto &pair : run.objects)
-		if (!pair.diff.empty() && pair.parent != "vmlinux" && parents.insert(pair.parent).second &&
-		    pair.parent_symtab != run.symbols) {
-			check.argv.push_back("--module");
-			check.argv.push_back(pair.parent + "=" + pair.parent_symtab);
-		}
+		if (!pair.diff.empty() && pair.parent != "vmlinux")
+			modules.emplace(pair.parent, pair.parent_symtab);
+	for (const auto &[module, symtab] : modules) {
+		// A kallsyms dump given as the target's symbols has its loaded modules.
+		if (symtab == run.symbols)
+			continue;
+		check.argv.push_back("--module");
+		check.argv.push_back(module + "=" + symtab);
+	}
 	check.log = log_path(run, "verify");
 	check.echo = opts.verbose;
 	if (auto st = run_step(opts, check, "the verifier (klp-convert --check)", "verify-failed"))

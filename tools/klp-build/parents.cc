@@ -2,16 +2,19 @@
 // -DMODULE means a module, named by -DKBUILD_MODNAME ('-' as '_'); without it the
 // object is part of vmlinux. Then where the parent's symbols are: the target's
 // vmlinux symbols, the deployed module (out-of-tree mode, --modules, or a full
-// build's own .ko), or module lines of a kallsyms dump.
+// build's own .ko), or module lines of a kallsyms dump. The same for every other
+// module the diff objects' livepatch relocations name (a vfat patch calling fat).
 #include "klp_build.h"
 
 #include "kbuild.h"
 #include "make.h"
 
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 
 #include <filesystem>
 #include <fstream>
+#include <set>
 
 namespace fs = std::filesystem;
 
@@ -146,6 +149,42 @@ Status find_parents(const Options &opts, KernelRun &run)
 		pair.parent_symtab = *symtab;
 		decide(opts, run, fmt::format("{}: parent {} ({}); symbols {}", pair.rel, pair.parent,
 					      pair.parent_reason, how));
+	}
+	return std::nullopt;
+}
+
+Status find_used_modules(const Options &opts, KernelRun &run)
+{
+	run.used_modules.clear();
+	std::set<std::string> parents;
+	for (const auto &pair : run.objects)
+		if (!pair.diff.empty())
+			parents.insert(pair.parent);
+	for (const auto &pair : run.objects) {
+		if (pair.diff.empty())
+			continue;
+		auto text = read_text(pair.report);
+		if (!text)
+			return fail(text.error());
+		auto report = nlohmann::json::parse(*text, nullptr, false);
+		if (!report.is_object())
+			return fail("diff-failed", fmt::format("{}: not a create-diff-object report", pair.report));
+		for (const auto &k : report.value("klp_relocations", nlohmann::json::array())) {
+			std::string module = k.value("objname", "");
+			if (module.empty() || module == "vmlinux" || parents.count(module) ||
+			    run.used_modules.count(module))
+				continue;
+			std::string how;
+			auto symtab = module_symbols(opts, run, module, how);
+			if (!symtab)
+				return fail("missing-input",
+					    fmt::format("{} (module {}) uses module {}'s symbol {}: {}", pair.rel,
+							pair.parent, module, k.value("symbol", "?"),
+							symtab.error().message()));
+			run.used_modules[module] = *symtab;
+			decide(opts, run, fmt::format("{}: uses module {} ({}); symbols {}", pair.rel, module,
+						      k.value("symbol", "?"), how));
+		}
 	}
 	return std::nullopt;
 }

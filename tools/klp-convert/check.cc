@@ -2,10 +2,13 @@
 // rules and the target's symbols, one line per problem. It never changes the module;
 // a file it cannot read is an error, a rule the module breaks is a problem.
 #include "arch.h"
+#include "code_objects.h"
 #include "convert.h"
 #include "ksym/symbol_table.h"
+#include "livepatch/tables.h"
 #include "target.h"
 
+#include <optional>
 #include <set>
 
 namespace klp::convert {
@@ -32,6 +35,9 @@ private:
 	void check_leftovers();
 	void check_klp_relas();
 	void check_klp_rela_entry(const elf::Section &sec, const std::string &objname, size_t i);
+	void check_code_object(const elf::Section &sec, const std::string &objname,
+			       const elf::Relocation &r, const KlpSymbol *target,
+			       const std::string &where);
 	void check_klp_symbols();
 	void check_plain_relas();
 	void check_undefined();
@@ -40,6 +46,7 @@ private:
 	const SymbolMap &target_;
 	const ArchTraits &arch_;
 	std::vector<std::string> problems_;
+	std::optional<CodeObjects> code_;
 };
 
 std::vector<std::string> Checker::run()
@@ -47,6 +54,8 @@ std::vector<std::string> Checker::run()
 	check_modinfo();
 	check_symtab_order();
 	check_leftovers();
+	// Whose code is whose, from .klpkit.funcs: what a module's section may hold.
+	code_.emplace(obj_, problems_);
 	check_klp_relas();
 	check_klp_symbols();
 	check_plain_relas();
@@ -95,7 +104,7 @@ void Checker::check_symtab_order()
 void Checker::check_leftovers()
 {
 	for (const auto &sym : obj_.symbols)
-		if (sym->name.starts_with(placeholder_prefix))
+		if (is_placeholder_name(sym->name))
 			problem("{}: a create-diff-object placeholder is left; run klp-convert",
 				describe(*sym));
 	for (const auto &sec : obj_.sections)
@@ -169,17 +178,24 @@ void Checker::check_klp_rela_entry(const elf::Section &sec, const std::string &o
 		return;
 	}
 	KlpSymbol target;
-	if (!parse_klp_symbol(r.sym->name, klp_sym_prefix, target)) {
+	bool parsed = !parse_klp_symbol(r.sym->name, klp_sym_prefix, target);
+	if (parsed) {
 		// Since 5.8: "invalid access to vmlinux symbol '%s' from module-specific
 		// livepatch relocation section".
 		if (target.objname == "vmlinux" && objname != "vmlinux")
 			problem("{}: refers to vmlinux symbol '{}' from a section of module {}; "
 				"the kernel refuses that (since 5.8)",
 				where, target.name, objname);
-		else if (target.objname != objname)
-			problem("{}: refers to a symbol of {} but is applied when {} loads", where,
-				target.objname, objname);
+		// A module's symbol from another module's section is fine: the kernel
+		// resolves it when that module is patched, which needs its dependencies.
+		else if (objname == "vmlinux" && target.objname != "vmlinux")
+			problem("{}: refers to a symbol of module {} from vmlinux's section, "
+				"which is applied when the patch module loads, whether or not {} "
+				"is loaded",
+				where, target.objname, target.objname);
 	}
+	if (objname != "vmlinux")
+		check_code_object(sec, objname, r, parsed ? &target : nullptr, where);
 	unsigned width = arch_.apply_width(r.type);
 	if (width == 0) {
 		problem("{}: {} is not a type the kernel's apply_relocate_add() handles", where,
@@ -202,6 +218,38 @@ void Checker::check_klp_rela_entry(const elf::Section &sec, const std::string &o
 				where, width);
 			return;
 		}
+	}
+}
+
+// klp_apply_object_relocs() applies `.klp.rela.<obj>.*` only when <obj> is patched,
+// so a relocation there must be in code that runs as <obj>'s. vfat's vfat_create()
+// calling fat's fat_build_inode through `.klp.rela.fat.*` is never relocated unless
+// fat is patched too: the call goes through 0.
+void Checker::check_code_object(const elf::Section &sec, const std::string &objname,
+				const elf::Relocation &r, const KlpSymbol *target,
+				const std::string &where)
+{
+	if (!code_->known())
+		return;
+	const elf::Section &base = *sec.base;
+	std::set<std::string> owners = code_->at(base, r.offset);
+	std::string place = code_->place(base, r.offset);
+	if (owners.empty()) {
+		problem("{}: no function of {} reaches {}, so whose code it is is unknown; the "
+			"section is applied only when {} is patched",
+			where, livepatch::funcs_section, place, objname);
+	} else if (!owners.count(objname)) {
+		std::string list;
+		for (const std::string &owner : owners)
+			list += (list.empty() ? "" : ", ") + owner;
+		std::string advice;
+		if (owners.size() == 1 && target)
+			if (auto right = sec_objname_for(*owners.begin(), target->objname))
+				advice = fmt::format("; it belongs in {}",
+						     klp_rela_name(*right, base.name));
+		problem("{}: {} is code of {} ({}), but the section is applied only when {} is "
+			"patched{}",
+			where, place, list, livepatch::funcs_section, objname, advice);
 	}
 }
 

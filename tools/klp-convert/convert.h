@@ -5,7 +5,7 @@
 #include "arch.h"
 #include "elf/error.h"
 #include "elf/object.h"
-#include "klp_names.h"
+#include "livepatch/names.h"
 #include "module_file.h"
 
 #include <optional>
@@ -14,6 +14,9 @@
 #include <vector>
 
 namespace klp::convert {
+
+// The livepatch format's names (lib/livepatch) are this tool's vocabulary.
+using namespace klp::livepatch;
 
 class SymbolMap;
 
@@ -27,15 +30,19 @@ struct ConvertOptions {
 // klp-convert IN.ko OUT.ko: the whole conversion, output written atomically.
 Expected<void> convert_module(const ConvertOptions &opts);
 
-// Every relocation against `from` becomes a livepatch relocation against the
-// `.klp.sym.` symbol for `to`; `from` then goes away.
+// Every relocation against `from` becomes a livepatch relocation in
+// `.klp.rela.<sec_objname>.<section>` against the `.klp.sym.` symbol for `to`; `from`
+// then goes away. sec_objname is `to.objname` but for a module's code that uses
+// another module's symbol (lib/livepatch sec_objname_for()).
 struct Conversion {
 	elf::Symbol *from = nullptr;
 	KlpSymbol to;
+	std::string sec_objname;
 };
 
-// placeholders.cc: the `.klpkit.sym.<obj>.<name>,<pos>` symbols create-diff-object
-// left (docs/intermediate-format.md), names checked against the kernel's limits.
+// placeholders.cc: the `.klpkit.from.<code obj>.<obj>.<name>,<pos>` (and older
+// `.klpkit.sym.<obj>.<name>,<pos>`) symbols create-diff-object left
+// (docs/intermediate-format.md), names checked against the kernel's limits.
 Expected<std::vector<Conversion>> find_placeholders(const elf::Object &obj);
 
 // annotations.cc: KLP_MODULE_RELOC(obj) = { KLP_SYMPOS(sym, pos) } records of a

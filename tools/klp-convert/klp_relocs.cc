@@ -1,5 +1,5 @@
 // The conversion rule itself: a relocation against a converted symbol moves into
-// `.klp.rela.<obj>.<target section>` against `.klp.sym.<obj>.<name>,<pos>`
+// `.klp.rela.<sec obj>.<target section>` against `.klp.sym.<obj>.<name>,<pos>`
 // (SHN_LIVEPATCH) and the original entry becomes R_*_NONE. It does not decide which
 // symbols convert (placeholders.cc, resolve.cc) and does not remove them.
 #include "convert.h"
@@ -88,9 +88,9 @@ elf::Symbol *KlpRelocWriter::klp_symbol_for(const KlpSymbol &to, uint8_t type)
 
 Expected<KlpRelocStats> KlpRelocWriter::run(const std::vector<Conversion> &conversions)
 {
-	std::unordered_map<const elf::Symbol *, const KlpSymbol *> target_of; // lookups only
+	std::unordered_map<const elf::Symbol *, const Conversion *> conversion_of; // lookups only
 	for (const Conversion &conv : conversions)
-		target_of.emplace(conv.from, &conv.to);
+		conversion_of.emplace(conv.from, &conv);
 
 	// The module's own relocation sections, before new ones join the list.
 	std::vector<elf::Section *> relas;
@@ -102,23 +102,24 @@ Expected<KlpRelocStats> KlpRelocWriter::run(const std::vector<Conversion> &conve
 	for (elf::Section *rela : relas) {
 		elf::Section *base = rela->base;
 		for (elf::Relocation &r : rela->relocs) {
-			auto it = r.sym ? target_of.find(r.sym) : target_of.end();
-			if (it == target_of.end())
+			auto it = r.sym ? conversion_of.find(r.sym) : conversion_of.end();
+			if (it == conversion_of.end())
 				continue;
-			const KlpSymbol &to = *it->second;
-			if (applied_after_init(base->name, to.objname))
+			const KlpSymbol &to = it->second->to;
+			const std::string &sec_objname = it->second->sec_objname;
+			if (applied_after_init(base->name, sec_objname))
 				return make_error("{}: {}: a relocation at {}+{:#x} refers to {} "
 						  "symbol '{}'; it would be applied when {} loads, "
 						  "after the init section is freed",
 						  obj_.path, describe(*rela), base->name, r.offset,
-						  to.objname, to.name, to.objname);
+						  to.objname, to.name, sec_objname);
 			// The loader never applies relocations to sections it does not
 			// load (.debug_*): nothing to resolve, only the entry to neutralise.
 			if (base->is_alloc()) {
 				uint8_t type = r.sym->is_func() || r.sym->is_object() ? r.sym->type
 										    : STT_NOTYPE;
 				elf::Symbol *sym = klp_symbol_for(to, type);
-				klp_rela_for(to.objname, base)->relocs.push_back(
+				klp_rela_for(sec_objname, base)->relocs.push_back(
 					{r.offset, r.type, sym, r.addend});
 				stats.relocations++;
 			} else {

@@ -52,7 +52,9 @@ Expected<std::vector<Conversion>> resolve_references(const elf::Object &obj,
 							  obj.path, describe(*sym), sym->name,
 							  ann.to.sympos, ann.section->name, *problem);
 			}
-			out.push_back({sym, ann.to});
+			// The section is the symbol's object: a hand-written module does not
+			// say which object's code refers to it.
+			out.push_back({sym, ann.to, ann.to.objname});
 			continue;
 		}
 		if (!map || !referenced.count(sym))
@@ -75,7 +77,7 @@ Expected<std::vector<Conversion>> resolve_references(const elf::Object &obj,
 					  "KLP_SYMPOS({}, <pos>) in KLP_MODULE_RELOC(<object>)",
 					  obj.path, describe(*sym), sym->name, list, sym->name);
 		}
-		out.push_back({sym, cands.front()});
+		out.push_back({sym, cands.front(), cands.front().objname});
 	}
 	return out;
 }

@@ -5,7 +5,7 @@
 #pragma once
 
 #include "elf/error.h"
-#include "klp_names.h"
+#include "livepatch/names.h"
 
 #include <cstdint>
 #include <map>
@@ -15,6 +15,9 @@
 #include <vector>
 
 namespace klp::convert {
+
+// The livepatch format's names (lib/livepatch) are this tool's vocabulary.
+using namespace klp::livepatch;
 
 struct MapSymbol {
 	std::string name;

@@ -422,6 +422,51 @@ TEST(Targets, DependencyRecordsOfABuild)
 	EXPECT_EQ(run.targets, (std::vector<std::string>{"fs/proc/cmdline.o", "kernel/sys.o"}));
 }
 
+// ---- modules the patch uses
+
+// A diff object of module vfat whose report names fat's export and vfat's own static.
+KernelRun vfat_run(const TempDir &t)
+{
+	KernelRun run;
+	run.mode = Mode::oot;
+	run.release = "6.1.0-56-amd64";
+	ObjectPair pair;
+	pair.rel = "fs/fat/namei_vfat.o";
+	pair.parent = "vfat";
+	pair.parent_symtab = t.path() + "/vfat.ko";
+	pair.diff = t.write("diff/fs-fat-namei_vfat.o", "");
+	pair.report = t.write("diff/fs-fat-namei_vfat.json", R"({"klp_relocations": [
+  {"symbol": "fat_build_inode", "objname": "fat", "sec_objname": "vfat"},
+  {"symbol": "vfat_hashi", "objname": "vfat", "sec_objname": "vfat"}]})");
+	run.objects.push_back(pair);
+	return run;
+}
+
+TEST(UsedModules, SymbolsOfEveryModuleTheRelocationsName)
+{
+	TempDir t;
+	std::string fat = t.write("modules/kernel/fs/fat/fat.ko", "");
+	KernelRun run = vfat_run(t);
+	run.spec.modules_dir = t.path() + "/modules";
+	ASSERT_FALSE(find_used_modules(quiet_options(), run));
+	// vfat is the parent: its symbols are already the verifier's.
+	EXPECT_EQ(run.used_modules, (std::map<std::string, std::string>{{"fat", fat}}));
+}
+
+TEST(UsedModules, AMissingModuleIsNamed)
+{
+	TempDir t;
+	KernelRun run = vfat_run(t);
+	Status st = find_used_modules(quiet_options(), run);
+	ASSERT_TRUE(st);
+	EXPECT_EQ(st->kind, "missing-input");
+	EXPECT_NE(st->message.find("fs/fat/namei_vfat.o (module vfat) uses module fat's symbol "
+				   "fat_build_inode: no symbols for module fat: pass --modules "
+				   "/lib/modules/6.1.0-56-amd64"),
+		  std::string::npos)
+		<< st->message;
+}
+
 // ---- cache of original objects
 
 TEST(ObjectCache, HitOnlyWhileTheSourcesAreTheSame)

@@ -1,12 +1,12 @@
 // Parses and spells livepatch symbol and section names and checks them against the
 // kernel's limits. It does not look at ELF files or symbol tables.
-#include "klp_names.h"
+#include "livepatch/names.h"
 
 #include <fmt/format.h>
 
 #include <charconv>
 
-namespace klp::convert {
+namespace klp::livepatch {
 
 std::optional<std::string> check_objname(std::string_view objname)
 {
@@ -45,12 +45,12 @@ std::optional<std::string> check_symname(std::string_view name)
 	return std::nullopt;
 }
 
-std::optional<std::string> parse_klp_symbol(std::string_view full, std::string_view prefix,
-					    KlpSymbol &out)
+namespace {
+
+// "<objname>.<name>,<sympos>", the tail of `full`.
+std::optional<std::string> parse_symbol_part(std::string_view full, std::string_view rest,
+					     KlpSymbol &out)
 {
-	if (!full.starts_with(prefix))
-		return fmt::format("'{}' does not start with '{}'", full, prefix);
-	std::string_view rest = full.substr(prefix.size());
 	size_t dot = rest.find('.');
 	if (dot == std::string_view::npos)
 		return fmt::format("'{}' has no '.' after the object name", full);
@@ -70,6 +70,59 @@ std::optional<std::string> parse_klp_symbol(std::string_view full, std::string_v
 	if (auto problem = check_symname(out.name))
 		return fmt::format("'{}': {}", full, *problem);
 	return std::nullopt;
+}
+
+} // namespace
+
+std::optional<std::string> parse_klp_symbol(std::string_view full, std::string_view prefix,
+					    KlpSymbol &out)
+{
+	if (!full.starts_with(prefix))
+		return fmt::format("'{}' does not start with '{}'", full, prefix);
+	return parse_symbol_part(full, full.substr(prefix.size()), out);
+}
+
+bool is_placeholder_name(std::string_view name)
+{
+	return name.starts_with(placeholder_prefix) || name.starts_with(legacy_placeholder_prefix);
+}
+
+std::string placeholder_name(const PlaceholderTarget &target)
+{
+	return fmt::format("{}{}.{}.{},{}", placeholder_prefix, target.code_objname,
+			   target.sym.objname, target.sym.name, target.sym.sympos);
+}
+
+std::optional<std::string> parse_placeholder(std::string_view full, PlaceholderTarget &out)
+{
+	if (full.starts_with(legacy_placeholder_prefix)) {
+		std::string_view rest = full.substr(legacy_placeholder_prefix.size());
+		auto problem = parse_symbol_part(full, rest, out.sym);
+		out.code_objname = out.sym.objname;
+		return problem;
+	}
+	if (!full.starts_with(placeholder_prefix))
+		return fmt::format("'{}' does not start with '{}'", full, placeholder_prefix);
+	std::string_view rest = full.substr(placeholder_prefix.size());
+	size_t dot = rest.find('.');
+	if (dot == std::string_view::npos)
+		return fmt::format("'{}' has no '.' after the code's object name", full);
+	out.code_objname = rest.substr(0, dot);
+	if (auto problem = check_objname(out.code_objname))
+		return fmt::format("'{}': {}", full, *problem);
+	return parse_symbol_part(full, rest.substr(dot + 1), out.sym);
+}
+
+Expected<std::string> sec_objname_for(std::string_view code_objname, std::string_view sym_objname)
+{
+	if (sym_objname == "vmlinux")
+		return std::string("vmlinux");
+	if (code_objname == "vmlinux")
+		return make_error("vmlinux code cannot refer to a symbol of module {}: vmlinux's "
+				  "livepatch relocations are applied when the patch module loads, "
+				  "whether or not {} is loaded",
+				  sym_objname, sym_objname);
+	return std::string(code_objname);
 }
 
 std::string klp_sym_name(const KlpSymbol &sym)
@@ -98,4 +151,4 @@ std::optional<std::string> klp_rela_objname(std::string_view section_name)
 	return std::string(rest.substr(0, dot));
 }
 
-} // namespace klp::convert
+} // namespace klp::livepatch
