@@ -89,8 +89,8 @@ TEST(CdoChecks, ChangedExitCodeIsIgnoredWithAWarning)
 			   std::string("#define DELTA 2\n") + tmpl);
 	ASSERT_TRUE(run);
 	EXPECT_TRUE(run->ctx.decisions.refusals.empty()) << show(run->ctx.decisions.refusals);
-	EXPECT_EQ(run->ctx.decisions.functions.at("teardown").status, cdo::Status::Ignored);
-	EXPECT_TRUE(run->ctx.decisions.functions.at("teardown").reasons.count("exit-section"));
+	EXPECT_EQ(fn(*run, "teardown").status, cdo::Status::Ignored);
+	EXPECT_TRUE(fn(*run, "teardown").reasons.count("exit-section"));
 	ASSERT_EQ(run->ctx.decisions.warnings.size(), 1u);
 	EXPECT_NE(run->ctx.decisions.warnings[0].find("teardown"), std::string::npos);
 }
@@ -142,7 +142,7 @@ TEST(CdoChecks, MoveIntoTextUnlikelyIsNotRefused)
 	ASSERT_TRUE(run);
 	ASSERT_EQ(run->psym("slow_path")->sec->name, ".text.unlikely.slow_path");
 	EXPECT_TRUE(run->ctx.decisions.refusals.empty()) << show(run->ctx.decisions.refusals);
-	EXPECT_EQ(run->ctx.decisions.functions.at("slow_path").status, cdo::Status::Changed);
+	EXPECT_EQ(fn(*run, "slow_path").status, cdo::Status::Changed);
 }
 
 namespace {

@@ -11,23 +11,6 @@ namespace {
 
 std::set<std::string> reasons(const std::set<std::string> &r) { return r; }
 
-// The decision for a function; fails the test if there is none.
-const cdo::FunctionDecision &fn(const CdoRun &run, const std::string &name)
-{
-	static const cdo::FunctionDecision none{"(none)", cdo::Status::Unchanged, {}, 0};
-	auto it = run.ctx.decisions.functions.find(name);
-	EXPECT_NE(it, run.ctx.decisions.functions.end()) << "no decision for " << name;
-	return it == run.ctx.decisions.functions.end() ? none : it->second;
-}
-
-const cdo::DataDecision &data(const CdoRun &run, const std::string &name)
-{
-	static const cdo::DataDecision none{"(none)", cdo::Status::Unchanged, {}};
-	auto it = run.ctx.decisions.data.find(name);
-	EXPECT_NE(it, run.ctx.decisions.data.end()) << "no decision for " << name;
-	return it == run.ctx.decisions.data.end() ? none : it->second;
-}
-
 std::string show(const std::set<std::string> &s)
 {
 	std::string out;

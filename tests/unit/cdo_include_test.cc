@@ -91,9 +91,9 @@ TEST(CdoInclude, ClosureOfAChangedFunction)
 	EXPECT_EQ(run->ctx.patched_functions[0]->name, "fixed");
 
 	// New data found through the closure is reported as new.
-	auto it = run->ctx.decisions.data.find("rejected");
-	ASSERT_NE(it, run->ctx.decisions.data.end());
-	EXPECT_EQ(it->second.status, cdo::Status::New);
+	const cdo::DataDecision *rejected = run->ctx.decisions.find_object("rejected");
+	ASSERT_NE(rejected, nullptr);
+	EXPECT_EQ(rejected->status, cdo::Status::New);
 
 	// The report says why.
 	const cdo::Inclusion *deeper = why(*run, "deeper");
@@ -147,7 +147,7 @@ int other(const int *v, int n)
 	ASSERT_TRUE(run);
 	elf::Symbol *cold = run->psym("scan.cold");
 	ASSERT_TRUE(cold) << "gcc did not split scan.cold";
-	ASSERT_EQ(run->ctx.decisions.functions.at("scan.cold").status, cdo::Status::Unchanged);
+	ASSERT_EQ(fn(*run, "scan.cold").status, cdo::Status::Unchanged);
 	auto secs = included_sections(*run);
 	EXPECT_TRUE(secs.count(".text.scan")) << show(secs);
 	EXPECT_TRUE(secs.count(cold->sec->name)) << show(secs);
@@ -197,7 +197,8 @@ TEST(CdoInclude, FunctionSharingASectionIsRefused)
 	ASSERT_TRUE(run);
 	ASSERT_EQ(run->psym("first")->sec->name, ".text");
 	ASSERT_EQ(run->ctx.decisions.refusals.size(), 1u);
-	EXPECT_EQ(run->ctx.decisions.refusals[0].kind, "unsupported");
+	EXPECT_EQ(run->ctx.decisions.refusals[0].kind, "shared-section");
+	EXPECT_NE(run->ctx.decisions.refusals[0].reason.find("-ffunction-sections"), std::string::npos);
 	EXPECT_EQ(run->ctx.decisions.refusals[0].symbol, "first");
 	EXPECT_FALSE(run->ctx.is_included(run->psym("first")->sec));
 }

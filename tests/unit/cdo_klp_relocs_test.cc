@@ -212,7 +212,7 @@ int e1000_check_link(void *mii)
 		    "0x9a1b2c3d\tmii_link_ok\tdrivers/net/mii\tEXPORT_SYMBOL\t\n";
 	auto run = run_cdo(c, Through::Classify);
 	ASSERT_TRUE(run);
-	ASSERT_EQ(run->ctx.decisions.functions.at("e1000_check_link").status, cdo::Status::Changed);
+	ASSERT_EQ(fn(*run, "e1000_check_link").status, cdo::Status::Changed);
 
 	// mii's symbol, in e1000's section: the kernel applies `.klp.rela.<obj>.*` only
 	// when <obj> is patched, and e1000 (not mii) is.
@@ -263,7 +263,7 @@ int vfat_create(struct super_block *sb, void *de, long pos)
 		    "0x6d1e3a4b\tfat_build_inode\tfs/fat/fat\tEXPORT_SYMBOL_GPL\t\n";
 	auto run = run_cdo(c, Through::Classify);
 	ASSERT_TRUE(run);
-	ASSERT_EQ(run->ctx.decisions.functions.at("vfat_create").status, cdo::Status::Changed);
+	ASSERT_EQ(fn(*run, "vfat_create").status, cdo::Status::Changed);
 	auto calls = to(*run, "vfat_create", "fat_build_inode");
 	ASSERT_EQ(calls.size(), 1u);
 	EXPECT_EQ(calls[0].target.cls, RelocClass::Livepatch);
@@ -371,7 +371,7 @@ TEST(CdoKlpRelocs, SymposOfADuplicatedLocal)
 	ASSERT_TRUE(k);
 	EXPECT_EQ(k->sympos, 2u);
 	// The patched function itself is unique in vmlinux.
-	EXPECT_EQ(run->ctx.decisions.functions.at("ring_rx").sympos, 0u);
+	EXPECT_EQ(fn(*run, "ring_rx").sympos, 0u);
 }
 
 TEST(CdoKlpRelocs, SymposOfAPatchedDuplicatedLocal)
@@ -382,8 +382,8 @@ TEST(CdoKlpRelocs, SymposOfAPatchedDuplicatedLocal)
 	auto run = run_cdo(c, Through::Classify);
 	ASSERT_TRUE(run);
 	ASSERT_EQ(run->ctx.patched_functions.size(), 1u);
-	EXPECT_EQ(run->ctx.decisions.functions.at("validate_header").status, cdo::Status::Changed);
-	EXPECT_EQ(run->ctx.decisions.functions.at("validate_header").sympos, 2u);
+	EXPECT_EQ(fn(*run, "validate_header").status, cdo::Status::Changed);
+	EXPECT_EQ(fn(*run, "validate_header").sympos, 2u);
 }
 
 TEST(CdoKlpRelocs, AmbiguousDuplicateIsRefused)
@@ -470,7 +470,7 @@ void page_ref_sub(int *refcount, int nr)
 			    std::string("#define LIMIT 1\n") + tmpl},
 			   Through::Classify);
 	ASSERT_TRUE(run);
-	ASSERT_EQ(run->ctx.decisions.functions.at("page_ref_sub").status, cdo::Status::Changed);
+	ASSERT_EQ(fn(*run, "page_ref_sub").status, cdo::Status::Changed);
 	for (const auto &k : run->ctx.decisions.klp_relocations)
 		EXPECT_NE(k.symbol.rfind(".L", 0), 0u)
 			<< k.section << "+" << k.offset << " -> " << k.symbol;

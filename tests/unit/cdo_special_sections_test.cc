@@ -83,7 +83,7 @@ TEST(CdoSpecialSections, BugTableKeepsTheEntriesOfIncludedFunctions)
 			    bug_source("page->refcount < page->mapcount + 1")},
 			   Through::Special);
 	ASSERT_TRUE(run);
-	ASSERT_EQ(run->ctx.decisions.functions.at("page_ref_sub").status, cdo::Status::Changed);
+	ASSERT_EQ(fn(*run, "page_ref_sub").status, cdo::Status::Changed);
 	const auto *plan = plan_for(*run, "__bug_table");
 	ASSERT_TRUE(plan);
 	EXPECT_EQ(plan->entry_size, 12u);

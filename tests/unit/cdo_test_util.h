@@ -94,6 +94,7 @@ inline std::unique_ptr<CdoRun> run_cdo(const CdoCase &c, Through last)
 	cdo::rebase_section_relocations(ctx, *ctx.orig);
 	cdo::rebase_section_relocations(ctx, *ctx.patched);
 	cdo::read_ignore_markers(ctx);
+	cdo::find_cold_parents(ctx);
 	if (last == Through::Rebase)
 		return run;
 	cdo::correlate(ctx);
@@ -171,5 +172,23 @@ inline elf::Symbol *target_named(const elf::Object &obj, std::string_view func,
 }
 
 inline std::string name_of(const elf::Symbol *sym) { return sym ? sym->name : "(null)"; }
+
+// The decision for the first function (object) of that name; fails the test if
+// there is none.
+inline const cdo::FunctionDecision &fn(const CdoRun &run, std::string_view name)
+{
+	static const cdo::FunctionDecision none{nullptr, "(none)", cdo::Status::Unchanged, {}, 0};
+	const cdo::FunctionDecision *d = run.ctx.decisions.find_function(name);
+	EXPECT_NE(d, nullptr) << "no decision for " << name;
+	return d ? *d : none;
+}
+
+inline const cdo::DataDecision &data(const CdoRun &run, std::string_view name)
+{
+	static const cdo::DataDecision none{nullptr, "(none)", cdo::Status::Unchanged, {}};
+	const cdo::DataDecision *d = run.ctx.decisions.find_object(name);
+	EXPECT_NE(d, nullptr) << "no decision for " << name;
+	return d ? *d : none;
+}
 
 } // namespace klp::test

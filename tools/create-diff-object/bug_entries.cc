@@ -53,7 +53,7 @@ void compare_bug_entries(DiffContext &ctx)
 	auto orig_entries = entries_by_site(ot);
 	for (auto &[site, entry] : entries_by_site(pt)) {
 		const Symbol *func = site.first;
-		auto it = ctx.decisions.functions.find(func->name);
+		auto it = ctx.decisions.functions.find(func);
 		if (!func->twin || it == ctx.decisions.functions.end() ||
 		    it->second.status != Status::Unchanged)
 			continue;

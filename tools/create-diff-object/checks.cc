@@ -11,11 +11,6 @@ namespace {
 using elf::Section;
 using elf::Symbol;
 
-Symbol *patched_symbol(const DiffContext &ctx, const std::string &name)
-{
-	return ctx.patched->find_symbol(name);
-}
-
 bool has_fentry(const DiffContext &ctx, const Symbol *func)
 {
 	for (const elf::Relocation &r :
@@ -76,8 +71,8 @@ bool patch_through_callers(DiffContext &ctx, Symbol *func)
 			Symbol *caller = ctx.patched->symbol_at(from, r.offset);
 			if (!caller)
 				return false;
-			if (std::string parent = cold_parent_name(caller->name); !parent.empty())
-				caller = patched_symbol(ctx, parent);
+			if (!cold_parent_name(caller->name).empty())
+				caller = ctx.cold_parent(caller);
 			if (!caller || !caller->twin || !has_fentry(ctx, caller))
 				return false;
 			callers.insert(caller);
@@ -86,26 +81,25 @@ bool patch_through_callers(DiffContext &ctx, Symbol *func)
 	if (callers.empty())
 		return false;
 	for (Symbol *caller : callers) {
-		FunctionDecision &c = ctx.decisions.functions[caller->name];
-		c.name = caller->name;
+		FunctionDecision &c = ctx.decisions.function(caller);
 		if (c.status == Status::Unchanged)
 			c.status = Status::Changed;
 		c.reasons.insert("calls-notrace-change");
 	}
-	ctx.decisions.functions[func->name].reasons.insert("patched-through-callers");
+	ctx.decisions.function(func).reasons.insert("patched-through-callers");
 	return true;
 }
 
 void check_functions(DiffContext &ctx)
 {
-	for (auto &[name, d] : ctx.decisions.functions) {
-		Symbol *fsym = patched_symbol(ctx, name);
-		if (fsym && fsym->sec && d.status != Status::Ignored)
-			check_moved(ctx, fsym);
-		if (d.status != Status::Changed && d.status != Status::New)
+	for (auto &[key, d] : ctx.decisions.functions) {
+		Symbol *sym = d.sym;
+		const std::string &name = d.name;
+		if (!sym->sec)
 			continue;
-		Symbol *sym = patched_symbol(ctx, name);
-		if (!sym || !sym->sec)
+		if (d.status != Status::Ignored)
+			check_moved(ctx, sym);
+		if (d.status != Status::Changed && d.status != Status::New)
 			continue;
 		const std::string &sec = sym->sec->name;
 		if (sec.rfind(".init.", 0) == 0) {
@@ -131,9 +125,10 @@ void check_functions(DiffContext &ctx)
 
 void check_data(DiffContext &ctx)
 {
-	for (auto &[name, d] : ctx.decisions.data) {
-		Symbol *sym = patched_symbol(ctx, name);
-		if (!sym || !sym->sec)
+	for (auto &[key, d] : ctx.decisions.data) {
+		Symbol *sym = d.sym;
+		const std::string &name = d.name;
+		if (!sym->sec)
 			continue;
 		if (d.status == Status::Changed) {
 			std::string detail =

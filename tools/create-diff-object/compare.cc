@@ -116,8 +116,7 @@ bool is_klpkit_section(const Section *sec)
 
 void compare_function(DiffContext &ctx, Symbol *sym)
 {
-	FunctionDecision &d = ctx.decisions.functions[sym->name];
-	d.name = sym->name;
+	FunctionDecision &d = ctx.decisions.function(sym);
 	if (ctx.ignored_functions.count(sym)) {
 		d.status = Status::Ignored;
 		d.reasons.insert("KLP_IGNORE_FUNCTION");
@@ -159,8 +158,7 @@ void compare_object(DiffContext &ctx, Symbol *sym)
 	if (is_special_static(sym->name) || is_klpkit_section(sym->sec) ||
 	    in_ignored_section(ctx, sym))
 		return;
-	DataDecision &d = ctx.decisions.data[sym->name];
-	d.name = sym->name;
+	DataDecision &d = ctx.decisions.object(sym);
 	if (!sym->twin || !sym->twin->sec) {
 		d.status = Status::New;
 		return;
@@ -183,11 +181,11 @@ void compare(DiffContext &ctx)
 	}
 	// A change in `foo.cold` (the unlikely part GCC split off) is a change of `foo`:
 	// foo jumps into it, and only foo can be patched through ftrace.
-	for (auto &[name, d] : ctx.decisions.functions) {
+	for (auto &[sym, d] : ctx.decisions.functions) {
 		if (d.status != Status::Changed && d.status != Status::New)
 			continue;
-		std::string parent = cold_parent_name(name);
-		if (parent.empty())
+		const Symbol *parent = ctx.cold_parent(sym);
+		if (!parent)
 			continue;
 		auto it = ctx.decisions.functions.find(parent);
 		if (it != ctx.decisions.functions.end() && it->second.status == Status::Unchanged) {

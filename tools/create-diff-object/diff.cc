@@ -27,11 +27,46 @@ void DiffContext::refuse(std::string kind, const elf::Symbol *sym, std::string r
 				      sym && sym->sec ? sym->sec->name : "", std::move(reason)});
 }
 
+FunctionDecision &Decisions::function(elf::Symbol *sym)
+{
+	FunctionDecision &d = functions[sym];
+	d.sym = sym;
+	d.name = sym->name;
+	return d;
+}
+
+DataDecision &Decisions::object(elf::Symbol *sym)
+{
+	DataDecision &d = data[sym];
+	d.sym = sym;
+	d.name = sym->name;
+	return d;
+}
+
+template <typename T>
+static const T *first_named(const SymbolMap<T> &decisions, std::string_view name)
+{
+	for (const auto &[sym, d] : decisions)
+		if (d.name == name)
+			return &d;
+	return nullptr;
+}
+
+const FunctionDecision *Decisions::find_function(std::string_view name) const
+{
+	return first_named(functions, name);
+}
+
+const DataDecision *Decisions::find_object(std::string_view name) const
+{
+	return first_named(data, name);
+}
+
 void DiffContext::warn(std::string message) { decisions.warnings.push_back(std::move(message)); }
 
 static bool has_changes(const DiffContext &ctx)
 {
-	for (const auto &[name, f] : ctx.decisions.functions)
+	for (const auto &[sym, f] : ctx.decisions.functions)
 		if (f.status == Status::Changed || f.status == Status::New)
 			return true;
 	return false;
@@ -47,6 +82,7 @@ Expected<Outcome> create_diff_object(const Options &opts)
 	rebase_section_relocations(ctx, *ctx.orig);
 	rebase_section_relocations(ctx, *ctx.patched);
 	read_ignore_markers(ctx);
+	find_cold_parents(ctx);
 	correlate(ctx);
 	compare(ctx);
 	compare_bug_entries(ctx);

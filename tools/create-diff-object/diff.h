@@ -38,18 +38,34 @@ struct Options {
 enum class Status { Unchanged, Changed, New, Ignored };
 const char *status_name(Status s);
 
+// A decision is kept on the patched object's symbol itself, never found again by
+// name: a whole vmlinux.o (or any `ld -r` of several translation units) holds 17
+// static `type_show`s, and a decision about the second one must not land on the
+// first. The name is there for the report.
 struct FunctionDecision {
-	std::string name; // the patched object's name
+	elf::Symbol *sym = nullptr;
+	std::string name;
 	Status status = Status::Unchanged;
 	std::set<std::string> reasons;
 	unsigned long sympos = 0;
 };
 
 struct DataDecision {
+	elf::Symbol *sym = nullptr;
 	std::string name;
 	Status status = Status::Unchanged;
 	std::set<std::string> reasons;
 };
+
+// Symbols of one object in .symtab order: decisions iterate deterministically.
+struct BySymtabOrder {
+	bool operator()(const elf::Symbol *a, const elf::Symbol *b) const
+	{
+		return a->index < b->index;
+	}
+};
+template <typename T>
+using SymbolMap = std::map<const elf::Symbol *, T, BySymtabOrder>;
 
 struct LineChangeNote {
 	std::string function;
@@ -90,14 +106,22 @@ struct SpecialNote {
 
 // Everything the report says; filled by the passes, sorted when written.
 struct Decisions {
-	std::map<std::string, FunctionDecision> functions;
-	std::map<std::string, DataDecision> data;
+	SymbolMap<FunctionDecision> functions;
+	SymbolMap<DataDecision> data;
 	std::vector<LineChangeNote> line_changes;
 	std::vector<Inclusion> included;
 	std::vector<Refusal> refusals;
 	std::vector<KlpRelocNote> klp_relocations;
 	std::vector<SpecialNote> special_sections;
 	std::vector<std::string> warnings;
+
+	// The decision about `sym`, created on first use.
+	FunctionDecision &function(elf::Symbol *sym);
+	DataDecision &object(elf::Symbol *sym);
+	// The decision of the first function of that name, or null: for tests and
+	// tools that name a function, never for the passes.
+	const FunctionDecision *find_function(std::string_view name) const;
+	const DataDecision *find_object(std::string_view name) const;
 };
 
 // How a relocation of included code reaches its target.
@@ -143,6 +167,14 @@ struct DiffContext {
 	// Names of the translation unit's own symbols, for picking duplicates.
 	std::vector<std::string> tu_symbol_names;
 	std::string tu_file_name;
+	// `foo.cold` -> `foo` of the same translation unit (prepare.cc).
+	std::unordered_map<const elf::Symbol *, elf::Symbol *> cold_parents;
+
+	elf::Symbol *cold_parent(const elf::Symbol *sym) const
+	{
+		auto it = cold_parents.find(sym);
+		return it == cold_parents.end() ? nullptr : it->second;
+	}
 
 	bool is_included(const elf::Section *sec) const { return sec && included.count(sec); }
 	void refuse(std::string kind, const elf::Symbol *sym, std::string reason);
@@ -184,6 +216,7 @@ Expected<void> validate_inputs(DiffContext &ctx);
 Expected<void> load_target_symbols(DiffContext &ctx);
 void rebase_section_relocations(DiffContext &ctx, elf::Object &obj);
 void read_ignore_markers(DiffContext &ctx);
+void find_cold_parents(DiffContext &ctx);
 void correlate(DiffContext &ctx);
 void compare(DiffContext &ctx);
 void compare_bug_entries(DiffContext &ctx);

@@ -19,7 +19,7 @@ bool is_patch_owned(const DiffContext &ctx, const Symbol *sym)
 	if (sym->is_section() || is_string_literal(sym))
 		return true;
 	if (sym->is_func()) {
-		auto it = ctx.decisions.functions.find(sym->name);
+		auto it = ctx.decisions.functions.find(sym);
 		if (!sym->twin || (it != ctx.decisions.functions.end() &&
 				   (it->second.status == Status::Changed ||
 				    it->second.status == Status::New)))
@@ -32,6 +32,28 @@ bool is_patch_owned(const DiffContext &ctx, const Symbol *sym)
 	// Data: new objects and special statics are the patch's own copies; a
 	// correlated object is the running kernel's, even if its section was copied.
 	return !sym->twin || is_special_static(sym->name) || sym->sec->name.rfind(".klpkit.", 0) == 0;
+}
+
+// Why `sym` cannot be copied alone. Each function needs a section of its own. A
+// plain `ld -r` of a/core.c and b/core.c, each with a static helper() in
+// `.text.helper`, merges both into one `.text.helper` although both were built
+// with -ffunction-sections; `ld -r --unique` keeps them apart.
+static std::string shared_section_reason(const DiffContext &ctx, const Symbol *sym)
+{
+	std::vector<std::string> funcs;
+	for (const Symbol *s : sym->sec->symbols)
+		if (s->is_func() && !s->removed && !is_prefix_symbol(s))
+			funcs.push_back(s->name);
+	size_t files = 0;
+	for (auto &s : ctx.patched->symbols)
+		files += s->is_file();
+	std::string advice =
+		files > 1 && funcs.size() > 1
+			? "the object links several files with plain `ld -r`, which merges "
+			  "same-named sections: link with `ld -r --unique`, or diff each file's object"
+			: "build with -ffunction-sections";
+	return fmt::format("{} shares section {} with other code ({}): {}", sym->name,
+			   sym->sec->name, fmt::join(funcs, ", "), advice);
 }
 
 void include_section(DiffContext &ctx, const Section *sec, const std::string &symbol,
@@ -80,8 +102,7 @@ void include_reference(DiffContext &ctx, const Section *from, const Symbol *t)
 		else if (!t->twin) {
 			include_section(ctx, sec, t->name,
 					fmt::format("new data referenced by {}", from->name));
-			DataDecision &d = ctx.decisions.data[t->name];
-			d.name = t->name;
+			DataDecision &d = ctx.decisions.object(const_cast<Symbol *>(t));
 			d.status = Status::New;
 		}
 	}
@@ -100,17 +121,15 @@ void include_references(DiffContext &ctx)
 
 void include_changes(DiffContext &ctx)
 {
-	for (auto &[name, d] : ctx.decisions.functions) {
+	for (auto &[key, d] : ctx.decisions.functions) {
 		if (d.status != Status::Changed && d.status != Status::New)
 			continue;
-		Symbol *sym = ctx.patched->find_symbol(name);
-		if (!sym || !sym->sec)
+		Symbol *sym = d.sym;
+		const std::string &name = d.name;
+		if (!sym->sec)
 			continue;
 		if (section_owner(sym->sec) != sym) {
-			ctx.refuse("unsupported", sym,
-				   fmt::format("{} shares section {} with other code: build with "
-					       "-ffunction-sections",
-					       name, sym->sec->name));
+			ctx.refuse("shared-section", sym, shared_section_reason(ctx, sym));
 			continue;
 		}
 		// `foo.cold` goes in with `foo`, `foo` with a changed `foo.cold`.
@@ -121,14 +140,13 @@ void include_changes(DiffContext &ctx)
 				d.status == Status::New ? "new" : fmt::format("changed ({})",
 									 fmt::join(d.reasons, ", ")));
 	}
-	for (auto &[name, d] : ctx.decisions.functions) {
-		std::string parent = cold_parent_name(name);
-		if (parent.empty() || d.status == Status::Ignored)
+	for (auto &[key, d] : ctx.decisions.functions) {
+		const Symbol *parent = ctx.cold_parent(key);
+		if (!parent || d.status == Status::Ignored)
 			continue;
-		Symbol *sym = ctx.patched->find_symbol(name);
-		Symbol *psym = ctx.patched->find_symbol(parent);
-		if (sym && psym && ctx.is_included(psym->sec))
-			include_section(ctx, sym->sec, name, fmt::format("cold part of {}", parent));
+		if (d.sym->sec && ctx.is_included(parent->sec))
+			include_section(ctx, d.sym->sec, d.name,
+					fmt::format("cold part of {}", parent->name));
 	}
 	// The author's callbacks and states are new sections of the patched object.
 	for (auto &sec : ctx.patched->sections) {

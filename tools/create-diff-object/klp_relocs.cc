@@ -186,7 +186,7 @@ Expected<void> classify_relocations(DiffContext &ctx)
 	for (Symbol *f : ctx.patched_functions) {
 		auto pos = c.sympos(ctx.opts.parent, f->twin->name, f->twin);
 		if (pos)
-			ctx.decisions.functions[f->name].sympos = *pos;
+			ctx.decisions.function(f).sympos = *pos;
 	}
 	return success();
 }

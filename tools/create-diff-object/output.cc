@@ -218,7 +218,7 @@ void OutputBuilder::write_func_table()
 		put_u64(funcs, 0); // new_func
 		put_u64(funcs, 0); // old_name
 		put_u64(funcs, 0); // objname
-		put_u64(funcs, ctx_.decisions.functions.at(f->name).sympos);
+		put_u64(funcs, ctx_.decisions.functions.at(f).sympos);
 		static_assert(KlpkitFunc::size == 4 * 8 && KlpkitFunc::sympos == 3 * 8);
 		rela->relocs.push_back({base + KlpkitFunc::new_func, abs64, f->clone, 0});
 		rela->relocs.push_back(

@@ -3,6 +3,7 @@
 // the author's ignore markers are read. Nothing is compared here.
 #include "diff.h"
 #include "line_changes.h"
+#include "names.h"
 
 #include <algorithm>
 #include <cstring>
@@ -178,6 +179,42 @@ void read_ignore_markers(DiffContext &ctx)
 			auto *start = reinterpret_cast<const char *>(data.data()) + off;
 			ctx.ignored_sections.insert(std::string(start, strnlen(start, data.size() - off)));
 		}
+	}
+}
+
+} // namespace klp::cdo
+
+namespace klp::cdo {
+
+void find_cold_parents(DiffContext &ctx)
+{
+	// `helper.cold` belongs to the `helper` of its own translation unit: in an
+	// `ld -r` of a.c and b.c that both have a static `helper`, b.c's `helper.cold`
+	// follows b.c's file symbol, as b.c's `helper` does. A global parent (`foo`
+	// made global, its `foo.cold` local) is found by its name where it is unique.
+	std::map<std::pair<size_t, std::string_view>, elf::Symbol *> locals;
+	std::unordered_map<std::string_view, elf::Symbol *> globals;
+	std::unordered_set<std::string_view> repeated_globals;
+	std::vector<std::pair<size_t, elf::Symbol *>> colds;
+	size_t block = 0;
+	for (auto &sym : ctx.patched->symbols) {
+		if (sym->is_file())
+			block++;
+		if (!sym->is_func() || sym->removed || !sym->sec)
+			continue;
+		if (!cold_parent_name(sym->name).empty())
+			colds.emplace_back(block, sym.get());
+		else if (sym->is_local())
+			locals.try_emplace({block, sym->name}, sym.get());
+		else if (!globals.try_emplace(sym->name, sym.get()).second)
+			repeated_globals.insert(sym->name);
+	}
+	for (auto [b, cold] : colds) {
+		std::string parent = cold_parent_name(cold->name);
+		if (auto it = locals.find({b, parent}); it != locals.end())
+			ctx.cold_parents[cold] = it->second;
+		else if (auto g = globals.find(parent); g != globals.end() && !repeated_globals.count(parent))
+			ctx.cold_parents[cold] = g->second;
 	}
 }
 

@@ -38,11 +38,25 @@ const char *outcome_name(Outcome o)
 
 namespace {
 
+// Decisions by name, then in .symtab order where a name repeats (the static
+// `helper`s of two files linked into one object).
+template <typename T>
+std::vector<const T *> by_name(const SymbolMap<T> &decisions)
+{
+	std::vector<const T *> list;
+	for (const auto &[sym, d] : decisions)
+		list.push_back(&d);
+	std::stable_sort(list.begin(), list.end(),
+			 [](const T *a, const T *b) { return a->name < b->name; });
+	return list;
+}
+
 nlohmann::json functions_json(const Decisions &d)
 {
 	auto list = nlohmann::json::array();
-	for (const auto &[name, f] : d.functions) {
-		nlohmann::json j = {{"name", name}, {"status", status_name(f.status)}};
+	for (const FunctionDecision *fp : by_name(d.functions)) {
+		const FunctionDecision &f = *fp;
+		nlohmann::json j = {{"name", f.name}, {"status", status_name(f.status)}};
 		if (!f.reasons.empty())
 			j["reasons"] = f.reasons;
 		if (f.status == Status::Changed)
@@ -55,8 +69,9 @@ nlohmann::json functions_json(const Decisions &d)
 nlohmann::json data_json(const Decisions &d)
 {
 	auto list = nlohmann::json::array();
-	for (const auto &[name, o] : d.data) {
-		nlohmann::json j = {{"name", name}, {"status", status_name(o.status)}};
+	for (const DataDecision *op : by_name(d.data)) {
+		const DataDecision &o = *op;
+		nlohmann::json j = {{"name", o.name}, {"status", status_name(o.status)}};
 		if (!o.reasons.empty())
 			j["reasons"] = o.reasons;
 		list.push_back(std::move(j));
@@ -146,11 +161,12 @@ void print_summary(const DiffContext &ctx, Outcome o)
 	for (const auto &w : d.warnings)
 		fmt::print(stderr, "create-diff-object: warning: {}\n", w);
 	size_t changed = 0, added = 0;
-	for (const auto &[name, f] : d.functions) {
+	for (const FunctionDecision *fp : by_name(d.functions)) {
+		const FunctionDecision &f = *fp;
 		changed += f.status == Status::Changed;
 		added += f.status == Status::New;
 		if (ctx.opts.debug && f.status != Status::Unchanged)
-			fmt::print(stderr, "create-diff-object: {} {} {}\n", status_name(f.status), name,
+			fmt::print(stderr, "create-diff-object: {} {} {}\n", status_name(f.status), f.name,
 				   fmt::join(f.reasons, ","));
 	}
 	if (ctx.opts.debug) {
