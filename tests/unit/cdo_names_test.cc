@@ -28,6 +28,19 @@ TEST(CdoNames, SpecialStatics)
 		EXPECT_TRUE(is_special_static(name)) << name;
 	for (const char *name : {"counter", "count.2", "key", "warned", "CSWTCHx"})
 		EXPECT_FALSE(is_special_static(name)) << name;
+	// clang names a static local after its function: `foo.__warned`.
+	EXPECT_TRUE(is_special_static("do_work.__warned"));
+	// A section's name is not a static's: `.bss.__already_done.1`.
+	EXPECT_FALSE(is_special_static(".bss.__already_done.1"));
+}
+
+TEST(CdoNames, DyndbgDescriptors)
+{
+	for (const char *name : {"descriptor.4", "__UNIQUE_ID_ddebug485.24", "__UNIQUE_ID_ddebug_17",
+				 "aio_free_ring.__UNIQUE_ID_ddebug412"})
+		EXPECT_TRUE(is_dyndbg_descriptor(name)) << name;
+	for (const char *name : {"__dyndbg", "__warned.3", "descriptors", ".data.descriptor"})
+		EXPECT_FALSE(is_dyndbg_descriptor(name)) << name;
 }
 
 TEST(CdoNames, ColdParent)

@@ -31,9 +31,118 @@ std::string_view constant_at(const Section *sec, int64_t off)
 	return {reinterpret_cast<const char *>(sec->data.data()) + off, size};
 }
 
+bool same_target(const DiffContext &ctx, const Relocation &p, const Relocation &o, int depth = 0);
+
+// `struct _ddebug` {modname, function, filename, format; lineno:18, class_id:6,
+// flags:8; key}: `lineno` is __LINE__ of the pr_debug(). Three lines inserted
+// above aio_free_ring() move every descriptor below it in fs/aio.c; that alone
+// changes nothing (the patch's copy registers its own descriptors).
+constexpr uint64_t ddebug_lineno_offset = 32;
+constexpr uint32_t ddebug_lineno_bits = 18;
+
+void mask_ddebug_lineno(std::vector<uint8_t> &bytes, bool big_endian)
+{
+	if (bytes.size() < ddebug_lineno_offset + 4)
+		return;
+	// A bitfield is allocated from the low bits on little-endian targets and from
+	// the high bits on big-endian ones (s390x).
+	uint8_t *f = bytes.data() + ddebug_lineno_offset;
+	uint32_t v = big_endian ? uint32_t(f[0]) << 24 | f[1] << 16 | f[2] << 8 | f[3]
+				: uint32_t(f[3]) << 24 | f[2] << 16 | f[1] << 8 | f[0];
+	uint32_t mask = (1u << ddebug_lineno_bits) - 1;
+	v &= big_endian ? ~(mask << (32 - ddebug_lineno_bits)) : ~mask;
+	for (int i = 0; i < 4; i++)
+		f[i] = uint8_t(big_endian ? v >> (24 - 8 * i) : v >> (8 * i));
+}
+
+// Two per-site statics of the same kind (`__warned.5` and `__warned.9`, two
+// descriptors, two `CSWTCH` tables) are the same thing when their contents are:
+// the bytes (a descriptor's without its line) and what their relocations point
+// to. `CSWTCH.3`, a switch's table of string pointers, is all zeros but for its
+// relocations: a changed string in it is a change.
+bool same_static(const DiffContext &ctx, const Symbol *p, const Symbol *o, int depth)
+{
+	if (strip_suffix(p->name) != strip_suffix(o->name) &&
+	    !(is_dyndbg_descriptor(p->name) && is_dyndbg_descriptor(o->name)))
+		return false;
+	if (!same_contents(p, o)) {
+		if (!is_dyndbg_descriptor(p->name) || p->size != o->size || !p->sec || !o->sec ||
+		    p->sec->type == SHT_NOBITS || p->sec->type != o->sec->type ||
+		    p->value + p->size > p->sec->data.size() ||
+		    o->value + o->size > o->sec->data.size())
+			return false;
+		std::vector<uint8_t> pb(p->sec->data.begin() + long(p->value),
+					p->sec->data.begin() + long(p->value + p->size));
+		std::vector<uint8_t> ob(o->sec->data.begin() + long(o->value),
+					o->sec->data.begin() + long(o->value + o->size));
+		bool big = ctx.patched->data_encoding == ELFDATA2MSB;
+		mask_ddebug_lineno(pb, big);
+		mask_ddebug_lineno(ob, big);
+		if (pb != ob)
+			return false;
+	}
+	if (!p->sec || !o->sec || depth > 4)
+		return true;
+	auto pr = relocs_in(p->sec, p->value, p->value + p->size);
+	auto orr = relocs_in(o->sec, o->value, o->value + o->size);
+	if (pr.size() != orr.size())
+		return false;
+	for (size_t i = 0; i < pr.size(); i++) {
+		if (pr[i].offset - p->value != orr[i].offset - o->value || pr[i].type != orr[i].type)
+			return false;
+		// A descriptor's static key points back into the descriptor itself.
+		if (pr[i].sym && orr[i].sym && pr[i].sym->sec == p->sec && orr[i].sym->sec == o->sec &&
+		    pr[i].addend == orr[i].addend)
+			continue;
+		if (!same_target(ctx, pr[i], orr[i], depth + 1))
+			return false;
+	}
+	return true;
+}
+
+// Does a reference to section symbol `ps` + `poff` designate the same thing as one
+// to `os` + `ooff`? The entry there decides, never the whole section: `__dyndbg`
+// holds every descriptor of the file, `.rodata` a switch table beside a changed
+// constant. A symbol covering the offset on both sides is compared as a symbol;
+// otherwise the bytes from the offset to the next symbol (or the section's end).
+bool same_section_entry(const DiffContext &ctx, const Symbol *ps, int64_t poff, const Symbol *os,
+			int64_t ooff, int depth)
+{
+	const Section *psec = ps->sec, *osec = os->sec;
+	if (psec->name != osec->name && strip_suffix(psec->name) != strip_suffix(osec->name))
+		return false;
+	if (poff < 0 || ooff < 0 || uint64_t(poff) > psec->size() || uint64_t(ooff) > osec->size())
+		return poff == ooff && psec->data == osec->data;
+	const Symbol *pt = ctx.patched->symbol_at(psec, uint64_t(poff));
+	const Symbol *ot = ctx.orig->symbol_at(osec, uint64_t(ooff));
+	if (pt && ot && (pt->is_object() || pt->is_func()) && (ot->is_object() || ot->is_func())) {
+		if (poff - int64_t(pt->value) != ooff - int64_t(ot->value))
+			return false;
+		if (pt->twin == ot)
+			return true;
+		return is_special_static(pt->name) && is_special_static(ot->name) &&
+		       same_static(ctx, pt, ot, depth);
+	}
+	if (pt || ot)
+		return false;
+	auto entry_end = [](const Section *sec, uint64_t off) {
+		uint64_t end = sec->size();
+		for (const Symbol *s : sec->symbols)
+			if (!s->is_section() && s->value > off)
+				end = std::min(end, s->value);
+		return end;
+	};
+	if (psec->type == SHT_NOBITS || osec->type == SHT_NOBITS)
+		return psec->type == osec->type;
+	uint64_t pend = entry_end(psec, uint64_t(poff)), oend = entry_end(osec, uint64_t(ooff));
+	return pend - uint64_t(poff) == oend - uint64_t(ooff) &&
+	       std::equal(psec->data.begin() + poff, psec->data.begin() + long(pend),
+			  osec->data.begin() + ooff);
+}
+
 // Do relocation `p` of the patched object and `o` of the original designate the
 // same thing?
-bool same_target(const DiffContext &ctx, const Relocation &p, const Relocation &o)
+bool same_target(const DiffContext &ctx, const Relocation &p, const Relocation &o, int depth)
 {
 	if (!p.sym || !o.sym)
 		return !p.sym && !o.sym && p.addend == o.addend;
@@ -51,22 +160,20 @@ bool same_target(const DiffContext &ctx, const Relocation &p, const Relocation &
 			return constant_at(ps->sec, poff) == constant_at(os->sec, ooff);
 		return string_at(ps->sec, poff) == string_at(os->sec, ooff);
 	}
+	// A section symbol the rebase could not resolve to a symbol (`__dyndbg+0x17a`
+	// from a `__jump_table` entry, a switch table in `.rodata`): the entry there.
+	if (ps->is_section() && os->is_section() && ps->sec && os->sec)
+		return same_section_entry(ctx, ps, ctx.arch->target_offset(p), os,
+					  ctx.arch->target_offset(o), depth);
 	if (p.addend != o.addend)
 		return false;
 	if (ps->twin == os)
 		return true;
-	// `__warned.5` and `__warned.9` are fresh per use site: same kind and same
-	// initial contents are the same thing (but `CSWTCH.3`, a switch's lookup table,
-	// with other values is a change).
+	// Per-site statics are fresh copies, compared by what they hold.
 	if (is_special_static(ps->name) && is_special_static(os->name))
-		return strip_suffix(ps->name) == strip_suffix(os->name) && same_contents(ps, os);
+		return same_static(ctx, ps, os, depth);
 	if (ps->is_undefined() && os->is_undefined())
 		return ps->name == os->name;
-	// Anonymous constants (`.rodata.cst16`, a switch table in `.rodata`): same
-	// section name and the same bytes.
-	if (ps->is_section() && os->is_section() && ps->sec && os->sec &&
-	    ps->sec->name == os->sec->name)
-		return ps->sec->data == os->sec->data;
 	return false;
 }
 

@@ -61,19 +61,42 @@ std::string strip_suffix(std::string_view name)
 	return out;
 }
 
+namespace {
+
+// The static's own name: gcc writes `__warned.3`, clang `foo.__warned` (the function
+// first) and `foo.__UNIQUE_ID_ddebug412` for a dyndbg descriptor.
+std::string static_base(std::string_view name)
+{
+	std::string base = strip_suffix(name);
+	// Not a section's name: `.bss.__already_done.1` is the section, not the static.
+	if (auto dot = base.rfind('.'); dot != std::string::npos && base[0] != '.' &&
+	    starts_with(base.substr(dot + 1), "__"))
+		return base.substr(dot + 1);
+	return base;
+}
+
+} // namespace
+
+bool is_dyndbg_descriptor(std::string_view name)
+{
+	// `descriptor.4` (5.x DEFINE_DYNAMIC_DEBUG_METADATA), `__UNIQUE_ID_ddebug412.24`
+	// (6.x gcc), `foo.__UNIQUE_ID_ddebug412` (clang).
+	std::string base = static_base(name);
+	return base == "descriptor" || starts_with(base, "__UNIQUE_ID_ddebug");
+}
+
 bool is_special_static(std::string_view name)
 {
-	static constexpr std::array<std::string_view, 12> bases = {
+	static constexpr std::array<std::string_view, 11> bases = {
 		"__key",	  "__warned", "__already_done", "__func__",
 		"__FUNCTION__",	  "_rs",      "CSWTCH",		"_entry",
-		"_entry_ptr",	  "descriptor", "__print_once",	"__msg",
+		"_entry_ptr",	  "__print_once",	"__msg",
 	};
-	std::string base = strip_suffix(name);
+	std::string base = static_base(name);
 	for (std::string_view b : bases)
 		if (base == b)
 			return true;
-	// __UNIQUE_ID_ddebug_12 (dyndbg descriptors of older kernels).
-	return starts_with(base, "__UNIQUE_ID_ddebug");
+	return is_dyndbg_descriptor(name);
 }
 
 std::string cold_parent_name(std::string_view name)

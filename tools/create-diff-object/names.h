@@ -18,6 +18,10 @@ std::string strip_suffix(std::string_view name);
 // `__already_done.12`, `__func__.7`, `_rs.9`, `CSWTCH.42`, `descriptor.4` (dyndbg).
 bool is_special_static(std::string_view name);
 
+// A dynamic-debug descriptor (`struct _ddebug`, in `__dyndbg`): `descriptor.4`,
+// `__UNIQUE_ID_ddebug412.24`, clang's `foo.__UNIQUE_ID_ddebug412`.
+bool is_dyndbg_descriptor(std::string_view name);
+
 // `foo.cold` / `foo.cold.3` -> `foo`; otherwise empty.
 std::string cold_parent_name(std::string_view name);
 

@@ -57,7 +57,7 @@ bool is_droppable_key(const Symbol *key)
 {
 	std::string base = strip_suffix(key->name);
 	return base.rfind("__tracepoint_", 0) == 0 || base.rfind("__SCK__tp_func_", 0) == 0 ||
-	       base == "descriptor" || base.rfind("__UNIQUE_ID_ddebug", 0) == 0;
+	       is_dyndbg_descriptor(key->name);
 }
 
 // True if a kept `__jump_table` or `.static_call_sites` entry may stay.
