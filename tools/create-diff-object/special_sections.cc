@@ -43,6 +43,11 @@ enum class KeyHome { Here, Vmlinux, Module };
 KeyHome key_home(const DiffContext &ctx, const Symbol *key)
 {
 	bool parent_is_module = ctx.opts.parent != "vmlinux";
+	// A key the patch itself defines (a new DEFINE_STATIC_KEY_FALSE, or the key
+	// inside a pr_debug()'s descriptor, a fresh copy) is the livepatch module's
+	// own, whatever the parent: its relocations are resolved when the patch loads.
+	if (!key->is_undefined() && (!key->twin || is_special_static(key->name)))
+		return KeyHome::Here;
 	if (!key->is_undefined())
 		return parent_is_module ? KeyHome::Module : KeyHome::Here;
 	if (const auto *e = ctx.symvers->find(key->name))
