@@ -50,6 +50,24 @@ case_cmdline() {
 	case_end cmdline
 }
 
+# ---------------------------------------------------------------- case 1e
+# A new global of the patch: fs/proc/cmdline.c counts its reads in it,
+# fs/proc/version.c (another diff object of the same module) shows the count.
+case_new_global() {
+	case_start new-global
+	orig_version=$(cat /proc/version)
+	load_patch livepatch-new-global.ko livepatch_new_global
+	cat /proc/cmdline >/dev/null
+	cat /proc/cmdline >/dev/null
+	case "$(cat /proc/version)" in
+	"[cmdline shown 2 times] "*) klp_pass new-global-shared ;;
+	*) klp_fail new-global-shared "got '$(cat /proc/version)'" ;;
+	esac
+	unload_patch livepatch_new_global
+	klp_check new-global-restored test "$(cat /proc/version)" = "$orig_version"
+	case_end new-global
+}
+
 # ---------------------------------------------------------------- case 1b, 1c, 1d
 # One livepatch, two objects. vmlinux: sysctl_vm_numa_stat_handler() (a static
 # mutex, unexported first_online_pgdat()/next_zone()) and s_show() of
@@ -203,7 +221,7 @@ case_late() {
 	case_end late
 }
 
-cases=$(cat /klp/cases 2>/dev/null) || cases="cmdline kernel_cases vfat oot late"
+cases=$(cat /klp/cases 2>/dev/null) || cases="cmdline new_global kernel_cases vfat oot late"
 for c in $cases; do
 	if type "case_$c" >/dev/null 2>&1; then
 		"case_$c"

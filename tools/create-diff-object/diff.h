@@ -30,6 +30,9 @@ struct Options {
 	std::string patch_name;
 	std::string output_path;
 	std::string json_path;
+	// Global symbols that the patch's other diff objects define anew, one name a
+	// line (klp-build writes it): a reference to one links within the module.
+	std::string patch_symbols_path;
 	bool debug = false;
 	// Special-section entry sizes given on the command line, by section name.
 	std::map<std::string, uint64_t> entry_sizes;
@@ -139,6 +142,7 @@ struct DiffContext {
 	std::unique_ptr<elf::Object> out;
 	std::unique_ptr<ksym::SymbolTable> parent_symbols;
 	std::unique_ptr<ksym::Symvers> symvers;
+	std::unordered_set<std::string> patch_symbols;
 	Decisions decisions;
 
 	// Sections of the patched object that go into the output, in inclusion order.

@@ -7,6 +7,7 @@
 #include "ksym/symvers.h"
 
 #include <filesystem>
+#include <fstream>
 
 namespace klp::cdo {
 
@@ -57,6 +58,31 @@ Expected<void> validate_inputs(DiffContext &ctx)
 	return success();
 }
 
+namespace {
+
+Expected<void> load_patch_symbols(DiffContext &ctx)
+{
+	const std::string &path = ctx.opts.patch_symbols_path;
+	if (path.empty())
+		return success();
+	std::ifstream in(path);
+	if (!in)
+		return make_error("{}: cannot read", path);
+	std::string line;
+	for (size_t n = 1; std::getline(in, line); n++) {
+		if (line.empty())
+			continue;
+		if (line.find_first_of(" \t\r") != std::string::npos)
+			return make_error("{}: line {}: not a symbol name: '{}'", path, n, line);
+		ctx.patch_symbols.insert(line);
+	}
+	if (in.bad())
+		return make_error("{}: read error", path);
+	return success();
+}
+
+} // namespace
+
 Expected<void> load_target_symbols(DiffContext &ctx)
 {
 	// The TU's own object as the parent's table (a test, or a module built from one
@@ -77,7 +103,7 @@ Expected<void> load_target_symbols(DiffContext &ctx)
 	if (!symvers)
 		return symvers.take_error();
 	ctx.symvers = std::make_unique<ksym::Symvers>(std::move(*symvers));
-	return success();
+	return load_patch_symbols(ctx);
 }
 
 } // namespace klp::cdo

@@ -156,6 +156,12 @@ void Classifier::classify(const Section *sec, const Relocation &r, bool from_spe
 		ctx_.reloc_targets[&r] = {RelocClass::Normal, o->name, o->type};
 		return;
 	}
+	// `int new_limit` added by the patch to a.c and used by its change of b.c:
+	// a.c's diff object defines it in the same livepatch module.
+	if (o->is_undefined() && ctx_.patch_symbols.count(o->name)) {
+		ctx_.reloc_targets[&r] = {RelocClass::Normal, o->name, o->type};
+		return;
+	}
 	if (o->is_undefined() || !o->is_local()) {
 		if (exported_by_vmlinux(o->name)) {
 			ctx_.reloc_targets[&r] = {RelocClass::Normal, o->name, o->type};

@@ -45,6 +45,7 @@ int main(int argc, char **argv)
 		("patch-name", po::value(&opts.patch_name), "the livepatch module's name")
 		("output,o", po::value(&opts.output_path), "the object to write")
 		("json", po::value(&opts.json_path), "write a report of every decision to FILE")
+		("patch-symbols", po::value(&opts.patch_symbols_path), "FILE: globals the patch's other diff objects define anew, one a line; references to them link within the livepatch module")
 		("entry-size", po::value<std::vector<std::string>>()->composing(), "SECTION=BYTES: the entry size of a special section (else sh_entsize, else the kpatch environment variables, else the 6.1 layout)")
 		("debug,d", po::bool_switch(&opts.debug), "print every decision")
 		("positional", po::value(&positional), "kpatch's positional form");

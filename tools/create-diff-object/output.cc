@@ -74,8 +74,11 @@ void OutputBuilder::clone_sections()
 				continue;
 			// Local in the patch: two diff objects may both carry a `foo`, and the
 			// patch's copy must never satisfy another object's reference by name.
-			Symbol *s = out_.add_symbol(sym->name, STB_LOCAL, sym->type, c, sym->value,
-						    sym->size);
+			// Except a global the patch adds that its other objects use
+			// (--patch-symbols): a.c's new `int aio_max_retries` read by b.c.
+			bool shared = !sym->is_local() && !sym->twin && ctx_.patch_symbols.count(sym->name);
+			Symbol *s = out_.add_symbol(sym->name, shared ? STB_GLOBAL : STB_LOCAL, sym->type,
+						    c, sym->value, sym->size);
 			s->other = sym->other;
 			sym->clone = s;
 		}

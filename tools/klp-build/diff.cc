@@ -6,6 +6,8 @@
 #include "kbuild.h"
 #include "make.h"
 
+#include "elf/object.h"
+
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
@@ -39,6 +41,32 @@ std::string last_line(const std::string &log)
 	while (!tail.empty() && tail.back() == '\n')
 		tail.pop_back();
 	return tail;
+}
+
+// Globals a patched object defines that its original did not: `int new_limit`
+// added to a.c and used by the change of b.c. Every diff object is told, so that
+// b.c's reference links to a.c's copy in the module instead of becoming a
+// livepatch relocation to a symbol the running kernel does not have.
+Expected<std::set<std::string>> new_globals(const std::vector<ObjectPair *> &pairs)
+{
+	std::set<std::string> out;
+	for (const ObjectPair *pair : pairs) {
+		elf::ReadOptions symbols_only{.skip_debug_contents = true};
+		auto orig = elf::Object::read(pair->orig, symbols_only);
+		if (!orig)
+			return orig.take_error();
+		auto patched = elf::Object::read(pair->patched, symbols_only);
+		if (!patched)
+			return patched.take_error();
+		std::set<std::string_view> before;
+		for (auto &sym : (*orig)->symbols)
+			if (!sym->is_local() && sym->sec)
+				before.insert(sym->name);
+		for (auto &sym : (*patched)->symbols)
+			if (!sym->is_local() && sym->sec && !sym->name.empty() && !before.count(sym->name))
+				out.insert(sym->name);
+	}
+	return out;
 }
 
 } // namespace
@@ -81,6 +109,16 @@ Status diff_objects(const Options &opts, KernelRun &run)
 		cmd.echo = opts.verbose;
 		cmds.push_back(std::move(cmd));
 		pairs.push_back(&pair);
+	}
+	auto patch_symbols = new_globals(pairs);
+	if (!patch_symbols)
+		return fail(patch_symbols.error());
+	if (!patch_symbols->empty()) {
+		std::string list = run.work + "/diff/patch-symbols";
+		if (auto w = write_text(list, fmt::format("{}\n", fmt::join(*patch_symbols, "\n"))); !w)
+			return fail(w.error());
+		for (Command &cmd : cmds)
+			cmd.argv.insert(cmd.argv.end(), {"--patch-symbols", list});
 	}
 	auto status = run_parallel(cmds, opts.jobs);
 	if (interrupted())
