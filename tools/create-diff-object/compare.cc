@@ -260,10 +260,19 @@ void compare_function(DiffContext &ctx, Symbol *sym)
 	d.status = Status::Changed;
 }
 
+// `.modinfo` is the module's metadata for modpost and the loader (a changed
+// MODULE_DESCRIPTION(), a new MODULE_AUTHOR()), never data the running code
+// reads: not a data change. The entries the livepatch needs (import_ns=) are
+// carried by build_output.
+bool is_module_metadata(const Symbol *sym)
+{
+	return sym->sec && sym->sec->name == ".modinfo";
+}
+
 void compare_object(DiffContext &ctx, Symbol *sym)
 {
 	if (is_special_static(sym->name) || is_klpkit_section(sym->sec) ||
-	    in_ignored_section(ctx, sym))
+	    in_ignored_section(ctx, sym) || is_module_metadata(sym))
 		return;
 	DataDecision &d = ctx.decisions.object(sym);
 	if (!sym->twin || !sym->twin->sec) {
