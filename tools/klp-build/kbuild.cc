@@ -36,7 +36,7 @@ Expected<void> write_text(const std::string &path, std::string_view text)
 	{
 		std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
 		if (!out)
-			return make_error("{}: cannot write: {}", tmp, strerror(errno));
+			return make_error("{}: cannot write: {}", path, strerror(errno));
 		out.write(text.data(), std::streamsize(text.size()));
 		if (!out.flush())
 			return make_error("{}: write failed: {}", tmp, strerror(errno));

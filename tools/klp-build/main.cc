@@ -142,6 +142,17 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	const Options &opts = parsed->options;
+	// Where the results go must exist before minutes of building, not after.
+	for (const std::string &dir : {opts.output_dir, opts.json_path.empty()
+						? std::string()
+						: fs::path(opts.json_path).parent_path().string()}) {
+		std::error_code ec;
+		if (!dir.empty() && !fs::is_directory(dir) && !fs::create_directories(dir, ec)) {
+			fmt::print(stderr, "klp-build: error: {}: cannot create the directory: {}\n", dir,
+				   ec.message());
+			return 1;
+		}
+	}
 	std::string root = make_work_root(opts);
 	if (root.empty()) {
 		fmt::print(stderr, "klp-build: error: cannot create a work directory\n");
