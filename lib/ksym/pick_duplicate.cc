@@ -248,6 +248,25 @@ SymposResult resolve_sympos(const SymbolTable &table, std::string_view objname,
 	if (candidates.size() == 1)
 		return pick(*candidates[0], all.size() == 1 ? "unique" : "the only one of its binding");
 
+	// x86_64 kallsyms prints per-cpu symbols, offsets into the per-cpu area, as
+	// absolute (`A cleanup_list` of vector.c's DEFINE_PER_CPU), and hardly
+	// anything else: a `.data..percpu` symbol of the TU is one of the `A`/`a`
+	// ones, any other is not (`b cleanup_list` of net_namespace.c). Where the
+	// table has no absolute candidate (an ELF table, another arch) nothing changes.
+	if (target && !target->section.empty()) {
+		bool percpu = target->section.starts_with(".data..percpu");
+		std::vector<const KernelSymbol *> kind;
+		for (const KernelSymbol *s : candidates)
+			if ((s->letter == 'A' || s->letter == 'a') == percpu)
+				kind.push_back(s);
+		if (!kind.empty() && kind.size() < candidates.size()) {
+			if (kind.size() == 1)
+				return pick(*kind[0], percpu ? "the only per-cpu (absolute) one"
+							     : "the only one not per-cpu");
+			candidates = std::move(kind);
+		}
+	}
+
 	// STT_FILE names the source file of each local ("core.c"; compare base names,
 	// since a compiler may record "drivers/base/core.c"). Several files share a base
 	// name (core.c, main.c, sysfs.c): then the neighbourhood decides among them.
