@@ -45,13 +45,22 @@ std::map<std::pair<const Symbol *, int64_t>, EntryRef> entries_by_site(const Sec
 
 void compare_bug_entries(DiffContext &ctx)
 {
-	const Section *pt = ctx.patched->find_section("__bug_table");
-	const Section *ot = ctx.orig->find_section("__bug_table");
-	if (!pt || !ot || (pt->entsize && pt->entsize != bug_entry_size) ||
-	    ctx.opts.entry_sizes.count("__bug_table"))
+	if (ctx.opts.entry_sizes.count("__bug_table"))
 		return;
-	auto orig_entries = entries_by_site(ot);
-	for (auto &[site, entry] : entries_by_site(pt)) {
+	// Every __bug_table: an `ld -r --unique` of several files keeps one per file.
+	auto all_entries = [](const elf::Object &obj) {
+		std::map<std::pair<const Symbol *, int64_t>, EntryRef> out;
+		for (auto &sec : obj.sections) {
+			if (sec->removed || sec->name != "__bug_table")
+				continue;
+			if (sec->entsize && sec->entsize != bug_entry_size)
+				return decltype(out){};
+			out.merge(entries_by_site(sec.get()));
+		}
+		return out;
+	};
+	auto orig_entries = all_entries(*ctx.orig);
+	for (auto &[site, entry] : all_entries(*ctx.patched)) {
 		const Symbol *func = site.first;
 		auto it = ctx.decisions.functions.find(func);
 		if (!func->twin || it == ctx.decisions.functions.end() ||

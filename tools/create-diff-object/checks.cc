@@ -20,8 +20,9 @@ bool has_fentry(const DiffContext &ctx, const Symbol *func)
 			return true;
 	// -fpatchable-function-entry (arm64, or x86 with CONFIG_CALL_PADDING) records
 	// the function in __patchable_function_entries instead.
-	if (const Section *pfe = ctx.patched->find_section("__patchable_function_entries");
-	    pfe && pfe->rela) {
+	for (auto &pfe : ctx.patched->sections) {
+		if (pfe->removed || pfe->name != "__patchable_function_entries" || !pfe->rela)
+			continue;
 		for (const elf::Relocation &r : pfe->rela->relocs)
 			if (r.sym && r.sym->sec == func->sec)
 				return true;

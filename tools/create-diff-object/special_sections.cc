@@ -102,8 +102,8 @@ bool judge_key(DiffContext &ctx, const Section *sec, std::span<const elf::Reloca
 
 void filter_special_sections(DiffContext &ctx)
 {
-	const Section *orc_ip = nullptr;
-	std::vector<uint64_t> orc_kept_indexes;
+	// Each .orc_unwind_ip with the indexes of its kept entries.
+	std::vector<std::pair<const Section *, std::vector<uint64_t>>> orc_ips;
 	for (auto &owned : ctx.patched->sections) {
 		const Section *sec = owned.get();
 		const SpecialSection *spec = ctx.arch->find_special(sec->name);
@@ -140,40 +140,52 @@ void filter_special_sections(DiffContext &ctx)
 			}
 		}
 		if (spec->kind == SpecialKind::OrcIp) {
-			orc_ip = sec;
+			orc_ips.push_back({sec, {}});
 			for (uint64_t off : plan.kept)
-				orc_kept_indexes.push_back(off / size);
+				orc_ips.back().second.push_back(off / size);
 		}
 		ctx.decisions.special_sections.push_back({sec->name, plan.kept.size(), total});
 		ctx.special_plans.push_back(std::move(plan));
 	}
-	// .orc_unwind is parallel to .orc_unwind_ip: entry i describes address i.
-	if (orc_ip) {
-		if (const Section *orc = ctx.patched->find_section(".orc_unwind")) {
-			const SpecialSection *spec = ctx.arch->find_special(".orc_unwind");
-			uint64_t size = entry_size(ctx, orc, *spec);
-			if (!size || orc->size() % size) {
+	// .orc_unwind is parallel to .orc_unwind_ip: entry i describes address i. An
+	// `ld -r --unique` of several files keeps one pair per file, in file order: the
+	// n-th .orc_unwind_ip goes with the n-th .orc_unwind, never the first by name.
+	std::vector<const Section *> orcs;
+	for (auto &sec : ctx.patched->sections)
+		if (!sec->removed && sec->name == ".orc_unwind")
+			orcs.push_back(sec.get());
+	if (!orc_ips.empty() && orcs.size() != orc_ips.size()) {
+		ctx.refuse("unsupported", orcs.empty() ? nullptr : orcs[0]->secsym,
+			   fmt::format("{} .orc_unwind_ip sections but {} .orc_unwind ones: cannot "
+				       "pair them",
+				       orc_ips.size(), orcs.size()));
+		return;
+	}
+	for (size_t n = 0; n < orc_ips.size(); n++) {
+		const Section *orc = orcs[n];
+		const SpecialSection *spec = ctx.arch->find_special(".orc_unwind");
+		uint64_t size = entry_size(ctx, orc, *spec);
+		if (!size || orc->size() % size) {
+			ctx.refuse("unsupported", orc->secsym,
+				   fmt::format("{}: size {} is not a multiple of the entry size {}; "
+					       "give the right one with --entry-size {}=BYTES",
+					       orc->name, orc->size(), size, orc->name));
+			return;
+		}
+		DiffContext::SpecialPlan plan{orc, size, {}};
+		for (uint64_t i : orc_ips[n].second) {
+			// .orc_unwind_ip entry i has no .orc_unwind entry i: not parallel.
+			if ((i + 1) * size > orc->size()) {
 				ctx.refuse("unsupported", orc->secsym,
-					   fmt::format("{}: size {} is not a multiple of the entry size {}; "
-						       "give the right one with --entry-size {}=BYTES",
-						       orc->name, orc->size(), size, orc->name));
+					   fmt::format("{} has fewer entries than .orc_unwind_ip",
+						       orc->name));
 				return;
 			}
-			DiffContext::SpecialPlan plan{orc, size, {}};
-			for (uint64_t i : orc_kept_indexes) {
-				// .orc_unwind_ip entry i has no .orc_unwind entry i: not parallel.
-				if ((i + 1) * size > orc->size()) {
-					ctx.refuse("unsupported", orc->secsym,
-						   fmt::format("{} has fewer entries than .orc_unwind_ip",
-							       orc->name));
-					return;
-				}
-				plan.kept.push_back(i * size);
-			}
-			ctx.decisions.special_sections.push_back(
-				{orc->name, plan.kept.size(), size ? orc->size() / size : 0});
-			ctx.special_plans.push_back(std::move(plan));
+			plan.kept.push_back(i * size);
 		}
+		ctx.decisions.special_sections.push_back(
+			{orc->name, plan.kept.size(), orc->size() / size});
+		ctx.special_plans.push_back(std::move(plan));
 	}
 	// Kept entries reference strings (a BUG()'s file name) and code copied whole.
 	for (const auto &plan : ctx.special_plans)
