@@ -189,6 +189,14 @@ void correlate_symbols(Object &orig, Object &patched)
 
 void correlate_sections(Object &orig, Object &patched)
 {
+	// Sections of one name in file order: an `ld -r --unique` of a.c and b.c has
+	// two `.rodata.str1.1` and two `__bug_table`s, the n-th of each object being
+	// the same file's.
+	std::unordered_map<std::string_view, std::vector<Section *>> orig_by_name;
+	for (auto &sec : orig.sections)
+		if (!sec->removed && !sec->is_rela())
+			orig_by_name[sec->name].push_back(sec.get());
+	std::unordered_map<std::string_view, size_t> seen;
 	for (auto &sec : patched.sections) {
 		if (sec->removed || sec->is_rela())
 			continue;
@@ -200,8 +208,10 @@ void correlate_sections(Object &orig, Object &patched)
 				twin = primary->twin->sec;
 		} else if (!sec->secsym || !is_special_static(sec->name)) {
 			// Sections without a function or object: `.rodata.str1.1`,
-			// `__bug_table`, `.modinfo`: by name.
-			twin = orig.find_section(sec->name);
+			// `__bug_table`, `.modinfo`: by name and ordinal.
+			size_t n = seen[sec->name]++;
+			auto it = orig_by_name.find(sec->name);
+			twin = it != orig_by_name.end() && n < it->second.size() ? it->second[n] : nullptr;
 			if (twin && twin->primary_symbol())
 				twin = nullptr;
 			if (sec->primary_symbol())
