@@ -23,7 +23,12 @@ constexpr SpecialSection x86_special[] = {
 	{"__ex_table", SpecialKind::PerEntry, 12, "EX_STRUCT_SIZE"},
 	{"__jump_table", SpecialKind::PerEntry, 16, "JUMP_STRUCT_SIZE"},
 	{".altinstructions", SpecialKind::PerEntry, 12, "ALT_STRUCT_SIZE"},
-	{".parainstructions", SpecialKind::PerEntry, 16, "PARA_STRUCT_SIZE"},
+	// struct paravirt_patch_site {u8 *instr; u8 type; u8 len;} is 16 bytes, but
+	// before "x86/paravirt: Ensure proper alignment" (Linux 6.2; Debian's 6.1.0-57
+	// has it) the asm wrote `.balign 8; .quad 771b; .byte type; .byte len;
+	// .short clobber` and no padding after the last entry: n entries take
+	// 16(n-1)+12 bytes. A last entry needs at least instr, type and len: 10.
+	{".parainstructions", SpecialKind::PerEntry, 16, "PARA_STRUCT_SIZE", 10},
 	{".static_call_sites", SpecialKind::PerEntry, 8, "STATIC_CALL_STRUCT_SIZE"},
 	{".smp_locks", SpecialKind::PerEntry, 4, ""},
 	{".retpoline_sites", SpecialKind::PerEntry, 4, ""},

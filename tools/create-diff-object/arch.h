@@ -23,6 +23,11 @@ struct SpecialSection {
 	SpecialKind kind;
 	uint64_t default_entry_size; // when sh_entsize is 0 and no option or env says
 	std::string_view env;	     // kpatch's environment variable for the size
+	// The fewest bytes the last entry may have when the asm that writes the
+	// entries aligns before each one and not after: the fields the kernel reads,
+	// without the padding that only a following entry would need. 0: the last
+	// entry is whole like the others.
+	uint64_t min_last_entry = 0;
 };
 
 struct ArchTraits {

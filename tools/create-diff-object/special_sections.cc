@@ -28,6 +28,14 @@ uint64_t entry_size(DiffContext &ctx, const Section *sec, const SpecialSection &
 	return spec.default_entry_size;
 }
 
+// Whether the section is a whole number of entries, but for a last entry that
+// may lack its padding (.parainstructions before Linux 6.2: 16(n-1)+12 bytes).
+bool entries_fit(uint64_t sec_size, uint64_t size, const SpecialSection &spec)
+{
+	uint64_t last = sec_size % size;
+	return !last || (spec.min_last_entry && last >= spec.min_last_entry);
+}
+
 // An entry belongs to an included function, not merely to code copied along: an
 // .altinstructions entry of an unchanged function also points into
 // .altinstr_replacement, which another entry already brought in.
@@ -106,7 +114,7 @@ void filter_special_sections(DiffContext &ctx)
 		    spec->kind == SpecialKind::OrcData)
 			continue;
 		uint64_t size = entry_size(ctx, sec, *spec);
-		if (!size || sec->size() % size) {
+		if (!size || !entries_fit(sec->size(), size, *spec)) {
 			ctx.refuse("unsupported", sec->secsym,
 				   fmt::format("{}: size {} is not a multiple of the entry size {}; "
 					       "give the right one with --entry-size {}=BYTES",
@@ -114,7 +122,7 @@ void filter_special_sections(DiffContext &ctx)
 			continue;
 		}
 		DiffContext::SpecialPlan plan{sec, size, {}};
-		uint64_t total = sec->size() / size;
+		uint64_t total = (sec->size() + size - 1) / size;
 		for (uint64_t i = 0; i < total; i++) {
 			auto relocs = relocs_in(sec, i * size, (i + 1) * size);
 			bool keep = false;
