@@ -36,7 +36,9 @@ constexpr SpecialSection x86_special[] = {
 	{".call_sites", SpecialKind::PerEntry, 4, ""},
 	{".ibt_endbr_seal", SpecialKind::PerEntry, 4, ""},
 	{".kcfi_traps", SpecialKind::PerEntry, 4, ""},
-	{".printk_index", SpecialKind::PerEntry, 8, "PRINTK_INDEX_STRUCT_SIZE"},
+	// `static const struct pi_entry *_entry_ptr __section(".printk_index")`: 8-byte
+	// pointers, not the 44-byte pi_entry records they point to.
+	{".printk_index", SpecialKind::FormatRecord, 8, "PRINTK_INDEX_STRUCT_SIZE"},
 	{".orc_unwind_ip", SpecialKind::OrcIp, 4, ""},
 	{".orc_unwind", SpecialKind::OrcData, 6, "ORC_STRUCT_SIZE"},
 	{".altinstr_replacement", SpecialKind::WholeIfUsed, 0, ""},

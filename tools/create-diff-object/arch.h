@@ -13,6 +13,10 @@ namespace klp::cdo {
 // How the entries of a special section are tied to code.
 enum class SpecialKind {
 	PerEntry,   // fixed-size entries; keep an entry if it points into included code
+	// .printk_index: pointers to struct pi_entry records (`_entry.N`, in
+	// .rodata._entry.N), which name no code; keep an entry if included code
+	// passes the record's format string (its first field) to printk.
+	FormatRecord,
 	OrcIp,      // .orc_unwind_ip: like PerEntry, and .orc_unwind follows its choices
 	OrcData,    // .orc_unwind: filtered in step with .orc_unwind_ip
 	WholeIfUsed, // a code/data section referenced from kept entries, copied whole
