@@ -223,3 +223,60 @@ int fixed(int x) { return x * DELTA; }
 	EXPECT_EQ(fn(*run, "boot_only").reasons, reasons({"KLP_IGNORE_FUNCTION"}));
 	EXPECT_EQ(fn(*run, "fixed").status, Status::Changed);
 }
+
+namespace {
+
+// static_cpu_has() reduced to its .altinstr_aux block: `jmp 6f` in the function,
+// `testb $bit, cap_byte(%rip); jnz t_yes; jmp t_no` in the file's .altinstr_aux.
+const char *cpu_has_prelude = R"(
+struct cpuinfo_x86 { unsigned int x86_capability[21]; };
+extern struct cpuinfo_x86 boot_cpu_data;
+static inline __attribute__((always_inline)) _Bool cpu_has(unsigned short bit)
+{
+	asm goto("jmp 6f\n"
+		 ".pushsection .altinstr_aux,\"ax\"\n"
+		 "6: testb %[bitnum], %P[cap_byte](%%rip)\n"
+		 " jnz %l[t_yes]\n"
+		 " jmp %l[t_no]\n"
+		 ".popsection\n"
+		 : : [bitnum] "i" (1 << (bit & 7)),
+		     [cap_byte] "i" (&((const char *)boot_cpu_data.x86_capability)[bit >> 3])
+		 : : t_yes, t_no);
+t_yes:
+	return 1;
+t_no:
+	return 0;
+}
+)";
+
+std::string cpu_has_source(const char *first_body, unsigned second_bit)
+{
+	return std::string(cpu_has_prelude) + "int first(int x) {\n" + first_body + "\n}\n" +
+	       "int second(int x) { return cpu_has(" + std::to_string(second_bit) +
+	       ") ? x : -x; }\n";
+}
+
+} // namespace
+
+TEST(CdoCompare, JumpIntoAMovedAltinstrAuxBlockIsUnchanged)
+{
+	// A use added to first() moves second()'s block from .altinstr_aux+0 to +0x12.
+	auto run = run_cdo({cpu_has_source("return x;", 528),
+			    cpu_has_source("return cpu_has(529) ? x : 0;", 528)},
+			   Through::Compare);
+	ASSERT_TRUE(run);
+	EXPECT_EQ(fn(*run, "first").status, Status::Changed);
+	EXPECT_EQ(fn(*run, "second").status, Status::Unchanged) << show(fn(*run, "second").reasons);
+}
+
+TEST(CdoCompare, OtherFeatureInTheAltinstrAuxBlockIsAChange)
+{
+	// second()'s code and its jump are the same; the block tests another bit.
+	auto run = run_cdo({cpu_has_source("return x;", 528), cpu_has_source("return x;", 531)},
+			   Through::Compare);
+	ASSERT_TRUE(run);
+	EXPECT_EQ(fn(*run, "first").status, Status::Unchanged);
+	EXPECT_EQ(fn(*run, "second").status, Status::Changed);
+	EXPECT_EQ(fn(*run, "second").reasons, reasons({"relocations"}))
+		<< show(fn(*run, "second").reasons);
+}

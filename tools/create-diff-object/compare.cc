@@ -4,6 +4,7 @@
 #include "diff.h"
 #include "line_changes.h"
 #include "names.h"
+#include "shared_code.h"
 
 #include <algorithm>
 #include <cstring>
@@ -51,6 +52,11 @@ bool same_target(const DiffContext &ctx, const Relocation &p, const Relocation &
 			return constant_at(ps->sec, poff) == constant_at(os->sec, ooff);
 		return string_at(ps->sec, poff) == string_at(os->sec, ooff);
 	}
+	// static_cpu_has()'s block in .altinstr_aux moves when an earlier one is added.
+	if (is_shared_code(ctx, ps) && is_shared_code(ctx, os))
+		return same_shared_code(ctx, p, o, [&](const Relocation &a, const Relocation &b) {
+			return same_target(ctx, a, b);
+		});
 	if (p.addend != o.addend)
 		return false;
 	if (ps->twin == os)

@@ -593,4 +593,26 @@ std::optional<std::vector<uint64_t>> instruction_ends(uint16_t machine, const el
 	return ends;
 }
 
+std::optional<uint64_t> straight_line_end(uint16_t machine, const elf::Section &sec,
+					  uint64_t offset, size_t max_insns)
+{
+	const LineArch *arch = find_arch(machine);
+	if (!arch || !sec.is_text())
+		return std::nullopt;
+	std::lock_guard<std::mutex> lock(llvm_mutex);
+	Disassembler *dis = Disassembler::get(*arch);
+	if (!dis)
+		return std::nullopt;
+	llvm::MCInst inst;
+	for (uint64_t size = 0; offset < sec.data.size() && max_insns--; ) {
+		if (!dis->decode(sec, offset, inst, size))
+			return std::nullopt;
+		offset += size;
+		const llvm::MCInstrDesc &d = dis->desc(inst);
+		if (d.isBarrier() || d.isReturn())
+			return offset;
+	}
+	return std::nullopt;
+}
+
 } // namespace klp::cdo

@@ -68,4 +68,13 @@ std::optional<std::vector<LineChange>> line_only_changes(const elf::Object &orig
 std::optional<std::vector<uint64_t>> instruction_ends(uint16_t machine,
 						      const elf::Section &sec);
 
+// The end of the straight-line code that starts at `offset` of an executable
+// section: just past the first instruction execution cannot fall through (an
+// unconditional jmp, a ret, a ud2), within `max_insns` instructions. std::nullopt
+// if an instruction does not decode or none ends the run in time.
+// static_cpu_has()'s block in .altinstr_aux, `testb $0x1,cap(%rip); jnz t_yes;
+// jmp t_no`, ends after its jmp.
+std::optional<uint64_t> straight_line_end(uint16_t machine, const elf::Section &sec,
+					  uint64_t offset, size_t max_insns = 16);
+
 } // namespace klp::cdo
