@@ -1,7 +1,9 @@
 // `__bug_table` entries of functions whose code did not change: on x86 a WARN_ON()
 // or BUG_ON() keeps its line number (and its flags) in the entry, not in the code.
 // A moved line is noise; changed flags (WARN_ON -> WARN_ON_ONCE) change behaviour
-// with identical code, and make the function changed. Runs after compare().
+// with identical code, and make the function changed. Runs after compare(), which
+// reads the entries' lines through TrapLines.
+#include "bug_entries.h"
 #include "diff.h"
 #include "line_changes.h"
 
@@ -41,14 +43,41 @@ std::map<std::pair<const Symbol *, int64_t>, EntryRef> entries_by_site(const Sec
 	return out;
 }
 
+// The object's __bug_table if its entries have the layout above.
+const Section *bug_table(const DiffContext &ctx, const elf::Object &obj)
+{
+	const Section *table = obj.find_section("__bug_table");
+	if (!table || (table->entsize && table->entsize != bug_entry_size) ||
+	    ctx.opts.entry_sizes.count("__bug_table"))
+		return nullptr;
+	return table;
+}
+
 } // namespace
+
+std::optional<unsigned> TrapLines::at(const elf::Section &sec, uint64_t offset)
+{
+	if (!indexed_) {
+		indexed_ = true;
+		for (const elf::Object *obj : {ctx_.orig.get(), ctx_.patched.get()}) {
+			const Section *table = bug_table(ctx_, *obj);
+			if (!table)
+				continue;
+			for (auto &[site, entry] : entries_by_site(table))
+				if (site.first->sec && site.second >= 0)
+					lines_[{site.first->sec, site.first->value + uint64_t(site.second)}] =
+						u16_at(entry.sec, entry.offset + bug_line_offset);
+		}
+	}
+	auto it = lines_.find({&sec, offset});
+	return it == lines_.end() ? std::nullopt : std::optional<unsigned>(it->second);
+}
 
 void compare_bug_entries(DiffContext &ctx)
 {
-	const Section *pt = ctx.patched->find_section("__bug_table");
-	const Section *ot = ctx.orig->find_section("__bug_table");
-	if (!pt || !ot || (pt->entsize && pt->entsize != bug_entry_size) ||
-	    ctx.opts.entry_sizes.count("__bug_table"))
+	const Section *pt = bug_table(ctx, *ctx.patched);
+	const Section *ot = bug_table(ctx, *ctx.orig);
+	if (!pt || !ot)
 		return;
 	auto orig_entries = entries_by_site(ot);
 	for (auto &[site, entry] : entries_by_site(pt)) {

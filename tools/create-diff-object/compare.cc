@@ -1,6 +1,7 @@
 // Decides what changed: every function and data object of the patched object is
 // new, changed (and why), unchanged or ignored. Code that differs only in a
 // `__LINE__` immediate is unchanged. Refusing is check_refusals()'s job.
+#include "bug_entries.h"
 #include "diff.h"
 #include "line_changes.h"
 #include "names.h"
@@ -120,7 +121,7 @@ bool is_klpkit_section(const Section *sec)
 	return sec && sec->name.rfind(".klpkit.", 0) == 0;
 }
 
-void compare_function(DiffContext &ctx, Symbol *sym)
+void compare_function(DiffContext &ctx, Symbol *sym, TrapLines &trap_lines)
 {
 	FunctionDecision &d = ctx.decisions.functions[sym->name];
 	d.name = sym->name;
@@ -147,8 +148,11 @@ void compare_function(DiffContext &ctx, Symbol *sym)
 		auto same = [&](const Relocation &o, const Relocation &p) {
 			return same_target(ctx, p, o);
 		};
+		auto trap_line = [&](const Section &sec, uint64_t off) {
+			return trap_lines.at(sec, off);
+		};
 		auto lines = line_only_changes(*ctx.orig, *sym->twin->sec, *ctx.patched, *sym->sec,
-					       same);
+					       same, trap_line);
 		if (lines && !lines->empty()) {
 			for (const LineChange &c : *lines)
 				ctx.decisions.line_changes.push_back(
@@ -179,11 +183,13 @@ void compare_object(DiffContext &ctx, Symbol *sym)
 
 void compare(DiffContext &ctx)
 {
+	// ASSERT_RTNL()'s __LINE__ passed to __warn_printk is checked against its ud2's.
+	TrapLines trap_lines(ctx);
 	for (auto &sym : ctx.patched->symbols) {
 		if (sym->removed || !sym->sec || sym->sec->removed)
 			continue;
 		if (sym->is_func() && !is_klpkit_section(sym->sec))
-			compare_function(ctx, sym.get());
+			compare_function(ctx, sym.get(), trap_lines);
 		else if (sym->is_object())
 			compare_object(ctx, sym.get());
 	}
