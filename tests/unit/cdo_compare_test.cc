@@ -206,3 +206,136 @@ int fixed(int x) { return x * DELTA; }
 	EXPECT_EQ(fn(*run, "boot_only").reasons, reasons({"KLP_IGNORE_FUNCTION"}));
 	EXPECT_EQ(fn(*run, "fixed").status, Status::Changed);
 }
+
+namespace {
+
+// static_cpu_has() reduced to its .altinstr_aux block: `jmp 6f` in the function,
+// `testb $bit, cap_byte(%rip); jnz t_yes; jmp t_no` in the file's .altinstr_aux.
+const char *cpu_has_prelude = R"(
+struct cpuinfo_x86 { unsigned int x86_capability[21]; };
+extern struct cpuinfo_x86 boot_cpu_data;
+static inline __attribute__((always_inline)) _Bool cpu_has(unsigned short bit)
+{
+	asm goto("jmp 6f\n"
+		 ".pushsection .altinstr_aux,\"ax\"\n"
+		 "6: testb %[bitnum], %P[cap_byte](%%rip)\n"
+		 " jnz %l[t_yes]\n"
+		 " jmp %l[t_no]\n"
+		 ".popsection\n"
+		 : : [bitnum] "i" (1 << (bit & 7)),
+		     [cap_byte] "i" (&((const char *)boot_cpu_data.x86_capability)[bit >> 3])
+		 : : t_yes, t_no);
+t_yes:
+	return 1;
+t_no:
+	return 0;
+}
+)";
+
+std::string cpu_has_source(const char *first_body, unsigned second_bit)
+{
+	return std::string(cpu_has_prelude) + "int first(int x) {\n" + first_body + "\n}\n" +
+	       "int second(int x) { return cpu_has(" + std::to_string(second_bit) +
+	       ") ? x : -x; }\n";
+}
+
+} // namespace
+
+TEST(CdoCompare, JumpIntoAMovedAltinstrAuxBlockIsUnchanged)
+{
+	// A use added to first() moves second()'s block from .altinstr_aux+0 to +0x12.
+	auto run = run_cdo({cpu_has_source("return x;", 528),
+			    cpu_has_source("return cpu_has(529) ? x : 0;", 528)},
+			   Through::Compare);
+	ASSERT_TRUE(run);
+	EXPECT_EQ(fn(*run, "first").status, Status::Changed);
+	EXPECT_EQ(fn(*run, "second").status, Status::Unchanged) << show(fn(*run, "second").reasons);
+}
+
+TEST(CdoCompare, OtherFeatureInTheAltinstrAuxBlockIsAChange)
+{
+	// second()'s code and its jump are the same; the block tests another bit.
+	auto run = run_cdo({cpu_has_source("return x;", 528), cpu_has_source("return x;", 531)},
+			   Through::Compare);
+	ASSERT_TRUE(run);
+	EXPECT_EQ(fn(*run, "first").status, Status::Unchanged);
+	EXPECT_EQ(fn(*run, "second").status, Status::Changed);
+	EXPECT_EQ(fn(*run, "second").reasons, reasons({"relocations"}))
+		<< show(fn(*run, "second").reasons);
+}
+
+namespace {
+
+// WARN() as x86 Linux 6.1 emits it: `__warn_printk(fmt, ...)`, then a ud2 whose
+// 12-byte __bug_table entry records the line.
+const char *warn_prelude = R"(
+#define unlikely(x) __builtin_expect(!!(x), 0)
+#define __WARN_FLAGS(flags)						\
+	asm volatile("1:\tud2\n"					\
+		     ".pushsection __bug_table,\"aw\"\n"		\
+		     "2:\t.long 1b - .\n"				\
+		     "\t.long %c0 - .\n"				\
+		     "\t.word %c1\n"					\
+		     "\t.word %c2\n"					\
+		     "\t.org 2b+12\n"					\
+		     ".popsection"					\
+		     : : "i" (__FILE__), "i" (__LINE__), "i" (flags))
+extern void __warn_printk(const char *fmt, ...);
+#define WARN(condition, format...) ({					\
+	int __ret_warn_on = !!(condition);				\
+	if (unlikely(__ret_warn_on)) {					\
+		__warn_printk(format);					\
+		__WARN_FLAGS(0x905);					\
+	}								\
+	unlikely(__ret_warn_on);					\
+})
+extern int rtnl_is_locked(void);
+)";
+
+std::string warn_source(const std::string &lines_above, const char *warn)
+{
+	return std::string(warn_prelude) + lines_above + "int check(int x)\n{\n\tif (" + warn +
+	       ")\n\t\treturn -1;\n\treturn x;\n}\n";
+}
+
+} // namespace
+
+TEST(CdoCompare, WarnFormatLineArgumentIsLineOnly)
+{
+	// `WARN(x < 0, "bad at %d", __LINE__)`: the line goes in %esi, and equals the
+	// line of the ud2's entry on both sides.
+	const char *warn = R"(WARN(x < 0, "bad at %d\n", __LINE__))";
+	auto run = run_cdo({warn_source("", warn), warn_source("\n\n", warn)}, Through::Compare);
+	ASSERT_TRUE(run);
+	EXPECT_EQ(fn(*run, "check").status, Status::Unchanged) << show(fn(*run, "check").reasons);
+	size_t notes = 0;
+	for (const auto &c : run->ctx.decisions.line_changes)
+		notes += c.function == "check";
+	EXPECT_EQ(notes, 2u) << "the __warn_printk argument and the __bug_table line";
+}
+
+TEST(CdoCompare, WarnConstantThatIsNotItsLineIsAChange)
+{
+	// `WARN(1, "n=%d", 5)` becoming 6 moves no line; with lines moved as well, the
+	// immediates still differ from the entries' lines.
+	auto run = run_cdo({warn_source("", R"(WARN(x < 0, "n=%d\n", 5))"),
+			    warn_source("\n\n", R"(WARN(x < 0, "n=%d\n", 6))")},
+			   Through::Compare);
+	ASSERT_TRUE(run);
+	EXPECT_EQ(fn(*run, "check").status, Status::Changed);
+	EXPECT_EQ(fn(*run, "check").reasons, reasons({"bytes"})) << show(fn(*run, "check").reasons);
+}
+
+TEST(CdoCompare, WarnConstantEqualToTheOldLineIsAChange)
+{
+	// The original's constant happens to be its line, the patched one is another
+	// number than the patched line: each side must match its own entry.
+	auto src = [](const std::string &above, int n) {
+		return warn_source(above, fmt::format("WARN(x < 0, \"n=%d\\n\", {})", n).c_str());
+	};
+	std::string orig = src("", 0);
+	int line = 1 + int(std::count(orig.begin(), orig.begin() + long(orig.find("WARN(x")), '\n'));
+	auto run = run_cdo({src("", line), src("\n", line + 5)}, Through::Compare);
+	ASSERT_TRUE(run);
+	EXPECT_EQ(fn(*run, "check").status, Status::Changed);
+}

@@ -278,6 +278,50 @@ TEST(CdoLineChanges, ChangedStringIsNotLineOnly)
 	EXPECT_FALSE(p.diff(".text.foo"));
 }
 
+TEST(CdoLineChanges, WarnPrintkLineNeedsTheTrapsLine)
+{
+	// ASSERT_RTNL(): __warn_printk("... %s (%d)\n", __FILE__, __LINE__), then ud2.
+	const char *body = R"(
+extern void __warn_printk(const char *fmt, ...);
+extern int rtnl_is_locked(void);
+void list_netdevice(int *reg_state)
+{
+	if (!rtnl_is_locked()) {
+		__warn_printk("RTNL: assertion failed at %s (%d)\n", "net/core/dev.c", __LINE__);
+		asm volatile("ud2");
+	}
+	*reg_state = 1;
+}
+)";
+	TempDir dir;
+	std::string orig = std::string(prelude) + body;
+	std::string patched = std::string(prelude) + "\n" + body;
+	Pair p = compile_pair(dir, orig, patched);
+	ASSERT_TRUE(p.orig && p.patched);
+	const elf::Section &a = *p.orig->find_section(".text.list_netdevice");
+	const elf::Section &b = *p.patched->find_section(".text.list_netdevice");
+	unsigned line_a = unsigned(line_of(orig, "__warn_printk(\"RTNL"));
+	// What the __bug_table entry of each side's ud2 would record.
+	auto entries = [&](unsigned for_a, unsigned for_b) {
+		return [&a, for_a, for_b](const elf::Section &sec, uint64_t) {
+			return std::optional<unsigned>(&sec == &a ? for_a : for_b);
+		};
+	};
+	auto none = [](const elf::Section &, uint64_t) { return std::optional<unsigned>(); };
+
+	EXPECT_FALSE(line_only_changes(*p.orig, a, *p.patched, b));
+	EXPECT_FALSE(line_only_changes(*p.orig, a, *p.patched, b, {}, none));
+	auto checked = line_only_changes(*p.orig, a, *p.patched, b, {}, entries(line_a, line_a + 1));
+	ASSERT_TRUE(checked);
+	ASSERT_EQ(checked->size(), 1u);
+	EXPECT_EQ((*checked)[0].callee, "__warn_printk");
+	EXPECT_EQ((*checked)[0].before, fmt::format("movl ${:#x}, %edx", line_a));
+	// An entry that disagrees on either side: the immediate is not that line.
+	EXPECT_FALSE(line_only_changes(*p.orig, a, *p.patched, b, {}, entries(line_a, line_a)));
+	EXPECT_FALSE(
+		line_only_changes(*p.orig, a, *p.patched, b, {}, entries(line_a + 1, line_a + 1)));
+}
+
 // Cases GCC does not produce on demand, written in assembly: a function `f` that
 // passes a line in a register to a call, with the code between them varying.
 namespace {

@@ -1,7 +1,8 @@
 // create-diff-object filter_special_sections (special_sections.cc): of each special
 // section, only the entries that point into included functions are kept, the code
-// they use (.altinstr_replacement) comes along, a wrong entry size is refused, and
-// static keys of kept entries that live in a module are refused.
+// they use (.altinstr_replacement) comes along, a wrong entry size is refused (a
+// last entry the layout lets be short is not), and static keys of kept entries that
+// live in a module are refused.
 #include "cdo_test_util.h"
 
 using namespace klp;
@@ -221,6 +222,81 @@ long array_get(const long *arr, unsigned long idx, unsigned long nr)
 	EXPECT_TRUE(run->ctx.is_included(repl));
 	// .altinstr_replacement is copied whole, not filtered as a table.
 	EXPECT_EQ(plan_for(*run, ".altinstr_replacement"), nullptr);
+}
+
+namespace {
+
+// paravirt_alt() before Linux 6.2: each 16-byte struct paravirt_patch_site is
+// aligned before it is written and not padded after, so the last of n entries is
+// 12 bytes and the section 16(n-1)+12.
+const char *paravirt_prelude = R"(
+struct paravirt_patch_template { void *save_fl, *irq_disable, *irq_enable; };
+extern struct paravirt_patch_template pv_ops;
+static inline unsigned long arch_local_save_flags(void)
+{
+	unsigned long flags;
+	asm volatile("771:\n\tcall *%c[op]\n772:\n"
+		     ".pushsection .parainstructions,\"a\"\n"
+		     " .balign 8\n .quad 771b\n .byte %c[type]\n .byte 772b-771b\n"
+		     " .short %c[clobber]\n"
+		     ".popsection\n"
+		     : "=a" (flags)
+		     : [type] "i" (0), [op] "i" (&pv_ops.save_fl), [clobber] "i" (1)
+		     : "memory", "cc", "rdi", "rsi", "rdx", "rcx", "r8", "r9", "r10", "r11");
+	return flags;
+}
+int irqs_disabled(void) { return !(arch_local_save_flags() & 0x200); }
+int in_irq_context(int count) { return (count & 0xf0000) || !(arch_local_save_flags() & 0x200); }
+)";
+
+std::string paravirt_source(const char *may_sleep_check)
+{
+	return std::string(paravirt_prelude) + "int may_sleep(int count)\n{\n\treturn " +
+	       may_sleep_check + " && (arch_local_save_flags() & 0x200);\n}\n";
+}
+
+} // namespace
+
+TEST(CdoSpecialSections, ShortLastParainstructionsEntryIsKeptAndPadded)
+{
+	auto run = run_cdo({paravirt_source("!count"), paravirt_source("!(count & ~0x100)")},
+			   Through::Output);
+	ASSERT_TRUE(run);
+	const auto *plan = plan_for(*run, ".parainstructions");
+	ASSERT_TRUE(plan);
+	EXPECT_EQ(plan->sec->size(), 2 * 16u + 12u);
+	ASSERT_EQ(plan->kept, std::vector<uint64_t>{32});
+	EXPECT_EQ(entry_target(plan->sec, 32), ".text.may_sleep");
+	const auto *note = note_for(*run, ".parainstructions");
+	ASSERT_TRUE(note);
+	EXPECT_EQ(note->total, 3u);
+
+	auto out = elf::Object::read(run->out_path());
+	ASSERT_TRUE(out) << out.error().message();
+	const elf::Section *copy = (*out)->find_section(".parainstructions");
+	ASSERT_TRUE(copy);
+	// The 12 bytes of the entry, then the padding the kernel's 16-byte stride needs.
+	ASSERT_EQ(copy->size(), 16u);
+	EXPECT_TRUE(std::equal(copy->data.begin(), copy->data.begin() + 12,
+			       plan->sec->data.begin() + 32));
+	EXPECT_EQ(copy->data[12] | copy->data[13] | copy->data[14] | copy->data[15], 0);
+	ASSERT_TRUE(copy->rela);
+	ASSERT_EQ(copy->rela->relocs.size(), 1u);
+	EXPECT_EQ(copy->rela->relocs[0].offset, 0u);
+}
+
+TEST(CdoSpecialSections, LastEntryShorterThanItsFieldsIsRefused)
+{
+	auto run = run_cdo({paravirt_source("!count"), paravirt_source("!(count & ~0x100)")},
+			   Through::Include);
+	ASSERT_TRUE(run);
+	// 44 bytes of 20-byte entries leave 4: not even a pointer and two bytes.
+	run->ctx.opts.entry_sizes[".parainstructions"] = 20;
+	cdo::filter_special_sections(run->ctx);
+	ASSERT_EQ(run->ctx.decisions.refusals.size(), 1u);
+	EXPECT_NE(run->ctx.decisions.refusals[0].reason.find(".parainstructions: size 44"),
+		  std::string::npos)
+		<< run->ctx.decisions.refusals[0].reason;
 }
 
 namespace {

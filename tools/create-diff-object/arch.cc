@@ -23,7 +23,12 @@ constexpr SpecialSection x86_special[] = {
 	{"__ex_table", SpecialKind::PerEntry, 12, "EX_STRUCT_SIZE"},
 	{"__jump_table", SpecialKind::PerEntry, 16, "JUMP_STRUCT_SIZE"},
 	{".altinstructions", SpecialKind::PerEntry, 12, "ALT_STRUCT_SIZE"},
-	{".parainstructions", SpecialKind::PerEntry, 16, "PARA_STRUCT_SIZE"},
+	// struct paravirt_patch_site {u8 *instr; u8 type; u8 len;} is 16 bytes, but
+	// before "x86/paravirt: Ensure proper alignment" (Linux 6.2; Debian's 6.1.0-57
+	// has it) the asm wrote `.balign 8; .quad 771b; .byte type; .byte len;
+	// .short clobber` and no padding after the last entry: n entries take
+	// 16(n-1)+12 bytes. A last entry needs at least instr, type and len: 10.
+	{".parainstructions", SpecialKind::PerEntry, 16, "PARA_STRUCT_SIZE", 10},
 	{".static_call_sites", SpecialKind::PerEntry, 8, "STATIC_CALL_STRUCT_SIZE"},
 	{".smp_locks", SpecialKind::PerEntry, 4, ""},
 	{".retpoline_sites", SpecialKind::PerEntry, 4, ""},
@@ -31,7 +36,9 @@ constexpr SpecialSection x86_special[] = {
 	{".call_sites", SpecialKind::PerEntry, 4, ""},
 	{".ibt_endbr_seal", SpecialKind::PerEntry, 4, ""},
 	{".kcfi_traps", SpecialKind::PerEntry, 4, ""},
-	{".printk_index", SpecialKind::PerEntry, 8, "PRINTK_INDEX_STRUCT_SIZE"},
+	// `static const struct pi_entry *_entry_ptr __section(".printk_index")`: 8-byte
+	// pointers, not the 44-byte pi_entry records they point to.
+	{".printk_index", SpecialKind::FormatRecord, 8, "PRINTK_INDEX_STRUCT_SIZE"},
 	{".orc_unwind_ip", SpecialKind::OrcIp, 4, ""},
 	{".orc_unwind", SpecialKind::OrcData, 6, "ORC_STRUCT_SIZE"},
 	{".altinstr_replacement", SpecialKind::WholeIfUsed, 0, ""},

@@ -13,6 +13,10 @@ namespace klp::cdo {
 // How the entries of a special section are tied to code.
 enum class SpecialKind {
 	PerEntry,   // fixed-size entries; keep an entry if it points into included code
+	// .printk_index: pointers to struct pi_entry records (`_entry.N`, in
+	// .rodata._entry.N), which name no code; keep an entry if included code
+	// passes the record's format string (its first field) to printk.
+	FormatRecord,
 	OrcIp,      // .orc_unwind_ip: like PerEntry, and .orc_unwind follows its choices
 	OrcData,    // .orc_unwind: filtered in step with .orc_unwind_ip
 	WholeIfUsed, // a code/data section referenced from kept entries, copied whole
@@ -23,6 +27,11 @@ struct SpecialSection {
 	SpecialKind kind;
 	uint64_t default_entry_size; // when sh_entsize is 0 and no option or env says
 	std::string_view env;	     // kpatch's environment variable for the size
+	// The fewest bytes the last entry may have when the asm that writes the
+	// entries aligns before each one and not after: the fields the kernel reads,
+	// without the padding that only a following entry would need. 0: the last
+	// entry is whole like the others.
+	uint64_t min_last_entry = 0;
 };
 
 struct ArchTraits {

@@ -1,7 +1,9 @@
 // `__bug_table` entries of functions whose code did not change: on x86 a WARN_ON()
 // or BUG_ON() keeps its line number (and its flags) in the entry, not in the code.
 // A moved line is noise; changed flags (WARN_ON -> WARN_ON_ONCE) change behaviour
-// with identical code, and make the function changed. Runs after compare().
+// with identical code, and make the function changed. Runs after compare(), which
+// reads the entries' lines through TrapLines.
+#include "bug_entries.h"
 #include "diff.h"
 #include "line_changes.h"
 
@@ -41,26 +43,45 @@ std::map<std::pair<const Symbol *, int64_t>, EntryRef> entries_by_site(const Sec
 	return out;
 }
 
+// The entries of every __bug_table of the object that has the layout above (an
+// `ld -r --unique` of several files keeps one table per file), by site.
+std::map<std::pair<const Symbol *, int64_t>, EntryRef> bug_entries(const DiffContext &ctx,
+								    const elf::Object &obj)
+{
+	std::map<std::pair<const Symbol *, int64_t>, EntryRef> out;
+	if (ctx.opts.entry_sizes.count("__bug_table"))
+		return out;
+	for (auto &sec : obj.sections) {
+		if (sec->removed || sec->name != "__bug_table")
+			continue;
+		if (sec->entsize && sec->entsize != bug_entry_size)
+			return {};
+		out.merge(entries_by_site(sec.get()));
+	}
+	return out;
+}
+
 } // namespace
+
+std::optional<unsigned> TrapLines::at(const elf::Section &sec, uint64_t offset)
+{
+	if (!indexed_) {
+		indexed_ = true;
+		for (const elf::Object *obj : {ctx_.orig.get(), ctx_.patched.get()}) {
+			for (auto &[site, entry] : bug_entries(ctx_, *obj))
+				if (site.first->sec && site.second >= 0)
+					lines_[{site.first->sec, site.first->value + uint64_t(site.second)}] =
+						u16_at(entry.sec, entry.offset + bug_line_offset);
+		}
+	}
+	auto it = lines_.find({&sec, offset});
+	return it == lines_.end() ? std::nullopt : std::optional<unsigned>(it->second);
+}
 
 void compare_bug_entries(DiffContext &ctx)
 {
-	if (ctx.opts.entry_sizes.count("__bug_table"))
-		return;
-	// Every __bug_table: an `ld -r --unique` of several files keeps one per file.
-	auto all_entries = [](const elf::Object &obj) {
-		std::map<std::pair<const Symbol *, int64_t>, EntryRef> out;
-		for (auto &sec : obj.sections) {
-			if (sec->removed || sec->name != "__bug_table")
-				continue;
-			if (sec->entsize && sec->entsize != bug_entry_size)
-				return decltype(out){};
-			out.merge(entries_by_site(sec.get()));
-		}
-		return out;
-	};
-	auto orig_entries = all_entries(*ctx.orig);
-	for (auto &[site, entry] : all_entries(*ctx.patched)) {
+	auto orig_entries = bug_entries(ctx, *ctx.orig);
+	for (auto &[site, entry] : bug_entries(ctx, *ctx.patched)) {
 		const Symbol *func = site.first;
 		auto it = ctx.decisions.functions.find(func);
 		if (!func->twin || it == ctx.decisions.functions.end() ||

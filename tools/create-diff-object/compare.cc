@@ -1,9 +1,11 @@
 // Decides what changed: every function and data object of the patched object is
 // new, changed (and why), unchanged or ignored. Code that differs only in a
 // `__LINE__` immediate is unchanged. Refusing is check_refusals()'s job.
+#include "bug_entries.h"
 #include "diff.h"
 #include "line_changes.h"
 #include "names.h"
+#include "shared_code.h"
 
 #include <algorithm>
 #include <cstring>
@@ -160,6 +162,11 @@ bool same_target(const DiffContext &ctx, const Relocation &p, const Relocation &
 			return constant_at(ps->sec, poff) == constant_at(os->sec, ooff);
 		return string_at(ps->sec, poff) == string_at(os->sec, ooff);
 	}
+	// static_cpu_has()'s block in .altinstr_aux moves when an earlier one is added.
+	if (is_shared_code(ctx, ps) && is_shared_code(ctx, os))
+		return same_shared_code(ctx, p, o, [&](const Relocation &a, const Relocation &b) {
+			return same_target(ctx, a, b, depth + 1);
+		});
 	// A section symbol the rebase could not resolve to a symbol (`__dyndbg+0x17a`
 	// from a `__jump_table` entry, a switch table in `.rodata`): the entry there.
 	if (ps->is_section() && os->is_section() && ps->sec && os->sec)
@@ -221,7 +228,7 @@ bool is_klpkit_section(const Section *sec)
 	return sec && sec->name.rfind(".klpkit.", 0) == 0;
 }
 
-void compare_function(DiffContext &ctx, Symbol *sym)
+void compare_function(DiffContext &ctx, Symbol *sym, TrapLines &trap_lines)
 {
 	FunctionDecision &d = ctx.decisions.function(sym);
 	if (ctx.ignored_functions.count(sym)) {
@@ -247,8 +254,11 @@ void compare_function(DiffContext &ctx, Symbol *sym)
 		auto same = [&](const Relocation &o, const Relocation &p) {
 			return same_target(ctx, p, o);
 		};
+		auto trap_line = [&](const Section &sec, uint64_t off) {
+			return trap_lines.at(sec, off);
+		};
 		auto lines = line_only_changes(*ctx.orig, *sym->twin->sec, *ctx.patched, *sym->sec,
-					       same);
+					       same, trap_line);
 		if (lines && !lines->empty()) {
 			for (const LineChange &c : *lines)
 				ctx.decisions.line_changes.push_back(
@@ -287,11 +297,13 @@ void compare_object(DiffContext &ctx, Symbol *sym)
 
 void compare(DiffContext &ctx)
 {
+	// ASSERT_RTNL()'s __LINE__ passed to __warn_printk is checked against its ud2's.
+	TrapLines trap_lines(ctx);
 	for (auto &sym : ctx.patched->symbols) {
 		if (sym->removed || !sym->sec || sym->sec->removed)
 			continue;
 		if (sym->is_func() && !is_klpkit_section(sym->sec))
-			compare_function(ctx, sym.get());
+			compare_function(ctx, sym.get(), trap_lines);
 		else if (sym->is_object())
 			compare_object(ctx, sym.get());
 	}

@@ -7,7 +7,9 @@
 // the __bug_table entry, which is data; the code is `ud2` plus a relocation, the
 // same bytes in both objects, so this returns an empty list and the bug-table
 // pass keeps or drops the entry. Likewise dynamic-debug descriptors (__dyndbg) and
-// .printk_index entries hold lines in data.
+// .printk_index entries hold lines in data. A WARN whose format takes __LINE__
+// (ASSERT_RTNL()) also passes it to __warn_printk in code; the caller's TrapLine
+// tells what the entry of its ud2 records, which is what proves it a line.
 
 // LLVM first: llvm/BinaryFormat/ELF.h (from MCContext.h) declares enumerators named
 // like the macros of <elf.h>, which line_changes.h brings in through <gelf.h>.
@@ -101,9 +103,10 @@ const LineArch *find_arch(uint16_t machine)
 // a real change of the other parameter in some version.
 //
 // Deliberately absent:
-// - printk/_printk/__warn_printk/dev_*: `pr_err("%s:%d\n", __func__, __LINE__)`
-//   passes the line as a variadic argument, indistinguishable from
-//   `pr_err("n=%d\n", 5)` becoming `pr_err("n=%d\n", 6)`, a real change.
+// - printk/_printk/dev_*: `pr_err("%s:%d\n", __func__, __LINE__)` passes the line
+//   as a variadic argument, indistinguishable from `pr_err("n=%d\n", 5)` becoming
+//   `pr_err("n=%d\n", 6)`, a real change. __warn_printk is the exception below,
+//   because a trap records the line beside it.
 // - __ext4_journal_start_sb: (sb, line, type, ...) before 6.3, (inode, sb, line,
 //   type, ...) after; position 2 is the constant `type` in old kernels.
 // - xfs assfail/asswarn (an mp argument was added in front of the line) and
@@ -162,6 +165,22 @@ const LineTaker *find_line_taker(std::string_view name)
 		if (taker.name == name)
 			return &taker;
 	return nullptr;
+}
+
+// Printers whose line is a variadic argument after the format, with a trap right
+// after the call: WARN(cond, fmt, ...) on x86 is `__warn_printk(fmt, ...); ud2`
+// with a __bug_table entry for the ud2, and ASSERT_RTNL() is
+// WARN_ONCE(!rtnl_is_locked(), "RTNL: assertion failed at %s (%d)\n", __FILE__,
+// __LINE__). Any argument may be the line, and `WARN(1, "n=%d", 5)` becoming 6
+// must stay a change, so an immediate is taken for the line only where it equals,
+// on each side, the line the trap's entry records: one macro expansion has one
+// __LINE__.
+constexpr std::string_view trap_checked_printers[] = {"__warn_printk"};
+
+bool is_trap_checked_printer(std::string_view name)
+{
+	return std::find(std::begin(trap_checked_printers), std::end(trap_checked_printers),
+			 name) != std::end(trap_checked_printers);
 }
 
 // How far after the line move its call may be. GCC sets up the other arguments
@@ -439,32 +458,52 @@ bool same_rodata(const LineArch &arch, const Relocation &ra, const Relocation &r
 // ---------------------------------------------------------------------------
 // The one accepted difference.
 
-// The allow-listed, undefined function that a direct call or tail-call jump at
-// `insn` reaches on both sides, or null. The target must be undefined: for a
-// function defined in the same object (kernel/sched/core.c calling its own
-// __might_sleep) GCC's -fipa-ra may know the call preserves %esi and reuse the
-// line value after it, which this check could not see.
-const LineTaker *line_taking_call(const LineArch &arch, const Disassembler &dis,
+// The undefined function that a direct call or tail-call jump at `insn` reaches on
+// both sides, or "". The target must be undefined: for a function defined in the
+// same object (kernel/sched/core.c calling its own __might_sleep) GCC's -fipa-ra
+// may know the call preserves %esi and reuse the line value after it, which this
+// check could not see.
+std::string_view undefined_callee(const LineArch &arch, const Disassembler &dis,
 				  const Insn &insn,
 				  const std::vector<const Relocation *> &relocs_a,
 				  const std::vector<const Relocation *> &relocs_b)
 {
 	const llvm::MCInstrDesc &d = dis.desc(insn.a);
 	if (d.isIndirectBranch() || !(d.isCall() || d.isUnconditionalBranch()) || insn.differs)
-		return nullptr;
+		return {};
 	auto in_a = relocs_in(relocs_a, insn.offset, insn.offset + insn.size);
 	auto in_b = relocs_in(relocs_b, insn.offset, insn.offset + insn.size);
 	if (in_a.size() != 1 || in_b.size() != 1)
-		return nullptr;
+		return {};
 	const Relocation &ra = *in_a[0], &rb = *in_b[0];
 	for (const Relocation *rel : {&ra, &rb})
 		if (std::find(arch.call_reloc_types.begin(), arch.call_reloc_types.end(),
 			      rel->type) == arch.call_reloc_types.end() ||
 		    !rel->sym || !rel->sym->is_undefined())
-			return nullptr;
+			return {};
 	if (ra.sym->name != rb.sym->name)
-		return nullptr;
-	return find_line_taker(ra.sym->name);
+		return {};
+	return ra.sym->name;
+}
+
+// Whether the immediates `line_a`/`line_b`, in `reg` when `call` (to a printer of
+// trap_checked_printers) is made, are the lines the __bug_table entries of the trap
+// right after the call record in each object, and `reg` carries an argument after
+// the format.
+bool line_checked_by_trap(const LineArch &arch, const Disassembler &dis, unsigned reg,
+			  int64_t line_a, int64_t line_b, const Insn &call, const Section &a,
+			  const Section &b, const TrapLine &trap_line)
+{
+	if (!trap_line || call.offset + call.size >= a.data.size())
+		return false;
+	bool variadic = false;
+	for (size_t k = 1; k < arch.int_arg_regs.size(); k++)
+		variadic |= dis.reg(arch.int_arg_regs[k]) == reg;
+	if (!variadic)
+		return false;
+	auto trap_a = trap_line(a, call.offset + call.size);
+	auto trap_b = trap_line(b, call.offset + call.size);
+	return trap_a && trap_b && int64_t(*trap_a) == line_a && int64_t(*trap_b) == line_b;
 }
 
 // Accepts the differing instruction insns[i] if it moves a line number into the
@@ -475,7 +514,9 @@ const LineTaker *line_taking_call(const LineArch &arch, const Disassembler &dis,
 std::optional<LineChange> line_change_at(const LineArch &arch, const Disassembler &dis,
 					 const std::vector<Insn> &insns, size_t i,
 					 const std::vector<const Relocation *> &relocs_a,
-					 const std::vector<const Relocation *> &relocs_b)
+					 const std::vector<const Relocation *> &relocs_b,
+					 const Section &a, const Section &b,
+					 const TrapLine &trap_line)
 {
 	const Insn &mov = insns[i];
 	if (!relocs_in(relocs_a, mov.offset, mov.offset + mov.size).empty() ||
@@ -504,12 +545,17 @@ std::optional<LineChange> line_change_at(const LineArch &arch, const Disassemble
 				return std::nullopt;
 			continue;
 		}
-		const LineTaker *taker = line_taking_call(arch, dis, next, relocs_a, relocs_b);
-		if (!taker || taker->line_arg >= arch.int_arg_regs.size() ||
-		    dis.reg(arch.int_arg_regs[taker->line_arg]) != reg)
+		std::string_view callee = undefined_callee(arch, dis, next, relocs_a, relocs_b);
+		const LineTaker *taker = find_line_taker(callee);
+		bool line = taker ? taker->line_arg < arch.int_arg_regs.size() &&
+					    dis.reg(arch.int_arg_regs[taker->line_arg]) == reg
+				  : is_trap_checked_printer(callee) &&
+					    line_checked_by_trap(arch, dis, reg, imm_a.getImm(),
+								 imm_b.getImm(), next, a, b, trap_line);
+		if (!line)
 			return std::nullopt;
 		return LineChange{mov.offset, dis.text(mov.a, mov.offset),
-				  dis.text(mov.b, mov.offset), std::string(taker->name)};
+				  dis.text(mov.b, mov.offset), std::string(callee)};
 	}
 	return std::nullopt;
 }
@@ -520,7 +566,8 @@ std::optional<std::vector<LineChange>> line_only_changes(const elf::Object &orig
 							  const elf::Section &a,
 							  const elf::Object &patched,
 							  const elf::Section &b,
-							  const SameTarget &same_target)
+							  const SameTarget &same_target,
+							  const TrapLine &trap_line)
 {
 	if (!a.is_text() || !b.is_text() || a.data.size() != b.data.size() ||
 	    orig.machine != patched.machine)
@@ -565,7 +612,8 @@ std::optional<std::vector<LineChange>> line_only_changes(const elf::Object &orig
 	for (size_t i = 0; i < insns->size(); i++) {
 		if (!(*insns)[i].differs)
 			continue;
-		auto change = line_change_at(*arch, *dis, *insns, i, relocs_a, relocs_b);
+		auto change = line_change_at(*arch, *dis, *insns, i, relocs_a, relocs_b, a, b,
+					     trap_line);
 		if (!change)
 			return std::nullopt;
 		changes.push_back(std::move(*change));
@@ -591,6 +639,28 @@ std::optional<std::vector<uint64_t>> instruction_ends(uint16_t machine, const el
 		ends.push_back(offset + size);
 	}
 	return ends;
+}
+
+std::optional<uint64_t> straight_line_end(uint16_t machine, const elf::Section &sec,
+					  uint64_t offset, size_t max_insns)
+{
+	const LineArch *arch = find_arch(machine);
+	if (!arch || !sec.is_text())
+		return std::nullopt;
+	std::lock_guard<std::mutex> lock(llvm_mutex);
+	Disassembler *dis = Disassembler::get(*arch);
+	if (!dis)
+		return std::nullopt;
+	llvm::MCInst inst;
+	for (uint64_t size = 0; offset < sec.data.size() && max_insns--; ) {
+		if (!dis->decode(sec, offset, inst, size))
+			return std::nullopt;
+		offset += size;
+		const llvm::MCInstrDesc &d = dis->desc(inst);
+		if (d.isBarrier() || d.isReturn())
+			return offset;
+	}
+	return std::nullopt;
 }
 
 } // namespace klp::cdo

@@ -8,6 +8,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 namespace klp::cdo {
 namespace {
 
@@ -93,9 +95,14 @@ void OutputBuilder::clone_special_sections()
 		const Section *sec = plan.sec;
 		Section *c = out_.add_section(sec->name, sec->type, sec->flags, sec->addralign);
 		c->entsize = sec->entsize;
-		for (uint64_t off : plan.kept)
+		for (uint64_t off : plan.kept) {
+			// A short last entry (.parainstructions before Linux 6.2) gets its
+			// padding: the next kept entry, or another object's, must stay aligned.
+			uint64_t end = std::min(off + plan.entry_size, sec->size());
 			c->data.insert(c->data.end(), sec->data.begin() + long(off),
-				       sec->data.begin() + long(off + plan.entry_size));
+				       sec->data.begin() + long(end));
+			c->data.resize(c->data.size() + (off + plan.entry_size - end), 0);
+		}
 		special_copies_.emplace_back(&plan, c);
 	}
 }

@@ -1,7 +1,8 @@
 // Special sections (`__bug_table`, `__jump_table`, `.altinstructions`, ORC, ...):
-// an array of fixed-size entries, each tied by a relocation to a place in code.
-// Keeps the entries that point into included functions, and judges static keys and
-// static calls of kept entries. The output pass copies the kept entries.
+// an array of fixed-size entries, each tied by a relocation to a place in code (or,
+// for .printk_index, to a record whose format string the code uses). Keeps the
+// entries that belong to included functions, and judges static keys and static
+// calls of kept entries. The output pass copies the kept entries.
 #include "diff.h"
 #include "include.h"
 #include "names.h"
@@ -9,6 +10,8 @@
 #include "ksym/symvers.h"
 
 #include <cstdlib>
+#include <optional>
+#include <set>
 
 namespace klp::cdo {
 namespace {
@@ -28,6 +31,14 @@ uint64_t entry_size(DiffContext &ctx, const Section *sec, const SpecialSection &
 	return spec.default_entry_size;
 }
 
+// Whether the section is a whole number of entries, but for a last entry that
+// may lack its padding (.parainstructions before Linux 6.2: 16(n-1)+12 bytes).
+bool entries_fit(uint64_t sec_size, uint64_t size, const SpecialSection &spec)
+{
+	uint64_t last = sec_size % size;
+	return !last || (spec.min_last_entry && last >= spec.min_last_entry);
+}
+
 // An entry belongs to an included function, not merely to code copied along: an
 // .altinstructions entry of an unchanged function also points into
 // .altinstr_replacement, which another entry already brought in.
@@ -35,6 +46,58 @@ bool points_into_included_code(const DiffContext &ctx, const elf::Relocation &r)
 {
 	return r.sym && r.sym->sec && r.sym->sec->is_text() && ctx.is_included(r.sym->sec) &&
 	       !ctx.arch->find_special(r.sym->sec->name) && is_patch_owned(ctx, r.sym);
+}
+
+// A place a relocation designates: `mov $.LC3,%rdi` is R_X86_64_32S against
+// .rodata.foo.str1.1+0x39, `lea .LC3(%rip),%rdi` R_X86_64_PC32 +0x35: both
+// designate (.rodata.foo.str1.1, 0x39).
+using Place = std::pair<const Section *, int64_t>;
+
+Place designated_place(const DiffContext &ctx, const elf::Relocation &r)
+{
+	return {r.sym->sec,
+		int64_t(r.sym->is_section() ? 0 : r.sym->value) + ctx.arch->target_offset(r)};
+}
+
+// The string literals the included code refers to, among them every format it
+// hands to printk.
+std::set<Place> strings_used_by_included_code(const DiffContext &ctx)
+{
+	std::set<Place> used;
+	for (const Section *sec : ctx.include_order) {
+		if (!sec->is_text() || ctx.arch->find_special(sec->name))
+			continue;
+		for (const elf::Relocation &r : relocs_in(sec, 0, sec->size()))
+			if (r.sym && r.sym->sec && is_string_literal(r.sym))
+				used.insert(designated_place(ctx, r));
+	}
+	return used;
+}
+
+// struct pi_entry {const char *fmt; const char *func; ...}: the format comes first
+// (5.15 to 6.x).
+constexpr int64_t pi_entry_fmt_offset = 0;
+
+// A .printk_index entry is `_entry_ptr.N = &_entry.M`; the record `_entry.M` names
+// no code, but its format is the literal the printk call passes. The entry
+// belongs to included code that uses that literal, whatever the record's __func__
+// says: a pr_warn() in wq_clamp_max_active(), inlined into alloc_workqueue(),
+// names wq_clamp_max_active. Two printks of one format share the literal; both
+// records then go along, which only lists one format twice in the index.
+bool record_format_used(const DiffContext &ctx, const elf::Relocation &r,
+			const std::set<Place> &used)
+{
+	const Symbol *record = r.sym;
+	if (!record || !record->sec || record->sec->is_text())
+		return false;
+	int64_t fmt = int64_t(record->is_section() ? 0 : record->value) + r.addend +
+		      pi_entry_fmt_offset;
+	if (fmt < 0)
+		return false;
+	for (const elf::Relocation &f : relocs_in(record->sec, uint64_t(fmt), uint64_t(fmt) + 1))
+		if (f.sym && f.sym->sec && is_string_literal(f.sym))
+			return used.count(designated_place(ctx, f)) > 0;
+	return false;
 }
 
 // Where a static key or static call key lives, as far as this patch can tell.
@@ -104,6 +167,7 @@ void filter_special_sections(DiffContext &ctx)
 {
 	// Each .orc_unwind_ip with the indexes of its kept entries.
 	std::vector<std::pair<const Section *, std::vector<uint64_t>>> orc_ips;
+	std::optional<std::set<Place>> used_strings;
 	for (auto &owned : ctx.patched->sections) {
 		const Section *sec = owned.get();
 		const SpecialSection *spec = ctx.arch->find_special(sec->name);
@@ -111,7 +175,7 @@ void filter_special_sections(DiffContext &ctx)
 		    spec->kind == SpecialKind::OrcData)
 			continue;
 		uint64_t size = entry_size(ctx, sec, *spec);
-		if (!size || sec->size() % size) {
+		if (!size || !entries_fit(sec->size(), size, *spec)) {
 			ctx.refuse("unsupported", sec->secsym,
 				   fmt::format("{}: size {} is not a multiple of the entry size {}; "
 					       "give the right one with --entry-size {}=BYTES",
@@ -119,12 +183,19 @@ void filter_special_sections(DiffContext &ctx)
 			continue;
 		}
 		DiffContext::SpecialPlan plan{sec, size, {}};
-		uint64_t total = sec->size() / size;
+		uint64_t total = (sec->size() + size - 1) / size;
 		for (uint64_t i = 0; i < total; i++) {
 			auto relocs = relocs_in(sec, i * size, (i + 1) * size);
 			bool keep = false;
-			for (const elf::Relocation &r : relocs)
-				keep |= points_into_included_code(ctx, r);
+			if (spec->kind == SpecialKind::FormatRecord) {
+				if (!used_strings)
+					used_strings = strings_used_by_included_code(ctx);
+				for (const elf::Relocation &r : relocs)
+					keep |= record_format_used(ctx, r, *used_strings);
+			} else {
+				for (const elf::Relocation &r : relocs)
+					keep |= points_into_included_code(ctx, r);
+			}
 			if (!keep || !judge_key(ctx, sec, relocs))
 				continue;
 			plan.kept.push_back(i * size);
