@@ -139,7 +139,8 @@ Status build_oot(const Options &opts, KernelRun &run)
 		if (opts.line_directives)
 			if (auto st = add_line_directives(opts, run, applied, keep))
 				return st;
-		if (auto st = run_step(opts, oot_make(opts, run, patched, "patched"), "patched module build"))
+		Command make = with_template_headers(opts, run, oot_make(opts, run, patched, "patched"));
+		if (auto st = run_step(opts, make, "patched module build"))
 			return st;
 		applied.keep(); // a scratch copy: it stays patched
 	}

@@ -145,7 +145,11 @@ Status build_patched(const Options &opts, KernelRun &run)
 			return st;
 
 	remove_from_tree(run, run.targets);
-	Status built = run_step(opts, tree_make(opts, run, run.tree, goals_of(run, run.targets), "patched"), "patched build");
+	Status built = run_step(opts,
+				with_template_headers(opts, run,
+						      tree_make(opts, run, run.tree,
+								goals_of(run, run.targets), "patched")),
+				"patched build");
 	if (!built)
 		for (const auto &rel : run.targets)
 			if ((built = collect(run, "patched", rel)))
