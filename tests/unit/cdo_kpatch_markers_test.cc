@@ -151,3 +151,37 @@ TEST(CdoKpatchMarkers, ForceUnsafeIsRefused)
 	EXPECT_NE(refusals[0].reason.find("KPATCH_FORCE_UNSAFE(dcache_flush)"), std::string::npos)
 		<< refusals[0].reason;
 }
+
+TEST(CdoKpatchMarkers, IgnoredFunctionTakesItsColdPart)
+{
+	// A print on a branch gcc cannot predict (KPATCH_PRINTK's) goes to
+	// `report_stop.cold`; ignoring report_stop ignores that part too, rather than
+	// copying it as a new function nothing calls.
+	const char *tmpl = R"(
+extern int printk(const char *fmt, ...) __attribute__((cold));
+extern void unlock(void);
+void report_stop(void)
+{
+	unlock();
+#ifdef PRINT
+	{
+		int on = 1;
+		__asm__ volatile("" : "+r"(on));
+		if (on)
+			printk("stopped %d\n", on);
+	}
+#endif
+}
+int report_fixed(int x) { return x * FILL; }
+)";
+	auto run = run_cdo({side(0, tmpl), side(1, std::string("#define PRINT\n") + tmpl +
+					       "KP_IGNORE_FUNCTION(report_stop)\n")},
+			   Through::Include);
+	ASSERT_TRUE(run);
+	ASSERT_TRUE(run->psym("report_stop.cold")) << "gcc did not split a .cold part";
+	const auto &fns = run->ctx.decisions.functions;
+	EXPECT_EQ(fns.at("report_stop").status, cdo::Status::Ignored);
+	EXPECT_EQ(fns.at("report_stop.cold").status, cdo::Status::Ignored);
+	EXPECT_FALSE(run->ctx.is_included(run->psym("report_stop.cold")->sec));
+	EXPECT_EQ(fns.at("report_fixed").status, cdo::Status::Changed);
+}

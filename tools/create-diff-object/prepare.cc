@@ -4,6 +4,7 @@
 // Nothing is compared here.
 #include "diff.h"
 #include "line_changes.h"
+#include "names.h"
 
 #include "livepatch/tables.h"
 
@@ -226,6 +227,17 @@ void read_ignore_markers(DiffContext &ctx)
 		for (const elf::Relocation &r : sec->rela->relocs)
 			if (r.sym && r.sym->is_func())
 				ctx.ignored_functions.insert(r.sym);
+	}
+	// An ignored function's `.cold` part is that function too: c_stop() with a new
+	// KPATCH_PRINTK() gets `c_stop.cold`, which would otherwise go in as new code
+	// nothing calls.
+	for (const auto &sym : obj.symbols) {
+		if (sym->removed || !sym->is_func())
+			continue;
+		std::string parent = cold_parent_name(sym->name);
+		const elf::Symbol *p = parent.empty() ? nullptr : obj.find_symbol(parent);
+		if (p && ctx.ignored_functions.count(p))
+			ctx.ignored_functions.insert(sym.get());
 	}
 	for (const elf::Section *sec : sections(".klpkit.ignore.sections")) {
 		for (const elf::Relocation &r : sec->rela->relocs) {
