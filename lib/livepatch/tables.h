@@ -20,4 +20,26 @@ struct KlpkitFunc {
 	static constexpr size_t sympos = 24;
 };
 
+// kpatch's kpatch-macros.h (callbacks, KPATCH_IGNORE_FUNCTION/SECTION) writes the
+// same records as klp-macros.h, in sections of its own names: an object compiled
+// with kpatch's header is read as if compiled with ours. Records and their relocations
+// alike: {fn, objname} callbacks (16 bytes, objname NULL until create-diff-object
+// fills it), a function pointer per ignored function, a string pointer per ignored
+// section.
+struct SectionAlias {
+	std::string_view kpatch;
+	std::string_view klpkit;
+};
+inline constexpr SectionAlias kpatch_marker_sections[] = {
+	{".kpatch.callbacks.pre_patch", ".klpkit.callbacks.pre_patch"},
+	{".kpatch.callbacks.post_patch", ".klpkit.callbacks.post_patch"},
+	{".kpatch.callbacks.pre_unpatch", ".klpkit.callbacks.pre_unpatch"},
+	{".kpatch.callbacks.post_unpatch", ".klpkit.callbacks.post_unpatch"},
+	{".kpatch.ignore.functions", ".klpkit.ignore.functions"},
+	{".kpatch.ignore.sections", ".klpkit.ignore.sections"},
+};
+// KPATCH_FORCE_UNSAFE(fn): a function pointer in this section. kpatch.ko's; livepatch
+// has no per-function bypass of its consistency model, so it is refused.
+inline constexpr std::string_view kpatch_force_section = ".kpatch.force";
+
 } // namespace klp::livepatch

@@ -172,6 +172,30 @@ case_vfat() {
 	case_end vfat
 }
 
+# ---------------------------------------------------------------- case 1f
+# A patch written for kpatch-build (examples/consoles-kpatch.patch): its
+# KPATCH_PRE_PATCH_CALLBACK runs (KPATCH_PRINTK's message) before the patch
+# applies, show_console_dev() is patched, c_stop() changed too but
+# KPATCH_IGNORE_FUNCTION left it alone (not in sysfs, its message never
+# shows), and KPATCH_POST_UNPATCH_CALLBACK runs after the disable.
+case_kpatch() {
+	case_start kpatch
+	lp=livepatch_consoles_kpatch
+	klp_check kpatch-consoles-orig sh -c "grep -q . /proc/consoles && ! grep -q livepatched /proc/consoles"
+	klp_check kpatch-no-callback-yet sh -c "! dmesg | grep -q 'consoles: pre-patch callback'"
+	load_patch livepatch-consoles-kpatch.ko $lp
+	klp_check kpatch-pre-patch-callback klp_dmesg_has "consoles: pre-patch callback for vmlinux"
+	klp_check kpatch-sysfs test -d "$LP/$lp/vmlinux/show_console_dev,1"
+	klp_check kpatch-ignored-not-patched sh -c "! ls $LP/$lp/vmlinux | grep -q c_stop"
+	klp_check kpatch-patched sh -c "grep -q ' livepatched\$' /proc/consoles"
+	klp_check kpatch-ignored-silent sh -c "! dmesg | grep -q 'c_stop is never patched'"
+	klp_check kpatch-no-post-unpatch-yet sh -c "! dmesg | grep -q 'consoles: post-unpatch callback'"
+	unload_patch $lp
+	klp_check kpatch-post-unpatch-callback klp_dmesg_has "consoles: post-unpatch callback for vmlinux"
+	klp_check kpatch-restored sh -c "! grep -q livepatched /proc/consoles"
+	case_end kpatch
+}
+
 # ---------------------------------------------------------------- case 2
 # An out-of-tree module patched in out-of-tree mode: the patched hello_show()
 # shares the module's static counter and calls its static helper.
@@ -221,7 +245,7 @@ case_late() {
 	case_end late
 }
 
-cases=$(cat /klp/cases 2>/dev/null) || cases="cmdline new_global kernel_cases vfat oot late"
+cases=$(cat /klp/cases 2>/dev/null) || cases="cmdline new_global kernel_cases vfat kpatch oot late"
 for c in $cases; do
 	if type "case_$c" >/dev/null 2>&1; then
 		"case_$c"

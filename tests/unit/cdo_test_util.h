@@ -18,7 +18,8 @@ namespace klp::test {
 // The last pass to run; each includes every pass before it, as diff.cc orders them.
 enum class Through {
 	Inputs,	   // validate_inputs, load_target_symbols
-	Rebase,	   // + rebase_section_relocations (both objects), read_ignore_markers
+	Rebase,	   // + rebase_section_relocations (both objects), adopt_kpatch_markers,
+		   //   read_ignore_markers
 	Correlate, // + correlate
 	Compare,   // + compare, compare_bug_entries
 	Checks,	   // + check_refusals
@@ -93,6 +94,7 @@ inline std::unique_ptr<CdoRun> run_cdo(const CdoCase &c, Through last)
 		return run;
 	cdo::rebase_section_relocations(ctx, *ctx.orig);
 	cdo::rebase_section_relocations(ctx, *ctx.patched);
+	cdo::adopt_kpatch_markers(ctx);
 	cdo::read_ignore_markers(ctx);
 	cdo::find_cold_parents(ctx);
 	if (last == Through::Rebase)

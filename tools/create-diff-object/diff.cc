@@ -81,6 +81,8 @@ Expected<Outcome> create_diff_object(const Options &opts)
 	KLP_TRY(load_target_symbols(ctx));
 	rebase_section_relocations(ctx, *ctx.orig);
 	rebase_section_relocations(ctx, *ctx.patched);
+	// kpatch-macros.h's callback and ignore sections are klp-macros.h's, renamed.
+	adopt_kpatch_markers(ctx);
 	read_ignore_markers(ctx);
 	find_cold_parents(ctx);
 	correlate(ctx);

@@ -219,6 +219,7 @@ std::span<const elf::Relocation> relocs_in(const elf::Section *sec, uint64_t sta
 Expected<void> validate_inputs(DiffContext &ctx);
 Expected<void> load_target_symbols(DiffContext &ctx);
 void rebase_section_relocations(DiffContext &ctx, elf::Object &obj);
+void adopt_kpatch_markers(DiffContext &ctx);
 void read_ignore_markers(DiffContext &ctx);
 void find_cold_parents(DiffContext &ctx);
 void correlate(DiffContext &ctx);

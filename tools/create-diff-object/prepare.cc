@@ -1,9 +1,14 @@
 // Normalises each object before comparison: relocations that gas expressed against
-// a section symbol are re-pointed at the function or object they designate, and
-// the author's ignore markers are read. Nothing is compared here.
+// a section symbol are re-pointed at the function or object they designate, kpatch's
+// marker sections take klpkit's names, and the author's ignore markers are read.
+// Nothing is compared here.
 #include "diff.h"
 #include "line_changes.h"
 #include "names.h"
+
+#include "livepatch/tables.h"
+
+#include <fmt/format.h>
 
 #include <algorithm>
 #include <cstring>
@@ -158,17 +163,83 @@ std::span<const elf::Relocation> relocs_in(const elf::Section *sec, uint64_t sta
 	return {relocs.data() + (lo - relocs.begin()), size_t(hi - lo)};
 }
 
+void adopt_kpatch_markers(DiffContext &ctx)
+{
+	// A patch written for kpatch-build, compiled with kpatch's own kpatch-macros.h:
+	// KPATCH_PRE_PATCH_CALLBACK(fn) leaves {fn, NULL} in .kpatch.callbacks.pre_patch,
+	// which from here on is .klpkit.callbacks.pre_patch (same layout), so that every
+	// pass and the template see one set of names.
+	for (elf::Object *obj : {ctx.orig.get(), ctx.patched.get()}) {
+		bool renamed = false;
+		for (auto &sec : obj->sections) {
+			for (const livepatch::SectionAlias &alias : livepatch::kpatch_marker_sections) {
+				if (sec->removed || sec->name != alias.kpatch)
+					continue;
+				if (sec->rela && sec->rela->name == ".rela" + sec->name)
+					sec->rela->name = ".rela" + std::string(alias.klpkit);
+				sec->name = alias.klpkit;
+				renamed = true;
+			}
+		}
+		if (renamed)
+			obj->reindex();
+	}
+	// KPATCH_FORCE_UNSAFE(fn) asked kpatch.ko to skip its stack check for fn; the
+	// livepatch core has no such per-function switch.
+	const elf::Section *force = nullptr;
+	for (const auto &sec : ctx.patched->sections)
+		if (!sec->removed && sec->name == livepatch::kpatch_force_section)
+			force = sec.get();
+	if (!force)
+		return;
+	const std::string why = "the livepatch consistency model has no per-function bypass "
+				"(kpatch.ko's); remove it, and make the change safe to switch to "
+				"while the old function runs (or force the whole patch through "
+				"/sys/kernel/livepatch/<patch>/force)";
+	bool named = false;
+	if (force->rela) {
+		for (const elf::Relocation &r : force->rela->relocs) {
+			if (!r.sym)
+				continue;
+			ctx.refuse("unsupported", r.sym,
+				   fmt::format("KPATCH_FORCE_UNSAFE({}): {}", r.sym->name, why));
+			named = true;
+		}
+	}
+	if (!named)
+		ctx.refuse("unsupported", nullptr, fmt::format("{}: {}", force->name, why));
+}
+
 void read_ignore_markers(DiffContext &ctx)
 {
 	// KLP_IGNORE_FUNCTION(fn) leaves a pointer to fn in .klpkit.ignore.functions;
 	// KLP_IGNORE_SECTION("name") a pointer to a string in .klpkit.ignore.sections.
+	// Each may appear twice: klp-macros.h's and kpatch-macros.h's, renamed.
 	const elf::Object &obj = *ctx.patched;
-	if (elf::Section *sec = obj.find_section(".klpkit.ignore.functions"); sec && sec->rela) {
+	auto sections = [&](std::string_view name) {
+		std::vector<const elf::Section *> out;
+		for (const auto &sec : obj.sections)
+			if (!sec->removed && sec->name == name && sec->rela)
+				out.push_back(sec.get());
+		return out;
+	};
+	for (const elf::Section *sec : sections(".klpkit.ignore.functions")) {
 		for (const elf::Relocation &r : sec->rela->relocs)
 			if (r.sym && r.sym->is_func())
 				ctx.ignored_functions.insert(r.sym);
 	}
-	if (elf::Section *sec = obj.find_section(".klpkit.ignore.sections"); sec && sec->rela) {
+	// An ignored function's `.cold` part is that function too: c_stop() with a new
+	// KPATCH_PRINTK() gets `c_stop.cold`, which would otherwise go in as new code
+	// nothing calls.
+	for (const auto &sym : obj.symbols) {
+		if (sym->removed || !sym->is_func())
+			continue;
+		std::string parent = cold_parent_name(sym->name);
+		const elf::Symbol *p = parent.empty() ? nullptr : obj.find_symbol(parent);
+		if (p && ctx.ignored_functions.count(p))
+			ctx.ignored_functions.insert(sym.get());
+	}
+	for (const elf::Section *sec : sections(".klpkit.ignore.sections")) {
 		for (const elf::Relocation &r : sec->rela->relocs) {
 			if (!r.sym || !r.sym->sec)
 				continue;

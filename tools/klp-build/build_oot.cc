@@ -5,6 +5,7 @@
 #include "klp_build.h"
 
 #include "kbuild.h"
+#include "keep_lines.h"
 #include "make.h"
 #include "patches.h"
 
@@ -123,13 +124,23 @@ Status build_oot(const Options &opts, KernelRun &run)
 	if (auto st = copy_source(opts.oot_src, patched))
 		return st;
 	{
+		LineKeeping keep;
+		if (opts.line_directives)
+			if (auto st = prepare_line_directives(opts, run, patched, "", orig, orig, patched,
+							      keep))
+				return st;
 		AppliedPatches applied;
 		std::vector<std::string> notes;
 		if (auto a = applied.apply(patched, opts.patches, "", log_path(run, "patch"), notes); !a)
 			return refuse("patch-does-not-apply", a.error().message());
 		for (const auto &n : notes)
 			note(opts, run, "patch: " + n);
-		if (auto st = run_step(opts, oot_make(opts, run, patched, "patched"), "patched module build"))
+		// Unchanged code keeps its line numbers: no __LINE__-only differences.
+		if (opts.line_directives)
+			if (auto st = add_line_directives(opts, run, applied, keep))
+				return st;
+		Command make = with_template_headers(opts, run, oot_make(opts, run, patched, "patched"));
+		if (auto st = run_step(opts, make, "patched module build"))
 			return st;
 		applied.keep(); // a scratch copy: it stays patched
 	}

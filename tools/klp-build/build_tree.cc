@@ -6,6 +6,7 @@
 #include "klp_build.h"
 
 #include "kbuild.h"
+#include "keep_lines.h"
 #include "make.h"
 #include "objcache.h"
 #include "patches.h"
@@ -126,17 +127,29 @@ Status build_patched(const Options &opts, KernelRun &run)
 	std::error_code ec;
 	fs::remove_all(run.work + "/patched", ec);
 
+	const std::string marker = run.tree + "/.klp-build/applied";
+	LineKeeping keep;
+	if (opts.line_directives)
+		if (auto st = prepare_line_directives(opts, run, run.tree, marker, run.work + "/orig",
+						      run.tree, "", keep))
+			return st;
 	AppliedPatches applied;
 	std::vector<std::string> notes;
-	if (auto a = applied.apply(run.tree, opts.patches, run.tree + "/.klp-build/applied",
-				   log_path(run, "patch"), notes);
-	    !a)
+	if (auto a = applied.apply(run.tree, opts.patches, marker, log_path(run, "patch"), notes); !a)
 		return refuse("patch-does-not-apply", a.error().message());
 	for (const auto &n : notes)
 		note(opts, run, "patch: " + n);
+	// Unchanged code keeps its line numbers: no __LINE__-only differences.
+	if (opts.line_directives)
+		if (auto st = add_line_directives(opts, run, applied, keep))
+			return st;
 
 	remove_from_tree(run, run.targets);
-	Status built = run_step(opts, tree_make(opts, run, run.tree, goals_of(run, run.targets), "patched"), "patched build");
+	Status built = run_step(opts,
+				with_template_headers(opts, run,
+						      tree_make(opts, run, run.tree,
+								goals_of(run, run.targets), "patched")),
+				"patched build");
 	if (!built)
 		for (const auto &rel : run.targets)
 			if ((built = collect(run, "patched", rel)))

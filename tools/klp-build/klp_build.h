@@ -40,6 +40,7 @@ struct Options {
 	std::string output_dir;
 	unsigned jobs = 1;
 	bool replace = true;
+	bool line_directives = true; // #line after each change of a .c file (keep_lines.h)
 	bool keep_tmp = false;
 	bool verbose = false;
 	bool debug = false;

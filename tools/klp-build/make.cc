@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 
@@ -58,6 +59,27 @@ Command module_make(const Options &opts, const KernelRun &run, const std::string
 	cmd.argv.insert(cmd.argv.end(), args.begin(), args.end());
 	cmd.log = log_path(run, log_name);
 	cmd.echo = opts.verbose;
+	return cmd;
+}
+
+Command with_template_headers(const Options &opts, KernelRun &run, Command cmd)
+{
+	const std::string &dir = opts.template_dir;
+	if (dir.empty())
+		return cmd;
+	if (dir.find_first_of(" \t\n'\"\\$#") != std::string::npos) {
+		note(opts, run, fmt::format("warning: {} is not on the patched files' include path "
+					    "(make would split its name): #include \"kpatch-macros.h\" "
+					    "will not be found",
+					    dir));
+		return cmd;
+	}
+	auto kcflags = std::find_if(cmd.argv.begin(), cmd.argv.end(),
+				    [](const std::string &a) { return a.starts_with("KCFLAGS="); });
+	if (kcflags == cmd.argv.end())
+		cmd.argv.push_back("KCFLAGS=-idirafter " + dir);
+	else
+		*kcflags += " -idirafter " + dir;
 	return cmd;
 }
 

@@ -19,6 +19,13 @@ Command tree_make(const Options &opts, const KernelRun &run, const std::string &
 // make -C HEADERS M=DIR ... for an external module (no KERNELRELEASE: the headers say).
 Command module_make(const Options &opts, const KernelRun &run, const std::string &dir,
 		    const std::vector<std::string> &args, const std::string &log_name);
+// The patched build's make also finds kmod-template's headers, for `#include
+// "kpatch-macros.h"` (or "klp-macros.h") in a patched file: KCFLAGS gets -idirafter
+// the template directory, searched after every directory of the kernel's own so that
+// it shadows no kernel header. The original sources include none of them, so the
+// original build (and its cache key) stays as it is. A directory whose path make
+// would split (blanks) is left out, with a warning.
+Command with_template_headers(const Options &opts, KernelRun &run, Command cmd);
 // Runs the command; a failure becomes a Stop that names the command and shows the
 // last lines of its log (all of its output was on the terminal with -v).
 Status run_step(const Options &opts, const Command &cmd, const std::string &what,

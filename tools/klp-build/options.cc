@@ -167,6 +167,7 @@ Expected<ParsedOptions> parse_options(int argc, char **argv)
 		("name,n", po::value(&name), "module name (default: livepatch-<first patch's name>)")
 		("output,o", po::value(&o.output_dir)->default_value("."), "output directory")
 		("no-replace", "no atomic replace: stack on top of the patches already loaded")
+		("no-line-directives", "apply the patches as they are, without #line directives that keep the original line numbers below each change")
 		("json", po::value(&o.json_path), "write a JSON summary of every object, function and decision")
 		("jobs,j", po::value(&jobs), "parallel jobs for make and create-diff-object (default: CPUs)")
 		("keep-tmp,T", "keep the work directory (OUT/klp-tmp/)")
@@ -222,6 +223,7 @@ Expected<ParsedOptions> parse_options(int argc, char **argv)
 
 	o.output_dir = absolute(o.output_dir);
 	o.replace = !vm.count("no-replace");
+	o.line_directives = !vm.count("no-line-directives");
 	o.verbose = vm.count("verbose");
 	o.debug = vm.count("debug");
 	o.keep_tmp = vm.count("keep-tmp") || o.debug;

@@ -118,8 +118,7 @@ Expected<void> AppliedPatches::apply(const std::string &dir, const std::vector<s
 	dir_ = dir;
 	marker_dir_ = marker_dir;
 	log_ = log;
-	for (size_t i = 0; i < patches.size(); i++) {
-		const std::string &patch = patches[i];
+	for (const std::string &patch : patches) {
 		auto dry = run_patch(dir, patch, false, true, log);
 		if (!dry) {
 			std::string why = dry.error().message();
@@ -132,7 +131,8 @@ Expected<void> AppliedPatches::apply(const std::string &dir, const std::vector<s
 		if (!marker_dir.empty()) {
 			std::error_code ec;
 			fs::create_directories(marker_dir, ec);
-			applied = fmt::format("{}/{:03}-{}", marker_dir, i,
+			// Numbered across calls: the reverse order is the order of the names.
+			applied = fmt::format("{}/{:03}-{}", marker_dir, applied_.size(),
 					      fs::path(patch).filename().string());
 			KLP_TRY(copy_file(patch, applied));
 		}

@@ -36,7 +36,8 @@ public:
 
 	// Applies each patch after a dry run; on a failure, reverts those applied and
 	// returns the error with patch's own output. `notes` receives "offset"/"fuzz"
-	// remarks of a patch that applied with them.
+	// remarks of a patch that applied with them. A later call adds to the same list
+	// (same directory and marker): revert() takes its patches out first.
 	Expected<void> apply(const std::string &dir, const std::vector<std::string> &patches,
 			     const std::string &marker_dir, const std::string &log,
 			     std::vector<std::string> &notes);

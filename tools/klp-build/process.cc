@@ -11,6 +11,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <cstring>
@@ -204,7 +205,8 @@ std::vector<int> run_parallel(const std::vector<Command> &cmds, unsigned jobs)
 	return status;
 }
 
-Expected<std::string> capture(const std::vector<std::string> &argv, const std::string &cwd)
+Expected<std::string> capture(const std::vector<std::string> &argv, const std::string &cwd,
+			      const std::vector<int> &ok)
 {
 	int out[2];
 	int err[2];
@@ -263,7 +265,7 @@ Expected<std::string> capture(const std::vector<std::string> &argv, const std::s
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
 	}
 	int code = decode_status(status);
-	if (code != 0) {
+	if (std::find(ok.begin(), ok.end(), code) == ok.end()) {
 		while (!errors.empty() && errors.back() == '\n')
 			errors.pop_back();
 		return make_error("{} failed (exit {}){}{}", shell_line(argv), code,

@@ -24,8 +24,10 @@ struct Command {
 int run(const Command &cmd);
 // Runs up to `jobs` at a time; statuses in the order of `cmds`.
 std::vector<int> run_parallel(const std::vector<Command> &cmds, unsigned jobs);
-// stdout of a command that must succeed (stderr discarded unless it fails).
-Expected<std::string> capture(const std::vector<std::string> &argv, const std::string &cwd = "");
+// stdout of a command that must succeed (stderr discarded unless it fails); `ok` are
+// the exit statuses that count as success (`diff` says 1 for "files differ").
+Expected<std::string> capture(const std::vector<std::string> &argv, const std::string &cwd = "",
+			      const std::vector<int> &ok = {0});
 
 // "make -C dir x" as one shell-quoted line, for messages and logs.
 std::string shell_line(const std::vector<std::string> &argv);

@@ -81,6 +81,7 @@ Expected<void> write_summary(const Options &opts, const std::vector<KernelRun> &
 	j["patches"] = opts.patches;
 	j["name"] = opts.name;
 	j["replace"] = opts.replace;
+	j["line_directives"] = opts.line_directives;
 	j["result"] = result_name(overall);
 	j["exit_code"] = exit_code(overall);
 	auto kernels = nlohmann::json::array();
