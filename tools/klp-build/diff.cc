@@ -66,8 +66,8 @@ Status diff_objects(const Options &opts, KernelRun &run)
 		pair.report = run.work + "/diff/" + name + ".json";
 		Command cmd;
 		cmd.argv = {cdo,
-			    "--orig", pair.orig,
-			    "--patched", pair.patched,
+			    "--orig", pair.diff_orig.empty() ? pair.orig : pair.diff_orig,
+			    "--patched", pair.diff_patched.empty() ? pair.patched : pair.diff_patched,
 			    "--parent", pair.parent,
 			    "--symtab", pair.parent_symtab,
 			    "--symvers", run.symvers,

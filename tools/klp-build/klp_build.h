@@ -85,6 +85,14 @@ struct ObjectPair {
 	bool changed = false; // bytes differ
 	std::string parent; // "vmlinux" or a module name ('-' as '_')
 	std::string parent_reason; // how the parent was found
+	// The parent module is linked from this object alone (fs/binfmt_misc.o), not from
+	// several parts (fs/fat/namei_vfat.o of vfat.ko): kbuild runs objtool differently.
+	bool single_object_module = false;
+	// objtool as kbuild runs it on the object's link (objtool.cc): the command run on
+	// copies of both sides before the diff (empty: not run) and why.
+	std::string objtool_command;
+	std::string objtool_reason;
+	std::string diff_orig, diff_patched; // what create-diff-object reads: the copies, else orig/patched
 	std::string parent_symtab; // the parent's symbols, for create-diff-object
 	std::string diff; // the diff object, when create-diff-object wrote one
 	std::string report; // its JSON report
@@ -173,6 +181,7 @@ Status build_patched(const Options &opts, KernelRun &run); // build_tree.cc
 Status build_oot(const Options &opts, KernelRun &run); // build_oot.cc
 Status find_parents(const Options &opts, KernelRun &run); // parents.cc
 Status find_used_modules(const Options &opts, KernelRun &run); // parents.cc
+Status run_objtool_like_kbuild(const Options &opts, KernelRun &run); // objtool.cc
 Status diff_objects(const Options &opts, KernelRun &run); // diff.cc
 Status link_module(const Options &opts, KernelRun &run); // module.cc
 Status verify_module(const Options &opts, KernelRun &run); // module.cc

@@ -18,6 +18,9 @@ nlohmann::json object_json(const ObjectPair &p)
 	j["parent"] = p.parent;
 	j["parent_reason"] = p.parent_reason;
 	j["parent_symbols"] = p.parent_symtab;
+	j["objtool"] = {{"run", !p.objtool_command.empty()}, {"reason", p.objtool_reason}};
+	if (!p.objtool_command.empty())
+		j["objtool"]["command"] = p.objtool_command;
 	j["diff"] = p.diff_result.empty() ? "not-run" : p.diff_result;
 	if (!p.diff_message.empty())
 		j["diff_message"] = p.diff_message;

@@ -5,7 +5,10 @@
 #include "kbuild_dirs.h"
 #include "klp_build.h"
 #include "objcache.h"
+#include "objtool.h"
 #include "patches.h"
+
+#include "elf/object.h"
 
 #include <gtest/gtest.h>
 
@@ -465,6 +468,142 @@ TEST(UsedModules, AMissingModuleIsNamed)
 				   "/lib/modules/6.1.0-56-amd64"),
 		  std::string::npos)
 		<< st->message;
+}
+
+// ---- objtool where kbuild runs it on a link
+
+ObjectPair pair_of(const std::string &parent, bool single)
+{
+	ObjectPair p;
+	p.parent = parent;
+	p.single_object_module = single;
+	return p;
+}
+
+// Debian 6.1 (objtool on each object), Debian 6.12 (X86_KERNEL_IBT: vmlinux.o and
+// module links), and a kernel without objtool.
+TEST(Objtool, RuleFromTheConfigAndTheParent)
+{
+	std::map<std::string, std::string> d61 = {{"CONFIG_OBJTOOL", "y"}, {"CONFIG_UNWINDER_ORC", "y"}};
+	std::map<std::string, std::string> d612 = d61;
+	d612["CONFIG_X86_KERNEL_IBT"] = "y";
+	std::map<std::string, std::string> lto = {{"CONFIG_OBJTOOL", "y"}, {"CONFIG_LTO_CLANG", "y"}};
+
+	auto cmdline = pair_of("vmlinux", false);
+	auto binfmt = pair_of("binfmt_misc", true);
+	auto vfat = pair_of("vfat", false);
+
+	for (const auto *p : {&cmdline, &binfmt, &vfat}) {
+		auto c = choose_objtool(d61, *p);
+		EXPECT_FALSE(c.run) << p->parent;
+		EXPECT_EQ(c.why, "kbuild ran objtool on the object as it compiled it");
+		EXPECT_FALSE(choose_objtool({}, *p).run);
+	}
+	EXPECT_EQ(choose_objtool({}, cmdline).why, "no CONFIG_OBJTOOL: kbuild runs no objtool");
+
+	auto c = choose_objtool(d612, cmdline);
+	EXPECT_TRUE(c.run);
+	EXPECT_FALSE(c.module);
+	EXPECT_EQ(c.why, "CONFIG_X86_KERNEL_IBT: kbuild runs objtool on vmlinux.o, not on built-in objects");
+	c = choose_objtool(d612, binfmt);
+	EXPECT_FALSE(c.run);
+	EXPECT_NE(c.why.find("a single-object module, binfmt_misc"), std::string::npos) << c.why;
+	c = choose_objtool(d612, vfat);
+	EXPECT_TRUE(c.run);
+	EXPECT_TRUE(c.module);
+	EXPECT_EQ(c.why, "CONFIG_X86_KERNEL_IBT: kbuild runs objtool on the link of module vfat, not on its parts");
+	c = choose_objtool(lto, cmdline);
+	EXPECT_TRUE(c.run);
+	EXPECT_NE(c.why.find("CONFIG_LTO_CLANG"), std::string::npos);
+}
+
+// The parent's kind comes from the compile line: binfmt_misc.o is module binfmt_misc
+// (built from that object alone), namei_vfat.o is a part of vfat.
+TEST(Objtool, SingleObjectModuleFromTheRecord)
+{
+	TempDir t;
+	auto record = [&](const std::string &obj, const std::string &modname) {
+		std::string dir = obj.substr(0, obj.rfind('/'));
+		std::string name = obj.substr(obj.rfind('/') + 1);
+		return t.write("patched/" + dir + "/." + name + ".cmd",
+			       "savedcmd_" + obj + " := gcc -DMODULE -DKBUILD_BASENAME='\"x\"' -DKBUILD_MODNAME='\"" +
+				       modname + "\"' -c -o " + obj + " x.c\n");
+	};
+	t.write("modules/kernel/fs/binfmt_misc.ko", "");
+	t.write("modules/kernel/fs/fat/vfat.ko", "");
+	KernelRun run;
+	run.spec.modules_dir = t.path() + "/modules";
+	for (auto [obj, mod] : {std::pair{"fs/binfmt_misc.o", "binfmt_misc"}, {"fs/fat/namei_vfat.o", "vfat"}}) {
+		ObjectPair p;
+		p.rel = obj;
+		p.changed = true;
+		p.cmd_file = record(obj, mod);
+		run.objects.push_back(p);
+	}
+	ASSERT_FALSE(find_parents(quiet_options(), run));
+	EXPECT_EQ(run.objects[0].parent, "binfmt_misc");
+	EXPECT_TRUE(run.objects[0].single_object_module);
+	EXPECT_EQ(run.objects[1].parent, "vfat");
+	EXPECT_FALSE(run.objects[1].single_object_module);
+}
+
+// A stand-in for scripts/Makefile.build + Makefile.lib's objtool variables.
+TEST(Objtool, CommandAskedOfKbuild)
+{
+	TempDir t;
+	t.write("scripts/Makefile.build", "src ?= $(obj)\n"
+					  "-include include/config/auto.conf\n"
+					  "include $(or $(wildcard $(src)/Kbuild),$(src)/Makefile)\n"
+					  "objtool := $(objtree)/tools/objtool/objtool\n"
+					  "objtool-args = --orc $(if $(CONFIG_X86_KERNEL_IBT),--ibt --link) "
+					  "$(if $(part-of-module), --module)\n");
+	t.write("include/config/auto.conf", "CONFIG_X86_KERNEL_IBT=y\n");
+	t.write("fs/proc/Makefile", "obj-y += cmdline.o\n");
+	auto vmlinux = ask_objtool_command(t.path(), "fs/proc", false, "", false);
+	ASSERT_TRUE(vmlinux) << vmlinux.error().message();
+	EXPECT_EQ(*vmlinux, (std::vector<std::string>{"./tools/objtool/objtool", "--orc", "--ibt", "--link"}));
+	auto part = ask_objtool_command(t.path(), "fs/proc", false, "", true);
+	ASSERT_TRUE(part) << part.error().message();
+	EXPECT_EQ(part->back(), "--module");
+
+	// An external module's directory, read as kbuild reads it for M=.
+	std::string ext = t.path() + "/ext";
+	t.write("ext/Kbuild", "obj-m := multi.o\nmulti-y := a.o b.o\n");
+	auto oot = ask_objtool_command(t.path(), ext, true, "", true);
+	ASSERT_TRUE(oot) << oot.error().message();
+	EXPECT_EQ(oot->size(), 5u);
+
+	t.write("scripts/Makefile.build", "include $(obj)/Makefile\n");
+	auto none = ask_objtool_command(t.path(), "fs/proc", false, "", false);
+	ASSERT_FALSE(none);
+	EXPECT_NE(none.error().message().find("names no objtool command"), std::string::npos)
+		<< none.error().message();
+}
+
+// The seal list goes, with its relocations; the code stays.
+TEST(Objtool, EndbrSealDropped)
+{
+	TempDir t;
+	auto obj = klp::elf::Object::create(EM_X86_64, ELFDATA2LSB);
+	auto *text = obj->add_section(".text.foo", SHT_PROGBITS, SHF_ALLOC | SHF_EXECINSTR, 16);
+	text->data = {0xf3, 0x0f, 0x1e, 0xfa, 0xc3};
+	auto *foo = obj->add_symbol("foo", STB_GLOBAL, STT_FUNC, text, 0, 5);
+	auto *seal = obj->add_section(".ibt_endbr_seal", SHT_PROGBITS, SHF_ALLOC, 1);
+	seal->entsize = 4;
+	seal->data.assign(4, 0);
+	obj->add_rela_section(seal)->relocs.push_back({0, R_X86_64_PC32, foo, 0});
+	std::string path = t.path() + "/x.o";
+	ASSERT_TRUE(obj->write(path));
+
+	ASSERT_TRUE(drop_endbr_seal(path));
+	auto back = klp::elf::Object::read(path);
+	ASSERT_TRUE(back) << back.error().message();
+	EXPECT_EQ((*back)->find_section(".ibt_endbr_seal"), nullptr);
+	EXPECT_EQ((*back)->find_section(".rela.ibt_endbr_seal"), nullptr);
+	ASSERT_NE((*back)->find_section(".text.foo"), nullptr);
+	EXPECT_NE((*back)->find_symbol("foo"), nullptr);
+	ASSERT_TRUE(drop_endbr_seal(path)); // nothing to drop: fine
+	EXPECT_FALSE(drop_endbr_seal(t.path() + "/missing.o"));
 }
 
 // ---- cache of original objects
