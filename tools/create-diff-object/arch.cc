@@ -16,29 +16,6 @@ constexpr std::string_view x86_always_exported[] = {
 	"__x86_indirect_call_thunk_array",
 };
 
-// Entry sizes as in Linux 6.1 x86_64; sh_entsize, --<name>-size options and the
-// kpatch environment variables override them for other versions and configs.
-constexpr SpecialSection x86_special[] = {
-	{"__bug_table", SpecialKind::PerEntry, 12, "BUG_STRUCT_SIZE"},
-	{"__ex_table", SpecialKind::PerEntry, 12, "EX_STRUCT_SIZE"},
-	{"__jump_table", SpecialKind::PerEntry, 16, "JUMP_STRUCT_SIZE"},
-	{".altinstructions", SpecialKind::PerEntry, 12, "ALT_STRUCT_SIZE"},
-	{".parainstructions", SpecialKind::PerEntry, 16, "PARA_STRUCT_SIZE"},
-	{".static_call_sites", SpecialKind::PerEntry, 8, "STATIC_CALL_STRUCT_SIZE"},
-	{".smp_locks", SpecialKind::PerEntry, 4, ""},
-	{".retpoline_sites", SpecialKind::PerEntry, 4, ""},
-	{".return_sites", SpecialKind::PerEntry, 4, ""},
-	{".call_sites", SpecialKind::PerEntry, 4, ""},
-	{".ibt_endbr_seal", SpecialKind::PerEntry, 4, ""},
-	{".kcfi_traps", SpecialKind::PerEntry, 4, ""},
-	{".printk_index", SpecialKind::PerEntry, 8, "PRINTK_INDEX_STRUCT_SIZE"},
-	{".orc_unwind_ip", SpecialKind::OrcIp, 4, ""},
-	{".orc_unwind", SpecialKind::OrcData, 6, "ORC_STRUCT_SIZE"},
-	{".altinstr_replacement", SpecialKind::WholeIfUsed, 0, ""},
-	{".altinstr_aux", SpecialKind::WholeIfUsed, 0, ""},
-	{".fixup", SpecialKind::WholeIfUsed, 0, "FIXUP_STRUCT_SIZE"},
-};
-
 const ArchTraits x86_64 = {
 	.machine = EM_X86_64,
 	.reloc_none = R_X86_64_NONE,
@@ -48,7 +25,7 @@ const ArchTraits x86_64 = {
 	.fentry_symbol = "__fentry__",
 	.fentry_reloc_offset = 1,
 	.always_exported = x86_always_exported,
-	.special_sections = x86_special,
+	.special_sections = livepatch::x86_64_special_sections(),
 };
 
 } // namespace
