@@ -74,6 +74,10 @@ Status diff_objects(const Options &opts, KernelRun &run)
 			    "--patch-name", run.module_name,
 			    "-o", pair.diff,
 			    "--json", pair.report};
+		for (const auto &[section, size] : run.entry_sizes) {
+			cmd.argv.push_back("--entry-size");
+			cmd.argv.push_back(fmt::format("{}={}", section, size.bytes));
+		}
 		if (opts.debug)
 			cmd.argv.push_back("--debug");
 		cmd.log = log_path(run, "diff-" + name);

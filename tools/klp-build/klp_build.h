@@ -50,6 +50,9 @@ struct Options {
 	std::vector<KernelSpec> kernels;
 	std::string cache_dir;
 	std::vector<std::string> cc; // $CC split into words; empty: the target's compiler
+	// Entry sizes of special sections given by the user (--entry-size SECTION=BYTES),
+	// for sections the target's headers do not describe.
+	std::map<std::string, uint64_t> entry_sizes;
 	std::string tools_dir; // where create-diff-object and klp-convert are
 	std::string template_dir; // kmod-template
 	std::vector<std::string> argv;
@@ -108,6 +111,12 @@ struct StageTime {
 
 enum class Mode { tree, oot };
 
+// One special section's entry size for create-diff-object, and where it came from.
+struct EntrySize {
+	uint64_t bytes = 0;
+	std::string from; // "sizeof(struct alt_instr) in HEADERS", "--entry-size"
+};
+
 struct KernelRun {
 	KernelSpec spec;
 	size_t index = 0;
@@ -133,6 +142,8 @@ struct KernelRun {
 	// Modules the livepatch relocations name besides the parents (a vfat patch
 	// calling fat's export), with where their symbols are: for the verifier.
 	std::map<std::string, std::string> used_modules;
+	// Special sections without sh_entsize in the changed objects (entry_sizes.cc).
+	std::map<std::string, EntrySize> entry_sizes;
 	std::vector<std::string> decisions;
 	std::vector<StageTime> stages;
 	std::shared_ptr<void> tree_lock; // held while the tree is ours (tree.cc)
@@ -182,6 +193,7 @@ Status build_oot(const Options &opts, KernelRun &run); // build_oot.cc
 Status find_parents(const Options &opts, KernelRun &run); // parents.cc
 Status find_used_modules(const Options &opts, KernelRun &run); // parents.cc
 Status run_objtool_like_kbuild(const Options &opts, KernelRun &run); // objtool.cc
+Status find_entry_sizes(const Options &opts, KernelRun &run); // entry_sizes.cc
 Status diff_objects(const Options &opts, KernelRun &run); // diff.cc
 Status link_module(const Options &opts, KernelRun &run); // module.cc
 Status verify_module(const Options &opts, KernelRun &run); // module.cc

@@ -62,6 +62,9 @@ nlohmann::json kernel_json(const KernelRun &run)
 	j["changed_files"] = run.changed_files;
 	j["targets"] = run.targets;
 	j["full_build"] = run.full_build;
+	j["entry_sizes"] = nlohmann::json::object();
+	for (const auto &[section, size] : run.entry_sizes)
+		j["entry_sizes"][section] = {{"bytes", size.bytes}, {"from", size.from}};
 	auto stages = nlohmann::json::array();
 	for (const auto &s : run.stages)
 		stages.push_back({{"name", s.name}, {"seconds", s.seconds}, {"summary", s.summary}});

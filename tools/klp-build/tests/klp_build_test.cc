@@ -2,6 +2,7 @@
 // identities, which objects a patch names, applying and reverting patches, and the
 // original-object cache, on small files in a temporary directory.
 #include "kbuild.h"
+#include "entry_sizes.h"
 #include "kbuild_dirs.h"
 #include "klp_build.h"
 #include "objcache.h"
@@ -604,6 +605,97 @@ TEST(Objtool, EndbrSealDropped)
 	EXPECT_NE((*back)->find_symbol("foo"), nullptr);
 	ASSERT_TRUE(drop_endbr_seal(path)); // nothing to drop: fine
 	EXPECT_FALSE(drop_endbr_seal(t.path() + "/missing.o"));
+}
+
+// ---- special-section entry sizes
+
+// An object as the kernel's asm and objtool leave it: .altinstructions and
+// __bug_table without sh_entsize, objtool's .return_sites with it.
+std::string object_with_special_sections(const TempDir &t, const std::string &name)
+{
+	auto obj = klp::elf::Object::create(EM_X86_64, ELFDATA2LSB);
+	auto *text = obj->add_section(".text.foo", SHT_PROGBITS, SHF_ALLOC | SHF_EXECINSTR, 16);
+	text->data.assign(16, 0xc3);
+	obj->add_symbol("foo", STB_GLOBAL, STT_FUNC, text, 0, 16);
+	obj->add_section(".altinstructions", SHT_PROGBITS, SHF_ALLOC)->data.assign(28, 0);
+	obj->add_section("__bug_table", SHT_PROGBITS, SHF_ALLOC)->data.assign(12, 0);
+	auto *ret = obj->add_section(".return_sites", SHT_PROGBITS, SHF_ALLOC);
+	ret->entsize = 4;
+	ret->data.assign(4, 0);
+	obj->add_section(".altinstr_replacement", SHT_PROGBITS, SHF_ALLOC | SHF_EXECINSTR)->data.assign(5, 0x90);
+	std::string path = t.path() + "/" + name;
+	EXPECT_TRUE(obj->write(path));
+	return path;
+}
+
+TEST(EntrySizes, OnlySectionsThatDoNotStateTheirs)
+{
+	TempDir t;
+	auto secs = sections_without_entsize(object_with_special_sections(t, "x.o"));
+	ASSERT_TRUE(secs) << secs.error().message();
+	EXPECT_EQ(*secs, (std::map<std::string, uint64_t>{{".altinstructions", 28}, {"__bug_table", 12}}));
+}
+
+KernelRun run_with_special_sections(const TempDir &t)
+{
+	KernelRun run;
+	run.release = "6.12.118+deb12-amd64";
+	run.work = t.path() + "/work";
+	run.headers = t.path() + "/no-headers";
+	ObjectPair pair;
+	pair.rel = "fs/proc/meminfo.o";
+	pair.changed = true;
+	pair.orig = object_with_special_sections(t, "orig.o");
+	pair.patched = object_with_special_sections(t, "patched.o");
+	run.objects.push_back(pair);
+	return run;
+}
+
+// The user's sizes need no probe; a probe that cannot build at all is an error,
+// not a reason to fall back on 6.1's sizes.
+TEST(EntrySizes, GivenByTheUserOrMeasured)
+{
+	TempDir t;
+	Options opts = quiet_options(t.path() + "/cache");
+	opts.entry_sizes = {{".altinstructions", 14}, {"__bug_table", 12}};
+	KernelRun run = run_with_special_sections(t);
+	ASSERT_FALSE(find_entry_sizes(opts, run));
+	ASSERT_EQ(run.entry_sizes.size(), 2u);
+	EXPECT_EQ(run.entry_sizes.at(".altinstructions").bytes, 14u);
+	EXPECT_EQ(run.entry_sizes.at(".altinstructions").from, "--entry-size");
+
+	opts.entry_sizes.clear();
+	Status st = find_entry_sizes(opts, run);
+	ASSERT_TRUE(st);
+	EXPECT_EQ(st->kind, "entry-size");
+	EXPECT_EQ(st->result, Result::error);
+	EXPECT_NE(st->message.find("the probe build failed"), std::string::npos) << st->message;
+	EXPECT_FALSE(fs::exists(t.path() + "/cache/entry-sizes"));
+}
+
+// A type the target's headers lack (struct paravirt_patch_site after 6.8) refuses
+// only the objects that have its section, and says how to go on.
+TEST(EntrySizes, ATypeTheHeadersLackIsRefused)
+{
+	TempDir t;
+	Options opts = quiet_options();
+	KernelRun run;
+	run.headers = "/usr/src/linux-headers-6.12";
+	std::map<std::string, uint64_t> measured = {{"struct alt_instr", 14}, {"int", 4}};
+	ASSERT_FALSE(choose_entry_sizes(opts, run, {{".altinstructions", "mm/vmalloc.o"}}, measured));
+	EXPECT_EQ(run.entry_sizes.at(".altinstructions").bytes, 14u);
+	EXPECT_EQ(run.entry_sizes.at(".altinstructions").from,
+		  "sizeof(struct alt_instr) in /usr/src/linux-headers-6.12");
+
+	Status st = choose_entry_sizes(opts, run, {{".parainstructions", "arch/x86/kernel/x.o"}}, measured);
+	ASSERT_TRUE(st);
+	EXPECT_EQ(st->result, Result::refused);
+	EXPECT_EQ(st->message, "arch/x86/kernel/x.o has .parainstructions, but the target's headers "
+			       "(/usr/src/linux-headers-6.12) define no struct paravirt_patch_site to tell the "
+			       "size of one entry (looked in <asm/paravirt_types.h>); give it with "
+			       "--entry-size .parainstructions=BYTES");
+	opts.entry_sizes = {{".parainstructions", 16}};
+	ASSERT_FALSE(choose_entry_sizes(opts, run, {{".parainstructions", "arch/x86/kernel/x.o"}}, measured));
 }
 
 // ---- cache of original objects
