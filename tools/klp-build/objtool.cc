@@ -153,7 +153,6 @@ Status run_objtool_like_kbuild(const Options &opts, KernelRun &run)
 		return fail(config.error());
 	std::map<std::string, std::vector<std::string>> commands; // by query directory and --module
 	std::vector<std::string> ran;
-	auto start = std::chrono::steady_clock::now();
 	for (auto &pair : run.objects) {
 		pair.diff_orig = pair.orig;
 		pair.diff_patched = pair.patched;
@@ -215,8 +214,8 @@ Status run_objtool_like_kbuild(const Options &opts, KernelRun &run)
 		ran.push_back(pair.rel);
 	}
 	if (!ran.empty())
-		note(opts, run, fmt::format("objtool: ran as kbuild does on the link, on both sides of {} ({:.1f}s)",
-					    fmt::join(ran, ", "), seconds_since(start)));
+		note(opts, run, fmt::format("objtool: run as kbuild runs it on the link, on both sides of {}",
+					    fmt::join(ran, ", ")));
 	return std::nullopt;
 }
 
