@@ -44,6 +44,18 @@ std::string parent_dir(const std::string &path)
 	return slash == std::string::npos ? "." : path.substr(0, slash);
 }
 
+// The kernel's arch directory, $(SRCARCH), which kbuild exports to objtool: Debian's
+// headers package ships tools/objtool/objtool as a wrapper that runs
+// objtool.real-$SRCARCH. The architectures objtool supports.
+std::string srcarch(const std::map<std::string, std::string> &config)
+{
+	for (auto [key, dir] : {std::pair{"CONFIG_X86", "x86"}, {"CONFIG_PPC", "powerpc"},
+				{"CONFIG_LOONGARCH", "loongarch"}})
+		if (is_y(config, key))
+			return dir;
+	return "";
+}
+
 } // namespace
 
 // Where kbuild runs objtool (scripts/Makefile.build, Makefile.lib, Makefile.vmlinux_o;
@@ -199,6 +211,8 @@ Status run_objtool_like_kbuild(const Options &opts, KernelRun &run)
 			cmd.argv = command;
 			cmd.argv.push_back(fs::absolute(copy).string());
 			cmd.cwd = make_dir;
+			if (std::string arch = srcarch(*config); !arch.empty())
+				cmd.env.push_back({"SRCARCH", arch});
 			cmd.log = log_path(run, "objtool");
 			cmd.echo = opts.verbose;
 			if (auto st = run_step(opts, cmd, fmt::format("objtool on the {} {}", side, pair.rel)))
