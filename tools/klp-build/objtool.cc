@@ -220,7 +220,9 @@ Status run_objtool_like_kbuild(const Options &opts, KernelRun &run)
 			// objtool seals (lists in .ibt_endbr_seal) every ENDBR nothing in the file
 			// takes the address of. On vmlinux.o that is a fact; on one object it is a
 			// guess: a second object of the same patch may take the address of a
-			// function this one changes. Left unsealed, an ENDBR costs nothing.
+			// function this one changes (`ops->show = foo` in one file, foo changed in
+			// another), and a sealed foo would fault on the indirect call. An ENDBR
+			// left in place only keeps a function an indirect-call target.
 			if (auto d = drop_endbr_seal(copy); !d)
 				return fail("build-failed", d.error().message());
 			*to = copy;
