@@ -125,6 +125,63 @@ case_kernel_cases() {
 	case_end kernel-cases
 }
 
+# ---------------------------------------------------------------- meminfo
+# vmlinux, with alternatives: meminfo_proc_show() computes VmallocTotal through
+# pgtable_l5_enabled(), a static_cpu_has(). The livepatch carries the
+# function's .altinstructions entries (the target's size: 14 bytes in 6.12)
+# and its .altinstr_aux code; the kernel applies them when the livepatch
+# loads. The new line appears, VmallocTotal stays what it was.
+case_meminfo() {
+	case_start meminfo
+	vmalloc_total() { grep '^VmallocTotal:' /proc/meminfo; }
+	before=$(vmalloc_total)
+	klp_check meminfo-plain-before sh -c "! grep -q '^Livepatched:' /proc/meminfo"
+	load_patch livepatch-meminfo.ko livepatch_meminfo
+	klp_check meminfo-sysfs test -d "$LP/livepatch_meminfo/vmlinux/meminfo_proc_show,1"
+	klp_check meminfo-patched grep -qx 'Livepatched:    klpkit' /proc/meminfo
+	klp_check meminfo-vmalloc-total test "$(vmalloc_total)" = "$before"
+	unload_patch livepatch_meminfo
+	klp_check meminfo-restored sh -c "! grep -q '^Livepatched:' /proc/meminfo"
+	klp_check meminfo-vmalloc-restored test "$(vmalloc_total)" = "$before"
+	case_end meminfo
+}
+
+# ---------------------------------------------------------------- binfmt
+# The Debian module binfmt_misc alone (a single-object module): patched with
+# the module loaded before the livepatch, then loaded after it (late module
+# patching: the relocations and the patch are applied when it loads).
+case_binfmt() {
+	case_start binfmt
+	bm=/tmp/binfmt
+	entry() { grep '^interpreter' $bm/klpkit 2>/dev/null; }
+	object_patched() { cat "$LP/livepatch_binfmt_misc/binfmt_misc/patched" 2>/dev/null || echo 0; }
+	bm_up() {
+		insmod /klp/binfmt_misc.ko && mkdir -p $bm && mount -t binfmt_misc binfmt_misc $bm &&
+			echo ':klpkit:E::klp::/bin/true:' >$bm/register
+	}
+	bm_down() { echo -1 >$bm/klpkit && umount $bm && rmmod binfmt_misc; }
+
+	klp_check binfmt-up bm_up
+	klp_check binfmt-plain test "$(entry)" = "interpreter /bin/true"
+	load_patch livepatch-binfmt-misc.ko livepatch_binfmt_misc
+	klp_check binfmt-object-patched test "$(object_patched)" = 1
+	klp_check binfmt-sysfs test -d "$LP/livepatch_binfmt_misc/binfmt_misc/bm_entry_read,1"
+	klp_check binfmt-patched test "$(entry)" = "interpreter /bin/true (livepatched)"
+	unload_patch livepatch_binfmt_misc
+	klp_check binfmt-restored test "$(entry)" = "interpreter /bin/true"
+	klp_check binfmt-down bm_down
+
+	load_patch livepatch-binfmt-misc.ko livepatch_binfmt_misc
+	klp_check binfmt-late-not-loaded test "$(object_patched)" = 0
+	klp_check binfmt-late-up bm_up
+	klp_check binfmt-late-object-patched test "$(object_patched)" = 1
+	klp_check binfmt-late-patched test "$(entry)" = "interpreter /bin/true (livepatched)"
+	unload_patch livepatch_binfmt_misc
+	klp_check binfmt-late-restored test "$(entry)" = "interpreter /bin/true"
+	klp_check binfmt-late-down bm_down
+	case_end binfmt
+}
+
 # ---------------------------------------------------------------- case 1e
 # A module calling another module's export: the patched vfat_create() of the vfat
 # module calls fat_build_inode(), exported by fat. The call's livepatch relocation
@@ -255,5 +312,5 @@ for c in $cases; do
 done
 
 klp_check no-patches-left sh -c "[ -z \"\$(ls $LP)\" ]"
-klp_check no-splat sh -c "! dmesg | grep -E 'Call Trace|WARNING:|BUG:'"
+klp_check no-splat sh -c "! dmesg | grep -E 'Call Trace|WARNING:|BUG:|Unpatched return thunk'"
 exit $klp_failed

@@ -16,36 +16,6 @@ constexpr std::string_view x86_always_exported[] = {
 	"__x86_indirect_call_thunk_array",
 };
 
-// Entry sizes as in Linux 6.1 x86_64; sh_entsize, --<name>-size options and the
-// kpatch environment variables override them for other versions and configs.
-constexpr SpecialSection x86_special[] = {
-	{"__bug_table", SpecialKind::PerEntry, 12, "BUG_STRUCT_SIZE"},
-	{"__ex_table", SpecialKind::PerEntry, 12, "EX_STRUCT_SIZE"},
-	{"__jump_table", SpecialKind::PerEntry, 16, "JUMP_STRUCT_SIZE"},
-	{".altinstructions", SpecialKind::PerEntry, 12, "ALT_STRUCT_SIZE"},
-	// struct paravirt_patch_site {u8 *instr; u8 type; u8 len;} is 16 bytes, but
-	// before "x86/paravirt: Ensure proper alignment" (Linux 6.2; Debian's 6.1.0-57
-	// has it) the asm wrote `.balign 8; .quad 771b; .byte type; .byte len;
-	// .short clobber` and no padding after the last entry: n entries take
-	// 16(n-1)+12 bytes. A last entry needs at least instr, type and len: 10.
-	{".parainstructions", SpecialKind::PerEntry, 16, "PARA_STRUCT_SIZE", 10},
-	{".static_call_sites", SpecialKind::PerEntry, 8, "STATIC_CALL_STRUCT_SIZE"},
-	{".smp_locks", SpecialKind::PerEntry, 4, ""},
-	{".retpoline_sites", SpecialKind::PerEntry, 4, ""},
-	{".return_sites", SpecialKind::PerEntry, 4, ""},
-	{".call_sites", SpecialKind::PerEntry, 4, ""},
-	{".ibt_endbr_seal", SpecialKind::PerEntry, 4, ""},
-	{".kcfi_traps", SpecialKind::PerEntry, 4, ""},
-	// `static const struct pi_entry *_entry_ptr __section(".printk_index")`: 8-byte
-	// pointers, not the 44-byte pi_entry records they point to.
-	{".printk_index", SpecialKind::FormatRecord, 8, "PRINTK_INDEX_STRUCT_SIZE"},
-	{".orc_unwind_ip", SpecialKind::OrcIp, 4, ""},
-	{".orc_unwind", SpecialKind::OrcData, 6, "ORC_STRUCT_SIZE"},
-	{".altinstr_replacement", SpecialKind::WholeIfUsed, 0, ""},
-	{".altinstr_aux", SpecialKind::WholeIfUsed, 0, ""},
-	{".fixup", SpecialKind::WholeIfUsed, 0, "FIXUP_STRUCT_SIZE"},
-};
-
 const ArchTraits x86_64 = {
 	.machine = EM_X86_64,
 	.reloc_none = R_X86_64_NONE,
@@ -55,7 +25,7 @@ const ArchTraits x86_64 = {
 	.fentry_symbol = "__fentry__",
 	.fentry_reloc_offset = 1,
 	.always_exported = x86_always_exported,
-	.special_sections = x86_special,
+	.special_sections = livepatch::x86_64_special_sections(),
 };
 
 } // namespace

@@ -4,35 +4,17 @@
 #pragma once
 
 #include "elf/object.h"
+#include "livepatch/special_sections.h"
 
 #include <span>
 #include <string_view>
 
 namespace klp::cdo {
 
-// How the entries of a special section are tied to code.
-enum class SpecialKind {
-	PerEntry,   // fixed-size entries; keep an entry if it points into included code
-	// .printk_index: pointers to struct pi_entry records (`_entry.N`, in
-	// .rodata._entry.N), which name no code; keep an entry if included code
-	// passes the record's format string (its first field) to printk.
-	FormatRecord,
-	OrcIp,      // .orc_unwind_ip: like PerEntry, and .orc_unwind follows its choices
-	OrcData,    // .orc_unwind: filtered in step with .orc_unwind_ip
-	WholeIfUsed, // a code/data section referenced from kept entries, copied whole
-};
-
-struct SpecialSection {
-	std::string_view name;
-	SpecialKind kind;
-	uint64_t default_entry_size; // when sh_entsize is 0 and no option or env says
-	std::string_view env;	     // kpatch's environment variable for the size
-	// The fewest bytes the last entry may have when the asm that writes the
-	// entries aligns before each one and not after: the fields the kernel reads,
-	// without the padding that only a following entry would need. 0: the last
-	// entry is whole like the others.
-	uint64_t min_last_entry = 0;
-};
+// The special sections and their entry layouts are the livepatch library's
+// (lib/livepatch/special_sections.h): klp-build reads the same table.
+using livepatch::SpecialKind;
+using livepatch::SpecialSection;
 
 struct ArchTraits {
 	uint16_t machine;

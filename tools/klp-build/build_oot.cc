@@ -158,6 +158,11 @@ Status build_oot(const Options &opts, KernelRun &run)
 			pair.cmd_file = cmd_file_of(pair.patched);
 			pair.parent = mod.module;
 			pair.parent_reason = fmt::format("listed in {}: linked into module {}", mod.file, mod.module);
+			// hello-oot.mod listing hello-oot.o alone: kbuild builds the module
+			// from that object, not from a link of parts.
+			pair.single_object_module =
+				mod.objects.size() == 1 &&
+				fs::path(rel).stem() == fs::path(mod.file).stem();
 			std::error_code ec;
 			if (!fs::exists(pair.orig, ec))
 				return fail("build-failed", fmt::format("{} has no original (the patch adds it?)", rel));

@@ -94,14 +94,18 @@ Status diff_objects(const Options &opts, KernelRun &run)
 		pair.report = run.work + "/diff/" + name + ".json";
 		Command cmd;
 		cmd.argv = {cdo,
-			    "--orig", pair.orig,
-			    "--patched", pair.patched,
+			    "--orig", pair.diff_orig.empty() ? pair.orig : pair.diff_orig,
+			    "--patched", pair.diff_patched.empty() ? pair.patched : pair.diff_patched,
 			    "--parent", pair.parent,
 			    "--symtab", pair.parent_symtab,
 			    "--symvers", run.symvers,
 			    "--patch-name", run.module_name,
 			    "-o", pair.diff,
 			    "--json", pair.report};
+		for (const auto &[section, size] : run.entry_sizes) {
+			cmd.argv.push_back("--entry-size");
+			cmd.argv.push_back(fmt::format("{}={}", section, size.bytes));
+		}
 		if (opts.debug)
 			cmd.argv.push_back("--debug");
 		cmd.log = log_path(run, "diff-" + name);

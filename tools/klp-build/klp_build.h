@@ -51,6 +51,9 @@ struct Options {
 	std::vector<KernelSpec> kernels;
 	std::string cache_dir;
 	std::vector<std::string> cc; // $CC split into words; empty: the target's compiler
+	// Entry sizes of special sections given by the user (--entry-size SECTION=BYTES),
+	// for sections the target's headers do not describe.
+	std::map<std::string, uint64_t> entry_sizes;
 	std::string tools_dir; // where create-diff-object and klp-convert are
 	std::string template_dir; // kmod-template
 	std::vector<std::string> argv;
@@ -86,6 +89,14 @@ struct ObjectPair {
 	bool changed = false; // bytes differ
 	std::string parent; // "vmlinux" or a module name ('-' as '_')
 	std::string parent_reason; // how the parent was found
+	// The parent module is linked from this object alone (fs/binfmt_misc.o), not from
+	// several parts (fs/fat/namei_vfat.o of vfat.ko): kbuild runs objtool differently.
+	bool single_object_module = false;
+	// objtool as kbuild runs it on the object's link (objtool.cc): the command run on
+	// copies of both sides before the diff (empty: not run) and why.
+	std::string objtool_command;
+	std::string objtool_reason;
+	std::string diff_orig, diff_patched; // what create-diff-object reads: the copies, else orig/patched
 	std::string parent_symtab; // the parent's symbols, for create-diff-object
 	std::string diff; // the diff object, when create-diff-object wrote one
 	std::string report; // its JSON report
@@ -100,6 +111,12 @@ struct StageTime {
 };
 
 enum class Mode { tree, oot };
+
+// One special section's entry size for create-diff-object, and where it came from.
+struct EntrySize {
+	uint64_t bytes = 0;
+	std::string from; // "sizeof(struct alt_instr) in HEADERS", "--entry-size"
+};
 
 struct KernelRun {
 	KernelSpec spec;
@@ -126,6 +143,8 @@ struct KernelRun {
 	// Modules the livepatch relocations name besides the parents (a vfat patch
 	// calling fat's export), with where their symbols are: for the verifier.
 	std::map<std::string, std::string> used_modules;
+	// Special sections without sh_entsize in the changed objects (entry_sizes.cc).
+	std::map<std::string, EntrySize> entry_sizes;
 	std::vector<std::string> decisions;
 	std::vector<StageTime> stages;
 	std::shared_ptr<void> tree_lock; // held while the tree is ours (tree.cc)
@@ -174,6 +193,8 @@ Status build_patched(const Options &opts, KernelRun &run); // build_tree.cc
 Status build_oot(const Options &opts, KernelRun &run); // build_oot.cc
 Status find_parents(const Options &opts, KernelRun &run); // parents.cc
 Status find_used_modules(const Options &opts, KernelRun &run); // parents.cc
+Status run_objtool_like_kbuild(const Options &opts, KernelRun &run); // objtool.cc
+Status find_entry_sizes(const Options &opts, KernelRun &run); // entry_sizes.cc
 Status diff_objects(const Options &opts, KernelRun &run); // diff.cc
 Status link_module(const Options &opts, KernelRun &run); // module.cc
 Status verify_module(const Options &opts, KernelRun &run); // module.cc

@@ -80,6 +80,10 @@ Status build_kernel(const Options &opts, KernelRun &run, const std::string &root
 	}
 	if (opts.first_step <= Step::diff) {
 		KLP_STEP(find_parents(opts, run));
+		// Objects whose objtool output kbuild makes only on a link get it here.
+		KLP_STEP(run_objtool_like_kbuild(opts, run));
+		// The target's own special-section layouts, never one kernel's constants.
+		KLP_STEP(find_entry_sizes(opts, run));
 		KLP_STEP(diff_objects(opts, run));
 		KLP_STEP(checked(save_state(run)));
 	}

@@ -141,6 +141,7 @@ Expected<ParsedOptions> parse_options(int argc, char **argv)
 	KernelSpec top;
 	std::vector<std::string> kernel_specs, patches;
 	std::string short_circuit, name;
+	std::vector<std::string> entry_sizes;
 	unsigned jobs = 0;
 
 	po::options_description tree("Kernel tree");
@@ -170,6 +171,7 @@ Expected<ParsedOptions> parse_options(int argc, char **argv)
 		("no-line-directives", "apply the patches as they are, without #line directives that keep the original line numbers below each change")
 		("json", po::value(&o.json_path), "write a JSON summary of every object, function and decision")
 		("jobs,j", po::value(&jobs), "parallel jobs for make and create-diff-object (default: CPUs)")
+		("entry-size", po::value(&entry_sizes)->composing(), "SECTION=BYTES: a special section's entry size where the target's headers do not tell it (repeatable)")
 		("keep-tmp,T", "keep the work directory (OUT/klp-tmp/)")
 		("short-circuit,S", po::value(&short_circuit), "start at STEP (1 orig, 2 patched, 3 diff, 4 module) in a work directory kept by -T")
 		("cache", po::value(&o.cache_dir), "cache directory (default: $KLPKIT_CACHE or ~/.cache/klpkit)")
@@ -238,6 +240,14 @@ Expected<ParsedOptions> parse_options(int argc, char **argv)
 		o.keep_tmp = true;
 	}
 	o.jobs = jobs ? jobs : std::max(1u, std::thread::hardware_concurrency());
+	for (const auto &spec : entry_sizes) {
+		auto eq = spec.find('=');
+		char *end = nullptr;
+		unsigned long size = eq == std::string::npos ? 0 : std::strtoul(spec.c_str() + eq + 1, &end, 0);
+		if (!size || eq == 0 || (end && *end))
+			return make_error("--entry-size {}: expected SECTION=BYTES", spec);
+		o.entry_sizes[spec.substr(0, eq)] = size;
+	}
 	if (o.cache_dir.empty()) {
 		if (const char *c = std::getenv("KLPKIT_CACHE"); c && *c)
 			o.cache_dir = c;

@@ -126,6 +126,9 @@ Status find_parents(const Options &opts, KernelRun &run)
 				return fail(rec.error());
 			std::string module = module_of_command(rec->command);
 			pair.parent = module.empty() ? "vmlinux" : module;
+			// binfmt_misc.o is module binfmt_misc; namei_vfat.o is a part of vfat.
+			pair.single_object_module =
+				!module.empty() && module == normalized_stem(fs::path(pair.rel).stem());
 			pair.parent_reason = module.empty()
 						     ? "no -DMODULE in its kbuild record: built into vmlinux"
 						     : fmt::format("-DMODULE -DKBUILD_MODNAME={} in its kbuild record",

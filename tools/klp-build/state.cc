@@ -27,6 +27,7 @@ Expected<void> save_state(const KernelRun &run)
 				   {"changed", p.changed},
 				   {"parent", p.parent},
 				   {"parent_reason", p.parent_reason},
+				   {"single_object_module", p.single_object_module},
 				   {"parent_symtab", p.parent_symtab},
 				   {"diff", p.diff},
 				   {"report", p.report},
@@ -60,6 +61,7 @@ Expected<void> load_state(KernelRun &run)
 		p.changed = o.value("changed", false);
 		p.parent = o.value("parent", "");
 		p.parent_reason = o.value("parent_reason", "");
+		p.single_object_module = o.value("single_object_module", false);
 		p.parent_symtab = o.value("parent_symtab", "");
 		p.diff = o.value("diff", "");
 		p.report = o.value("report", "");

@@ -18,6 +18,9 @@ nlohmann::json object_json(const ObjectPair &p)
 	j["parent"] = p.parent;
 	j["parent_reason"] = p.parent_reason;
 	j["parent_symbols"] = p.parent_symtab;
+	j["objtool"] = {{"run", !p.objtool_command.empty()}, {"reason", p.objtool_reason}};
+	if (!p.objtool_command.empty())
+		j["objtool"]["command"] = p.objtool_command;
 	j["diff"] = p.diff_result.empty() ? "not-run" : p.diff_result;
 	if (!p.diff_message.empty())
 		j["diff_message"] = p.diff_message;
@@ -59,6 +62,9 @@ nlohmann::json kernel_json(const KernelRun &run)
 	j["changed_files"] = run.changed_files;
 	j["targets"] = run.targets;
 	j["full_build"] = run.full_build;
+	j["entry_sizes"] = nlohmann::json::object();
+	for (const auto &[section, size] : run.entry_sizes)
+		j["entry_sizes"][section] = {{"bytes", size.bytes}, {"from", size.from}};
 	auto stages = nlohmann::json::array();
 	for (const auto &s : run.stages)
 		stages.push_back({{"name", s.name}, {"seconds", s.seconds}, {"summary", s.summary}});

@@ -2,10 +2,14 @@
 // identities, which objects a patch names, applying and reverting patches, and the
 // original-object cache, on small files in a temporary directory.
 #include "kbuild.h"
+#include "entry_sizes.h"
 #include "kbuild_dirs.h"
 #include "klp_build.h"
 #include "objcache.h"
+#include "objtool.h"
 #include "patches.h"
+
+#include "elf/object.h"
 
 #include <gtest/gtest.h>
 
@@ -465,6 +469,233 @@ TEST(UsedModules, AMissingModuleIsNamed)
 				   "/lib/modules/6.1.0-56-amd64"),
 		  std::string::npos)
 		<< st->message;
+}
+
+// ---- objtool where kbuild runs it on a link
+
+ObjectPair pair_of(const std::string &parent, bool single)
+{
+	ObjectPair p;
+	p.parent = parent;
+	p.single_object_module = single;
+	return p;
+}
+
+// Debian 6.1 (objtool on each object), Debian 6.12 (X86_KERNEL_IBT: vmlinux.o and
+// module links), and a kernel without objtool.
+TEST(Objtool, RuleFromTheConfigAndTheParent)
+{
+	std::map<std::string, std::string> d61 = {{"CONFIG_OBJTOOL", "y"}, {"CONFIG_UNWINDER_ORC", "y"}};
+	std::map<std::string, std::string> d612 = d61;
+	d612["CONFIG_X86_KERNEL_IBT"] = "y";
+	std::map<std::string, std::string> lto = {{"CONFIG_OBJTOOL", "y"}, {"CONFIG_LTO_CLANG", "y"}};
+
+	auto cmdline = pair_of("vmlinux", false);
+	auto binfmt = pair_of("binfmt_misc", true);
+	auto vfat = pair_of("vfat", false);
+
+	for (const auto *p : {&cmdline, &binfmt, &vfat}) {
+		auto c = choose_objtool(d61, *p);
+		EXPECT_FALSE(c.run) << p->parent;
+		EXPECT_EQ(c.why, "kbuild ran objtool on the object as it compiled it");
+		EXPECT_FALSE(choose_objtool({}, *p).run);
+	}
+	EXPECT_EQ(choose_objtool({}, cmdline).why, "no CONFIG_OBJTOOL: kbuild runs no objtool");
+
+	auto c = choose_objtool(d612, cmdline);
+	EXPECT_TRUE(c.run);
+	EXPECT_FALSE(c.module);
+	EXPECT_EQ(c.why, "CONFIG_X86_KERNEL_IBT: kbuild runs objtool on vmlinux.o, not on built-in objects");
+	c = choose_objtool(d612, binfmt);
+	EXPECT_FALSE(c.run);
+	EXPECT_NE(c.why.find("a single-object module, binfmt_misc"), std::string::npos) << c.why;
+	c = choose_objtool(d612, vfat);
+	EXPECT_TRUE(c.run);
+	EXPECT_TRUE(c.module);
+	EXPECT_EQ(c.why, "CONFIG_X86_KERNEL_IBT: kbuild runs objtool on the link of module vfat, not on its parts");
+	c = choose_objtool(lto, cmdline);
+	EXPECT_TRUE(c.run);
+	EXPECT_NE(c.why.find("CONFIG_LTO_CLANG"), std::string::npos);
+}
+
+// The parent's kind comes from the compile line: binfmt_misc.o is module binfmt_misc
+// (built from that object alone), namei_vfat.o is a part of vfat.
+TEST(Objtool, SingleObjectModuleFromTheRecord)
+{
+	TempDir t;
+	auto record = [&](const std::string &obj, const std::string &modname) {
+		std::string dir = obj.substr(0, obj.rfind('/'));
+		std::string name = obj.substr(obj.rfind('/') + 1);
+		return t.write("patched/" + dir + "/." + name + ".cmd",
+			       "savedcmd_" + obj + " := gcc -DMODULE -DKBUILD_BASENAME='\"x\"' -DKBUILD_MODNAME='\"" +
+				       modname + "\"' -c -o " + obj + " x.c\n");
+	};
+	t.write("modules/kernel/fs/binfmt_misc.ko", "");
+	t.write("modules/kernel/fs/fat/vfat.ko", "");
+	KernelRun run;
+	run.spec.modules_dir = t.path() + "/modules";
+	for (auto [obj, mod] : {std::pair{"fs/binfmt_misc.o", "binfmt_misc"}, {"fs/fat/namei_vfat.o", "vfat"}}) {
+		ObjectPair p;
+		p.rel = obj;
+		p.changed = true;
+		p.cmd_file = record(obj, mod);
+		run.objects.push_back(p);
+	}
+	ASSERT_FALSE(find_parents(quiet_options(), run));
+	EXPECT_EQ(run.objects[0].parent, "binfmt_misc");
+	EXPECT_TRUE(run.objects[0].single_object_module);
+	EXPECT_EQ(run.objects[1].parent, "vfat");
+	EXPECT_FALSE(run.objects[1].single_object_module);
+}
+
+// A stand-in for scripts/Makefile.build + Makefile.lib's objtool variables.
+TEST(Objtool, CommandAskedOfKbuild)
+{
+	TempDir t;
+	t.write("scripts/Makefile.build", "src ?= $(obj)\n"
+					  "-include include/config/auto.conf\n"
+					  "include $(or $(wildcard $(src)/Kbuild),$(src)/Makefile)\n"
+					  "objtool := $(objtree)/tools/objtool/objtool\n"
+					  "objtool-args = --orc $(if $(CONFIG_X86_KERNEL_IBT),--ibt --link) "
+					  "$(if $(part-of-module), --module)\n");
+	t.write("include/config/auto.conf", "CONFIG_X86_KERNEL_IBT=y\n");
+	t.write("fs/proc/Makefile", "obj-y += cmdline.o\n");
+	auto vmlinux = ask_objtool_command(t.path(), "fs/proc", false, "", false);
+	ASSERT_TRUE(vmlinux) << vmlinux.error().message();
+	EXPECT_EQ(*vmlinux, (std::vector<std::string>{"./tools/objtool/objtool", "--orc", "--ibt", "--link"}));
+	auto part = ask_objtool_command(t.path(), "fs/proc", false, "", true);
+	ASSERT_TRUE(part) << part.error().message();
+	EXPECT_EQ(part->back(), "--module");
+
+	// An external module's directory, read as kbuild reads it for M=.
+	std::string ext = t.path() + "/ext";
+	t.write("ext/Kbuild", "obj-m := multi.o\nmulti-y := a.o b.o\n");
+	auto oot = ask_objtool_command(t.path(), ext, true, "", true);
+	ASSERT_TRUE(oot) << oot.error().message();
+	EXPECT_EQ(oot->size(), 5u);
+
+	t.write("scripts/Makefile.build", "include $(obj)/Makefile\n");
+	auto none = ask_objtool_command(t.path(), "fs/proc", false, "", false);
+	ASSERT_FALSE(none);
+	EXPECT_NE(none.error().message().find("names no objtool command"), std::string::npos)
+		<< none.error().message();
+}
+
+// The seal list goes, with its relocations; the code stays.
+TEST(Objtool, EndbrSealDropped)
+{
+	TempDir t;
+	auto obj = klp::elf::Object::create(EM_X86_64, ELFDATA2LSB);
+	auto *text = obj->add_section(".text.foo", SHT_PROGBITS, SHF_ALLOC | SHF_EXECINSTR, 16);
+	text->data = {0xf3, 0x0f, 0x1e, 0xfa, 0xc3};
+	auto *foo = obj->add_symbol("foo", STB_GLOBAL, STT_FUNC, text, 0, 5);
+	auto *seal = obj->add_section(".ibt_endbr_seal", SHT_PROGBITS, SHF_ALLOC, 1);
+	seal->entsize = 4;
+	seal->data.assign(4, 0);
+	obj->add_rela_section(seal)->relocs.push_back({0, R_X86_64_PC32, foo, 0});
+	std::string path = t.path() + "/x.o";
+	ASSERT_TRUE(obj->write(path));
+
+	ASSERT_TRUE(drop_endbr_seal(path));
+	auto back = klp::elf::Object::read(path);
+	ASSERT_TRUE(back) << back.error().message();
+	EXPECT_EQ((*back)->find_section(".ibt_endbr_seal"), nullptr);
+	EXPECT_EQ((*back)->find_section(".rela.ibt_endbr_seal"), nullptr);
+	ASSERT_NE((*back)->find_section(".text.foo"), nullptr);
+	EXPECT_NE((*back)->find_symbol("foo"), nullptr);
+	ASSERT_TRUE(drop_endbr_seal(path)); // nothing to drop: fine
+	EXPECT_FALSE(drop_endbr_seal(t.path() + "/missing.o"));
+}
+
+// ---- special-section entry sizes
+
+// An object as the kernel's asm and objtool leave it: .altinstructions and
+// __bug_table without sh_entsize, objtool's .return_sites with it.
+std::string object_with_special_sections(const TempDir &t, const std::string &name)
+{
+	auto obj = klp::elf::Object::create(EM_X86_64, ELFDATA2LSB);
+	auto *text = obj->add_section(".text.foo", SHT_PROGBITS, SHF_ALLOC | SHF_EXECINSTR, 16);
+	text->data.assign(16, 0xc3);
+	obj->add_symbol("foo", STB_GLOBAL, STT_FUNC, text, 0, 16);
+	obj->add_section(".altinstructions", SHT_PROGBITS, SHF_ALLOC)->data.assign(28, 0);
+	obj->add_section("__bug_table", SHT_PROGBITS, SHF_ALLOC)->data.assign(12, 0);
+	auto *ret = obj->add_section(".return_sites", SHT_PROGBITS, SHF_ALLOC);
+	ret->entsize = 4;
+	ret->data.assign(4, 0);
+	obj->add_section(".altinstr_replacement", SHT_PROGBITS, SHF_ALLOC | SHF_EXECINSTR)->data.assign(5, 0x90);
+	std::string path = t.path() + "/" + name;
+	EXPECT_TRUE(obj->write(path));
+	return path;
+}
+
+TEST(EntrySizes, OnlySectionsThatDoNotStateTheirs)
+{
+	TempDir t;
+	auto secs = sections_without_entsize(object_with_special_sections(t, "x.o"));
+	ASSERT_TRUE(secs) << secs.error().message();
+	EXPECT_EQ(*secs, (std::map<std::string, uint64_t>{{".altinstructions", 28}, {"__bug_table", 12}}));
+}
+
+KernelRun run_with_special_sections(const TempDir &t)
+{
+	KernelRun run;
+	run.release = "6.12.118+deb12-amd64";
+	run.work = t.path() + "/work";
+	run.headers = t.path() + "/no-headers";
+	ObjectPair pair;
+	pair.rel = "fs/proc/meminfo.o";
+	pair.changed = true;
+	pair.orig = object_with_special_sections(t, "orig.o");
+	pair.patched = object_with_special_sections(t, "patched.o");
+	run.objects.push_back(pair);
+	return run;
+}
+
+// The user's sizes need no probe; a probe that cannot build at all is an error,
+// not a reason to fall back on 6.1's sizes.
+TEST(EntrySizes, GivenByTheUserOrMeasured)
+{
+	TempDir t;
+	Options opts = quiet_options(t.path() + "/cache");
+	opts.entry_sizes = {{".altinstructions", 14}, {"__bug_table", 12}};
+	KernelRun run = run_with_special_sections(t);
+	ASSERT_FALSE(find_entry_sizes(opts, run));
+	ASSERT_EQ(run.entry_sizes.size(), 2u);
+	EXPECT_EQ(run.entry_sizes.at(".altinstructions").bytes, 14u);
+	EXPECT_EQ(run.entry_sizes.at(".altinstructions").from, "--entry-size");
+
+	opts.entry_sizes.clear();
+	Status st = find_entry_sizes(opts, run);
+	ASSERT_TRUE(st);
+	EXPECT_EQ(st->kind, "entry-size");
+	EXPECT_EQ(st->result, Result::error);
+	EXPECT_NE(st->message.find("the probe build failed"), std::string::npos) << st->message;
+	EXPECT_FALSE(fs::exists(t.path() + "/cache/entry-sizes"));
+}
+
+// A type the target's headers lack (struct paravirt_patch_site after 6.8) refuses
+// only the objects that have its section, and says how to go on.
+TEST(EntrySizes, ATypeTheHeadersLackIsRefused)
+{
+	TempDir t;
+	Options opts = quiet_options();
+	KernelRun run;
+	run.headers = "/usr/src/linux-headers-6.12";
+	std::map<std::string, uint64_t> measured = {{"struct alt_instr", 14}, {"int", 4}};
+	ASSERT_FALSE(choose_entry_sizes(opts, run, {{".altinstructions", "mm/vmalloc.o"}}, measured));
+	EXPECT_EQ(run.entry_sizes.at(".altinstructions").bytes, 14u);
+	EXPECT_EQ(run.entry_sizes.at(".altinstructions").from,
+		  "sizeof(struct alt_instr) in /usr/src/linux-headers-6.12");
+
+	Status st = choose_entry_sizes(opts, run, {{".parainstructions", "arch/x86/kernel/x.o"}}, measured);
+	ASSERT_TRUE(st);
+	EXPECT_EQ(st->result, Result::refused);
+	EXPECT_EQ(st->message, "arch/x86/kernel/x.o has .parainstructions, but the target's headers "
+			       "(/usr/src/linux-headers-6.12) define no struct paravirt_patch_site to tell the "
+			       "size of one entry (looked in <asm/paravirt_types.h>); give it with "
+			       "--entry-size .parainstructions=BYTES");
+	opts.entry_sizes = {{".parainstructions", 16}};
+	ASSERT_FALSE(choose_entry_sizes(opts, run, {{".parainstructions", "arch/x86/kernel/x.o"}}, measured));
 }
 
 // ---- cache of original objects
