@@ -49,7 +49,10 @@ std::map<std::pair<const Symbol *, int64_t>, EntryRef> bug_entries(const DiffCon
 								    const elf::Object &obj)
 {
 	std::map<std::pair<const Symbol *, int64_t>, EntryRef> out;
-	if (ctx.opts.entry_sizes.count("__bug_table"))
+	// klp-build gives every kernel's measured size (--entry-size); another size is
+	// another layout.
+	if (auto it = ctx.opts.entry_sizes.find("__bug_table");
+	    it != ctx.opts.entry_sizes.end() && it->second != bug_entry_size)
 		return out;
 	for (auto &sec : obj.sections) {
 		if (sec->removed || sec->name != "__bug_table")
