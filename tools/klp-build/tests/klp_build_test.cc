@@ -11,6 +11,8 @@
 
 #include "elf/object.h"
 
+#include "temp_dir.h"
+
 #include <gtest/gtest.h>
 
 #include <cstdlib>
@@ -19,38 +21,10 @@
 
 namespace fs = std::filesystem;
 using namespace klp::build;
+using klp::build::test::TempDir;
 
 namespace {
 
-class TempDir {
-public:
-	TempDir()
-	{
-		std::string pattern = (fs::temp_directory_path() / "klp-build-test.XXXXXX").string();
-		path_ = mkdtemp(pattern.data());
-	}
-	~TempDir()
-	{
-		std::error_code ec;
-		fs::remove_all(path_, ec);
-	}
-	const std::string &path() const { return path_; }
-	std::string write(const std::string &rel, const std::string &text) const
-	{
-		fs::path p = fs::path(path_) / rel;
-		fs::create_directories(p.parent_path());
-		std::ofstream(p) << text;
-		return p.string();
-	}
-	std::string read(const std::string &rel) const
-	{
-		auto t = read_text(path_ + "/" + rel);
-		return t ? *t : "<missing>";
-	}
-
-private:
-	std::string path_;
-};
 
 Options quiet_options(const std::string &cache = "")
 {

@@ -7,6 +7,8 @@
 #include "patches.h"
 #include "process.h"
 
+#include "temp_dir.h"
+
 #include <gtest/gtest.h>
 
 #include <cstdlib>
@@ -15,6 +17,7 @@
 
 namespace fs = std::filesystem;
 using namespace klp::build;
+using klp::build::test::TempDir;
 
 namespace {
 
@@ -29,35 +32,6 @@ std::vector<LineDirective> plan(const std::string &patched, const std::string &d
 	return dirs ? *dirs : std::vector<LineDirective>{};
 }
 
-class TempDir {
-public:
-	TempDir()
-	{
-		std::string pattern = (fs::temp_directory_path() / "klp-lines-test.XXXXXX").string();
-		path_ = mkdtemp(pattern.data());
-	}
-	~TempDir()
-	{
-		std::error_code ec;
-		fs::remove_all(path_, ec);
-	}
-	const std::string &path() const { return path_; }
-	std::string write(const std::string &rel, const std::string &text) const
-	{
-		fs::path p = fs::path(path_) / rel;
-		fs::create_directories(p.parent_path());
-		std::ofstream(p) << text;
-		return p.string();
-	}
-	std::string read(const std::string &rel) const
-	{
-		auto t = read_text(path_ + "/" + rel);
-		return t ? *t : "<missing>";
-	}
-
-private:
-	std::string path_;
-};
 
 // The original of most cases: a changed function above a WARN_ON user.
 const char *const orig_c = "static int a(void)\n"		  // 1
