@@ -46,4 +46,20 @@ constexpr SpecialSection x86_special[] = {
 
 std::span<const SpecialSection> x86_64_special_sections() { return x86_special; }
 
+std::optional<uint64_t> x86_alt_replacement_length_offset(uint64_t entry_size)
+{
+	// {s32 instr_offset; s32 repl_offset; u16 cpuid; u8 instrlen; u8 replacementlen;}
+	// is 12 bytes (5.13 to 6.2), 13 with a trailing u8 padlen (up to 5.12); 6.3
+	// widened cpuid to u32 ft_flags: 14 bytes, the length at 13.
+	switch (entry_size) {
+	case 12:
+	case 13:
+		return 11;
+	case 14:
+		return 13;
+	default:
+		return std::nullopt;
+	}
+}
+
 } // namespace klp::livepatch

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string_view>
 
@@ -42,5 +43,10 @@ struct SpecialSection {
 };
 
 std::span<const SpecialSection> x86_64_special_sections();
+
+// Where an x86 `.altinstructions` entry of `entry_size` bytes keeps the length of
+// its replacement (struct alt_instr's u8 replacementlen), or nothing for a layout
+// not listed. The replacement starts where the entry's second field points.
+std::optional<uint64_t> x86_alt_replacement_length_offset(uint64_t entry_size);
 
 } // namespace klp::livepatch

@@ -156,6 +156,11 @@ struct DiffContext {
 		std::vector<uint64_t> kept;
 	};
 	std::vector<SpecialPlan> special_plans;
+	// Shared code sections (.altinstr_replacement, .altinstr_aux, .fixup): the
+	// [start, end) ranges the output uses (shared_code.cc). Their relocations
+	// elsewhere are dead code's and are left out.
+	std::unordered_map<const elf::Section *, std::vector<std::pair<uint64_t, uint64_t>>>
+		shared_reached;
 	// How each relocation of included code reaches its target (klp_relocs.cc).
 	struct RelocTarget {
 		RelocClass cls;
@@ -181,6 +186,9 @@ struct DiffContext {
 	}
 
 	bool is_included(const elf::Section *sec) const { return sec && included.count(sec); }
+	// Whether relocation `r` of included `sec` goes into the output: every one
+	// but those of unused parts of a shared code section.
+	bool reloc_used(const elf::Section *sec, const elf::Relocation &r) const;
 	void refuse(std::string kind, const elf::Symbol *sym, std::string reason);
 	void warn(std::string message);
 };

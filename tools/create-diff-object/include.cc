@@ -5,7 +5,9 @@
 // has is referenced, not copied (klp_relocs.cc decides how).
 #include "diff.h"
 #include "include.h"
+
 #include "names.h"
+#include "shared_code.h"
 
 namespace klp::cdo {
 
@@ -110,12 +112,19 @@ void include_reference(DiffContext &ctx, const Section *from, const Symbol *t)
 
 void include_references(DiffContext &ctx)
 {
-	for (size_t i = 0; i < ctx.include_order.size(); i++) {
-		const Section *sec = ctx.include_order[i];
-		if (!sec->rela)
-			continue;
-		for (const elf::Relocation &r : sec->rela->relocs)
-			include_reference(ctx, sec, r.sym);
+	// Code included on the way can enter shared code at new places: repeat until
+	// nothing more comes in. Only the used parts of shared code are followed.
+	for (size_t before = 0; before != ctx.include_order.size();) {
+		before = ctx.include_order.size();
+		reach_shared_code(ctx);
+		for (size_t i = 0; i < before; i++) {
+			const Section *sec = ctx.include_order[i];
+			if (!sec->rela)
+				continue;
+			for (const elf::Relocation &r : sec->rela->relocs)
+				if (ctx.reloc_used(sec, r))
+					include_reference(ctx, sec, r.sym);
+		}
 	}
 }
 

@@ -183,7 +183,8 @@ Expected<void> classify_relocations(DiffContext &ctx)
 	for (const Section *sec : ctx.include_order)
 		if (sec->rela)
 			for (const Relocation &r : sec->rela->relocs)
-				c.classify(sec, r, false);
+				if (ctx.reloc_used(sec, r))
+					c.classify(sec, r, false);
 	for (const auto &plan : ctx.special_plans)
 		for (uint64_t off : plan.kept)
 			for (const Relocation &r : relocs_in(plan.sec, off, off + plan.entry_size))

@@ -150,9 +150,14 @@ void OutputBuilder::clone_relocations()
 	for (const Section *sec : ctx_.include_order) {
 		if (!sec->rela || sec->rela->relocs.empty())
 			continue;
-		Section *rela = out_.add_rela_section(sec->clone);
-		for (const Relocation &r : sec->rela->relocs)
+		Section *rela = nullptr;
+		for (const Relocation &r : sec->rela->relocs) {
+			if (!ctx_.reloc_used(sec, r))
+				continue;
+			if (!rela)
+				rela = out_.add_rela_section(sec->clone);
 			rela->relocs.push_back({r.offset, r.type, target_of(r), r.addend});
+		}
 	}
 	for (auto &[plan, copy] : special_copies_) {
 		Section *rela = nullptr;

@@ -23,4 +23,12 @@ bool same_shared_code(
 	const DiffContext &ctx, const elf::Relocation &p, const elf::Relocation &o,
 	const std::function<bool(const elf::Relocation &, const elf::Relocation &)> &same_target);
 
+// Finds which parts of each included shared code section the output uses, into
+// ctx.shared_reached: a part starts where included code or a kept special-section
+// entry enters the section and ends where the next entry point of the object (any
+// function's, kept or not) begins. `.altinstr_replacement` holds the replacements
+// of every function of the file; copied whole, the others' relocations would
+// become livepatch relocations to code the patch never runs.
+void reach_shared_code(DiffContext &ctx);
+
 } // namespace klp::cdo
