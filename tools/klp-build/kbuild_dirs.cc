@@ -170,4 +170,23 @@ std::optional<KbuildOwner> find_kbuild_owner(const std::string &tree, const std:
 	return std::nullopt;
 }
 
+std::optional<std::string> entered_twice(const std::string &dir, const AskKbuild &ask)
+{
+	std::string target = normal(dir);
+	for (std::string above = parent_of(target); !above.empty(); above = parent_of(above)) {
+		auto k = ask(above);
+		if (!k)
+			continue;
+		std::vector<std::string> toward;
+		for (const auto &s : k->subdirs) {
+			std::string n = normal(s);
+			if (n == target || target.starts_with(n + "/"))
+				toward.push_back(n);
+		}
+		if (toward.size() > 1)
+			return fmt::format("{} enters {} and {}", above, toward[0], toward[1]);
+	}
+	return std::nullopt;
+}
+
 } // namespace klp::build

@@ -43,4 +43,12 @@ struct KbuildOwner {
 std::optional<KbuildOwner> find_kbuild_owner(const std::string &tree, const std::string &object,
 					     const AskKbuild &ask, std::string &why);
 
+// Whether make, asked for a single object of `dir` from the top, builds `dir` twice
+// at once: a directory on the way enters two subdirectories on the object's path
+// (drivers/Makefile has `obj-y += char/` and `obj-y += char/ipmi/`; kbuild's
+// single-target descent follows both, and with -j2 the two compile the same
+// object into the same files). The answer names the directory and the two; none
+// when each directory on the way enters one.
+std::optional<std::string> entered_twice(const std::string &dir, const AskKbuild &ask);
+
 } // namespace klp::build

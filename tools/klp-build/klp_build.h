@@ -138,6 +138,8 @@ struct KernelRun {
 	// kbuild's name for a target, the make goal, where it is not the target's path:
 	// "drivers/gpu/drm/amd/amdgpu/../display/dc/core/dc.o" (amdgpu's Makefile lists it).
 	std::map<std::string, std::string> make_goals;
+	// Targeted builds run make -j1: kbuild would compile a target twice at once.
+	bool serial_make = false;
 	bool full_build = false;
 	std::vector<ObjectPair> objects;
 	// Modules the livepatch relocations name besides the parents (a vfat patch

@@ -36,7 +36,7 @@ Command tree_make(const Options &opts, const KernelRun &run, const std::string &
 		  const std::vector<std::string> &goals, const std::string &log_name, bool set_release)
 {
 	Command cmd;
-	cmd.argv = {"make", "-C", dir, fmt::format("-j{}", opts.jobs), "CC=" + shell_line(run.cc),
+	cmd.argv = {"make", "-C", dir, fmt::format("-j{}", run.serial_make ? 1 : opts.jobs), "CC=" + shell_line(run.cc),
 		    "KCFLAGS=" + kcflags()};
 	// Debian builds with KERNELRELEASE=6.1.0-56-amd64 on the command line (its Makefile
 	// says 6.1.192): UTS_RELEASE and vermagic in the objects follow the target.

@@ -17,6 +17,7 @@ Expected<void> save_state(const KernelRun &run)
 	j["changed_files"] = run.changed_files;
 	j["targets"] = run.targets;
 	j["make_goals"] = run.make_goals;
+	j["serial_make"] = run.serial_make;
 	j["full_build"] = run.full_build;
 	auto objects = nlohmann::json::array();
 	for (const auto &p : run.objects)
@@ -50,6 +51,7 @@ Expected<void> load_state(KernelRun &run)
 	run.changed_files = j.value("changed_files", std::vector<std::string>{});
 	run.targets = j.value("targets", std::vector<std::string>{});
 	run.make_goals = j.value("make_goals", std::map<std::string, std::string>{});
+	run.serial_make = j.value("serial_make", false);
 	run.full_build = j.value("full_build", false);
 	run.objects.clear();
 	for (const auto &o : j.value("objects", nlohmann::json::array())) {

@@ -125,10 +125,10 @@ Status targets_from_records(const Options &opts, KernelRun &run)
 	return std::nullopt;
 }
 
-Status choose_targets(const Options &opts, KernelRun &run)
+namespace {
+
+Status pick_targets(const Options &opts, KernelRun &run)
 {
-	if (run.mode != Mode::tree)
-		return std::nullopt;
 	bool headers_changed = false;
 	for (const auto &f : run.changed_files)
 		if (f.ends_with(".h"))
@@ -181,6 +181,46 @@ Status choose_targets(const Options &opts, KernelRun &run)
 							       f, why, p.parent_path().string()));
 	}
 	run.targets.assign(targets.begin(), targets.end());
+	return std::nullopt;
+}
+
+// The directory make descends to for a goal: the goal's own, or for
+// "amdgpu/../display/dc/core/dc.o" the one that lists it (amdgpu).
+std::string descent_dir(const std::string &goal)
+{
+	std::string dir = fs::path(goal).parent_path().string();
+	if (auto up = dir.find("/.."); up != std::string::npos)
+		dir.resize(up);
+	return dir;
+}
+
+// kbuild would compile a goal twice at once with -jN: build the targets with -j1.
+void serialize_if_entered_twice(const Options &opts, KernelRun &run)
+{
+	AskKbuild ask = [&](const std::string &dir) { return ask_kbuild(run.tree, shell_line(run.cc), dir); };
+	for (const auto &rel : run.targets) {
+		auto it = run.make_goals.find(rel);
+		const std::string &goal = it == run.make_goals.end() ? rel : it->second;
+		if (auto why = entered_twice(descent_dir(goal), ask)) {
+			run.serial_make = true;
+			decide(opts, run, fmt::format("{}: {}, and make -j{} would build it twice at once: "
+						      "building the targets with -j1",
+						      rel, *why, opts.jobs));
+			return;
+		}
+	}
+}
+
+} // namespace
+
+Status choose_targets(const Options &opts, KernelRun &run)
+{
+	if (run.mode != Mode::tree)
+		return std::nullopt;
+	if (auto st = pick_targets(opts, run))
+		return st;
+	if (!run.full_build && opts.jobs > 1)
+		serialize_if_entered_twice(opts, run);
 	return std::nullopt;
 }
 
