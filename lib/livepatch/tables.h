@@ -38,6 +38,25 @@ inline constexpr SectionAlias kpatch_marker_sections[] = {
 	{".kpatch.ignore.functions", ".klpkit.ignore.functions"},
 	{".kpatch.ignore.sections", ".klpkit.ignore.sections"},
 };
+// The kernel's own klp-build (6.19+, <linux/livepatch_helpers.h>; klpkit ships a
+// header of that name for older kernels): KLP_PRE_PATCH_CALLBACK(fn) defines a
+// pointer to fn named __klp_pre_patch_callback_<object> (`vmlinux`, or
+// `kmod_<module>` from __KBUILD_MODNAME) in .discard.klp_callback_ptrs. Read as one
+// klpkit callback record per pointer; the object is the patched file's parent.
+inline constexpr std::string_view klp_callback_ptrs_section = ".discard.klp_callback_ptrs";
+struct CallbackPointer {
+	std::string_view prefix;
+	std::string_view klpkit;
+};
+inline constexpr CallbackPointer klp_callback_pointers[] = {
+	{"__klp_pre_patch_callback_", ".klpkit.callbacks.pre_patch"},
+	{"__klp_post_patch_callback_", ".klpkit.callbacks.post_patch"},
+	{"__klp_pre_unpatch_callback_", ".klpkit.callbacks.pre_unpatch"},
+	{"__klp_post_unpatch_callback_", ".klpkit.callbacks.post_unpatch"},
+};
+// The size of a klpkit callback record: {fn, objname}.
+inline constexpr size_t callback_record_size = 16;
+
 // KPATCH_FORCE_UNSAFE(fn): a function pointer in this section. kpatch.ko's; livepatch
 // has no per-function bypass of its consistency model, so it is refused.
 inline constexpr std::string_view kpatch_force_section = ".kpatch.force";

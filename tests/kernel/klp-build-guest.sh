@@ -253,6 +253,32 @@ case_kpatch() {
 	case_end kpatch
 }
 
+# ---------------------------------------------------------------- case 1g
+# A patch written for the kernel's own klp-build
+# (examples/umask-klp-helpers.patch: <linux/livepatch_helpers.h>,
+# KLP_SYSCALL_DEFINE1, KLP_POST_PATCH_CALLBACK, KLP_PRE_UNPATCH_CALLBACK): the
+# post-patch callback runs, umask(2) goes through the patched syscall (the
+# shell's umask builtin calls it) and logs, the pre-unpatch callback runs at
+# the disable and the log stops.
+case_helpers() {
+	case_start helpers
+	lp=livepatch_umask_klp_helpers
+	sh -c umask >/dev/null
+	klp_check helpers-orig sh -c "! dmesg | grep -q 'klp-helpers:'"
+	load_patch livepatch-umask-klp-helpers.ko $lp
+	klp_check helpers-post-patch-callback klp_dmesg_has "klp-helpers: post-patch callback for vmlinux"
+	klp_check helpers-sysfs test -d "$LP/$lp/vmlinux/__x64_sys_umask,1"
+	sh -c "umask 027; umask" >/dev/null
+	klp_check helpers-patched klp_dmesg_has "klp-helpers: umask(027) by sh"
+	klp_check helpers-no-pre-unpatch-yet sh -c "! dmesg | grep -q 'klp-helpers: pre-unpatch callback'"
+	unload_patch $lp
+	klp_check helpers-pre-unpatch-callback klp_dmesg_has "klp-helpers: pre-unpatch callback for vmlinux"
+	before=$(dmesg | grep -c 'klp-helpers: umask')
+	sh -c "umask 022; umask" >/dev/null
+	klp_check helpers-restored sh -c "[ \"\$(dmesg | grep -c 'klp-helpers: umask')\" = $before ]"
+	case_end helpers
+}
+
 # ---------------------------------------------------------------- case 2
 # An out-of-tree module patched in out-of-tree mode: the patched hello_show()
 # shares the module's static counter and calls its static helper.
@@ -302,7 +328,7 @@ case_late() {
 	case_end late
 }
 
-cases=$(cat /klp/cases 2>/dev/null) || cases="cmdline new_global kernel_cases vfat kpatch oot late"
+cases=$(cat /klp/cases 2>/dev/null) || cases="cmdline new_global kernel_cases vfat kpatch helpers oot late"
 for c in $cases; do
 	if type "case_$c" >/dev/null 2>&1; then
 		"case_$c"

@@ -302,7 +302,9 @@ void compare(DiffContext &ctx)
 	for (auto &sym : ctx.patched->symbols) {
 		if (sym->removed || !sym->sec || sym->sec->removed)
 			continue;
-		if (sym->is_func() && !is_klpkit_section(sym->sec))
+		// `__pfx_foo` is foo's padding, no function of its own: a new foo's
+		// would be a second new function in foo's section.
+		if (sym->is_func() && !is_klpkit_section(sym->sec) && !is_prefix_symbol(sym.get()))
 			compare_function(ctx, sym.get(), trap_lines);
 		else if (sym->is_object())
 			compare_object(ctx, sym.get());

@@ -83,6 +83,7 @@ Expected<Outcome> create_diff_object(const Options &opts)
 	rebase_section_relocations(ctx, *ctx.patched);
 	// kpatch-macros.h's callback and ignore sections are klp-macros.h's, renamed.
 	adopt_kpatch_markers(ctx);
+	adopt_klp_callback_pointers(ctx);
 	read_ignore_markers(ctx);
 	find_cold_parents(ctx);
 	correlate(ctx);

@@ -228,6 +228,9 @@ Expected<void> validate_inputs(DiffContext &ctx);
 Expected<void> load_target_symbols(DiffContext &ctx);
 void rebase_section_relocations(DiffContext &ctx, elf::Object &obj);
 void adopt_kpatch_markers(DiffContext &ctx);
+// The kernel's klp-build callbacks (<linux/livepatch_helpers.h>): each pointer in
+// .discard.klp_callback_ptrs becomes a klpkit callback record.
+void adopt_klp_callback_pointers(DiffContext &ctx);
 void read_ignore_markers(DiffContext &ctx);
 void find_cold_parents(DiffContext &ctx);
 void correlate(DiffContext &ctx);

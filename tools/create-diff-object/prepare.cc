@@ -210,6 +210,52 @@ void adopt_kpatch_markers(DiffContext &ctx)
 		ctx.refuse("unsupported", nullptr, fmt::format("{}: {}", force->name, why));
 }
 
+void adopt_klp_callback_pointers(DiffContext &ctx)
+{
+	elf::Object &obj = *ctx.patched;
+	std::vector<elf::Section *> ptrs;
+	for (auto &sec : obj.sections)
+		if (!sec->removed && sec->name == livepatch::klp_callback_ptrs_section)
+			ptrs.push_back(sec.get());
+	if (ptrs.empty())
+		return;
+	// Collected first: adding sections moves the vector the loop would walk.
+	struct Callback {
+		std::string_view section;
+		elf::Symbol *fn;
+		int64_t addend;
+	};
+	std::vector<Callback> found;
+	for (elf::Section *sec : ptrs) {
+		for (const elf::Symbol *sym : sec->symbols) {
+			if (sym->is_section() || sym->type == STT_FILE)
+				continue;
+			const livepatch::CallbackPointer *kind = nullptr;
+			for (const auto &k : livepatch::klp_callback_pointers)
+				if (sym->name.starts_with(k.prefix))
+					kind = &k;
+			auto relocs = relocs_in(sec, sym->value, sym->value + 8);
+			if (!kind || relocs.size() != 1 || !relocs[0].sym || !relocs[0].sym->is_func()) {
+				ctx.refuse("unsupported", sym,
+					   fmt::format("{} in {}: not a livepatch callback pointer "
+						       "(__klp_<pre|post>_<patch|unpatch>_callback_<object> = fn)",
+						       sym->name, sec->name));
+				continue;
+			}
+			found.push_back({kind->klpkit, relocs[0].sym, relocs[0].addend});
+		}
+	}
+	for (const Callback &c : found) {
+		elf::Section *records = obj.find_section(c.section);
+		if (!records || records->removed)
+			records = obj.add_section(std::string(c.section), SHT_PROGBITS, SHF_ALLOC | SHF_WRITE, 8);
+		uint64_t off = records->data.size();
+		records->data.resize(off + livepatch::callback_record_size, 0);
+		obj.add_rela_section(records)->relocs.push_back({off, ctx.arch->reloc_abs64, c.fn, c.addend});
+	}
+	obj.reindex();
+}
+
 void read_ignore_markers(DiffContext &ctx)
 {
 	// KLP_IGNORE_FUNCTION(fn) leaves a pointer to fn in .klpkit.ignore.functions;
