@@ -1,8 +1,10 @@
 // Refusals of what a livepatch cannot do safely: changed data, changed init code,
-// COMDAT groups, functions without an ftrace hook, symbols that changed section.
+// COMDAT groups, functions without an ftrace hook, symbols that changed section,
+// structs whose layout changed.
 // Each refusal names the symbol and section. Static keys are judged with the
 // special sections (special_sections.cc), where their entries are read.
 #include "diff.h"
+#include "layouts.h"
 #include "names.h"
 
 namespace klp::cdo {
@@ -186,6 +188,23 @@ void check_refusals(DiffContext &ctx)
 	check_functions(ctx);
 	check_data(ctx);
 	check_groups(ctx);
+}
+
+Expected<void> check_layouts(DiffContext &ctx)
+{
+	auto layouts = compare_layouts(ctx.opts.orig_path, ctx.opts.patched_path);
+	if (!layouts)
+		return layouts.error();
+	if (layouts->one_sided)
+		ctx.warn("only one of the objects has DWARF: data layouts not compared");
+	for (const std::string &change : layouts->changes)
+		ctx.refuse("changed-layout", nullptr,
+			   fmt::format("{}; the running kernel's data keeps the old layout, which the "
+				       "patched code would misread. Keep the layout: new fields go in a "
+				       "shadow variable (klp_shadow_*), or in a new type when only the "
+				       "patch allocates its objects",
+				       change));
+	return success();
 }
 
 } // namespace klp::cdo

@@ -90,6 +90,9 @@ Expected<Outcome> create_diff_object(const Options &opts)
 	compare(ctx);
 	compare_bug_entries(ctx);
 	check_refusals(ctx);
+	// Changed code that would run on data laid out the old way.
+	if (has_changes(ctx))
+		KLP_TRY(check_layouts(ctx));
 	include_changes(ctx);
 	filter_special_sections(ctx);
 	KLP_TRY(classify_relocations(ctx));

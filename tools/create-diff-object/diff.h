@@ -237,6 +237,8 @@ void correlate(DiffContext &ctx);
 void compare(DiffContext &ctx);
 void compare_bug_entries(DiffContext &ctx);
 void check_refusals(DiffContext &ctx);
+// A struct or union whose layout the patch changes (from both objects' DWARF).
+Expected<void> check_layouts(DiffContext &ctx);
 void include_changes(DiffContext &ctx);
 void filter_special_sections(DiffContext &ctx);
 Expected<void> classify_relocations(DiffContext &ctx);

@@ -1,0 +1,236 @@
+// Data layouts from DWARF: a patch that changes a struct or union the object
+// uses (a member added, removed, moved, the size) would run new code on the
+// running kernel's data, laid out the old way. A header-coupled fix shows up
+// here: a changed `struct foo` in a header recompiles the objects that include
+// it, and the functions that touch it come out changed, which alone proves
+// nothing about the data. Compared per type name, over every compile unit of
+// the object (an `ld -r` of several files keeps one copy per file).
+#include "layouts.h"
+
+#include <fmt/format.h>
+
+#include <llvm/DebugInfo/DWARF/DWARFContext.h>
+#include <llvm/DebugInfo/DWARF/DWARFDie.h>
+#include <llvm/DebugInfo/DWARF/DWARFFormValue.h>
+#include <llvm/Object/ObjectFile.h>
+
+#include <algorithm>
+#include <map>
+#include <optional>
+#include <tuple>
+#include <set>
+#include <vector>
+
+namespace klp::cdo {
+namespace {
+
+// A member by where it is and how many bits it takes; its name only describes.
+// A renamed member in the same place is the same layout; `u32 b` -> `u64 b` in
+// a struct whose padding hides the growth is not.
+struct Member {
+	std::string name;
+	uint64_t bit_offset = 0;
+	uint64_t bits = 0; // the bit-field's width, or 8 x its type's size (0: unknown)
+	bool operator<(const Member &o) const
+	{
+		return std::tie(bit_offset, bits) < std::tie(o.bit_offset, o.bits);
+	}
+	bool operator==(const Member &o) const { return bit_offset == o.bit_offset && bits == o.bits; }
+};
+
+struct Layout {
+	uint64_t size = 0;
+	std::vector<Member> members;
+	std::string decl; // "include/linux/foo.h:12"
+	bool operator<(const Layout &o) const
+	{
+		return std::tie(size, members) < std::tie(o.size, o.members);
+	}
+	bool operator==(const Layout &o) const { return size == o.size && members == o.members; }
+};
+
+// "struct foo" -> the distinct layouts of that name in the object.
+using Layouts = std::map<std::string, std::set<Layout>>;
+
+std::optional<uint64_t> unsigned_attr(const llvm::DWARFDie &die, llvm::dwarf::Attribute a)
+{
+	if (auto v = die.find(a))
+		if (auto u = v->getAsUnsignedConstant())
+			return *u;
+	return std::nullopt;
+}
+
+// The size of a type in bytes, through typedefs and qualifiers; a flexible
+// array has none (0).
+std::optional<uint64_t> type_bytes(llvm::DWARFDie t)
+{
+	for (int depth = 0; t && depth < 32; depth++) {
+		if (auto size = unsigned_attr(t, llvm::dwarf::DW_AT_byte_size))
+			return size;
+		switch (t.getTag()) {
+		case llvm::dwarf::DW_TAG_pointer_type:
+		case llvm::dwarf::DW_TAG_reference_type:
+		case llvm::dwarf::DW_TAG_ptr_to_member_type:
+			return t.getDwarfUnit()->getAddressByteSize();
+		case llvm::dwarf::DW_TAG_array_type: {
+			auto elem = type_bytes(t.getAttributeValueAsReferencedDie(llvm::dwarf::DW_AT_type));
+			if (!elem)
+				return std::nullopt;
+			uint64_t n = 1;
+			for (const llvm::DWARFDie &r : t.children()) {
+				if (r.getTag() != llvm::dwarf::DW_TAG_subrange_type)
+					continue;
+				if (auto count = unsigned_attr(r, llvm::dwarf::DW_AT_count))
+					n *= *count;
+				else if (auto upper = unsigned_attr(r, llvm::dwarf::DW_AT_upper_bound))
+					n *= *upper + 1;
+				else
+					n = 0;
+			}
+			return *elem * n;
+		}
+		case llvm::dwarf::DW_TAG_typedef:
+		case llvm::dwarf::DW_TAG_const_type:
+		case llvm::dwarf::DW_TAG_volatile_type:
+		case llvm::dwarf::DW_TAG_restrict_type:
+		case llvm::dwarf::DW_TAG_atomic_type:
+			t = t.getAttributeValueAsReferencedDie(llvm::dwarf::DW_AT_type);
+			continue;
+		default:
+			return std::nullopt;
+		}
+	}
+	return std::nullopt;
+}
+
+Layout layout_of(const llvm::DWARFDie &die)
+{
+	Layout l;
+	l.size = unsigned_attr(die, llvm::dwarf::DW_AT_byte_size).value_or(0);
+	for (const llvm::DWARFDie &m : die.children()) {
+		if (m.getTag() != llvm::dwarf::DW_TAG_member)
+			continue;
+		Member member;
+		if (const char *n = m.getShortName())
+			member.name = n;
+		if (auto bits = unsigned_attr(m, llvm::dwarf::DW_AT_data_bit_offset))
+			member.bit_offset = *bits;
+		else
+			member.bit_offset = 8 * unsigned_attr(m, llvm::dwarf::DW_AT_data_member_location).value_or(0);
+		if (auto width = unsigned_attr(m, llvm::dwarf::DW_AT_bit_size))
+			member.bits = *width;
+		else
+			member.bits = 8 * type_bytes(m.getAttributeValueAsReferencedDie(llvm::dwarf::DW_AT_type)).value_or(0);
+		l.members.push_back(std::move(member));
+	}
+	std::sort(l.members.begin(), l.members.end());
+	std::string file = die.getDeclFile(llvm::DILineInfoSpecifier::FileLineInfoKind::RawValue);
+	if (!file.empty())
+		l.decl = fmt::format("{}:{}", file, die.getDeclLine());
+	return l;
+}
+
+Expected<std::optional<Layouts>> read_layouts(const std::string &path)
+{
+	auto bin = llvm::object::ObjectFile::createObjectFile(path);
+	if (!bin)
+		return make_error("{}: cannot read its DWARF: {}", path, llvm::toString(bin.takeError()));
+	const llvm::object::ObjectFile &obj = *bin->getBinary();
+	bool has_dwarf = false;
+	for (const llvm::object::SectionRef &s : obj.sections())
+		if (auto name = s.getName(); name && *name == ".debug_info")
+			has_dwarf = true;
+	if (!has_dwarf)
+		return std::optional<Layouts>();
+	std::string errors;
+	auto dwarf = llvm::DWARFContext::create(
+		obj, llvm::DWARFContext::ProcessDebugRelocations::Process, nullptr, "",
+		[&](llvm::Error e) { errors = llvm::toString(std::move(e)); },
+		[&](llvm::Error e) { llvm::consumeError(std::move(e)); });
+	Layouts out;
+	for (const auto &cu : dwarf->compile_units()) {
+		for (const llvm::DWARFDebugInfoEntry &entry : cu->dies()) {
+			llvm::DWARFDie die(cu.get(), &entry);
+			auto tag = die.getTag();
+			if (tag != llvm::dwarf::DW_TAG_structure_type && tag != llvm::dwarf::DW_TAG_union_type)
+				continue;
+			const char *name = die.getShortName();
+			// A declaration (`struct foo;`) has no layout; an anonymous type is
+			// compared as part of the named one that holds it.
+			if (!name || die.find(llvm::dwarf::DW_AT_declaration))
+				continue;
+			std::string key = fmt::format("{} {}", tag == llvm::dwarf::DW_TAG_union_type ? "union" : "struct", name);
+			out[key].insert(layout_of(die));
+		}
+	}
+	if (!errors.empty())
+		return make_error("{}: malformed DWARF: {}", path, errors);
+	return std::optional<Layouts>(std::move(out));
+}
+
+std::string describe(const std::string &type, const Layout &o, const Layout &p)
+{
+	std::vector<std::string> what;
+	if (o.size != p.size)
+		what.push_back(fmt::format("size {} -> {}", o.size, p.size));
+	std::map<std::string, const Member *> before, after;
+	for (const Member &m : o.members)
+		before[m.name] = &m;
+	for (const Member &m : p.members)
+		after[m.name] = &m;
+	auto where = [](const Member &m) {
+		return m.bits % 8 || m.bit_offset % 8 ? fmt::format("bit {}", m.bit_offset)
+						      : fmt::format("offset {}", m.bit_offset / 8);
+	};
+	for (const Member &m : p.members) {
+		auto it = before.find(m.name);
+		if (it == before.end())
+			what.push_back(fmt::format("new member {} at {}", m.name.empty() ? "(anonymous)" : m.name, where(m)));
+		else if (it->second->bit_offset != m.bit_offset)
+			what.push_back(fmt::format("{} moved from {} to {}", m.name.empty() ? "(anonymous)" : m.name,
+						   where(*it->second), where(m)));
+		else if (it->second->bits != m.bits)
+			what.push_back(fmt::format("{} changed from {} to {} bits", m.name.empty() ? "(anonymous)" : m.name,
+						   it->second->bits, m.bits));
+	}
+	for (const Member &m : o.members)
+		if (!after.count(m.name))
+			what.push_back(fmt::format("member {} removed", m.name.empty() ? "(anonymous)" : m.name));
+	if (what.empty())
+		what.push_back("its layouts differ");
+	return fmt::format("{}{}: {}", type, p.decl.empty() ? "" : fmt::format(" ({})", p.decl),
+			   fmt::join(what, ", "));
+}
+
+} // namespace
+
+Expected<LayoutComparison> compare_layouts(const std::string &orig_path, const std::string &patched_path)
+{
+	auto orig = read_layouts(orig_path);
+	if (!orig)
+		return orig.error();
+	auto patched = read_layouts(patched_path);
+	if (!patched)
+		return patched.error();
+	LayoutComparison result;
+	if (!*orig || !*patched) {
+		result.one_sided = bool(*orig) != bool(*patched);
+		return result;
+	}
+	result.compared = true;
+	for (const auto &[type, after] : **patched) {
+		auto it = (*orig)->find(type);
+		// A type new to the object is the patch's own: no running data has it.
+		if (it == (*orig)->end() || it->second == after)
+			continue;
+		const std::set<Layout> &before = it->second;
+		// One layout each side (the usual case): say what moved.
+		result.changes.push_back(before.size() == 1 && after.size() == 1
+						 ? describe(type, *before.begin(), *after.begin())
+						 : fmt::format("{}: {} layout(s) before, {} after, not the same",
+							       type, before.size(), after.size()));
+	}
+	return result;
+}
+
+} // namespace klp::cdo
