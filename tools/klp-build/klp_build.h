@@ -39,6 +39,9 @@ struct Options {
 	std::string name; // module name, sanitised like kmod-template does
 	std::string output_dir;
 	unsigned jobs = 1;
+	// A header change in a tree without a build recompiles the .c files that
+	// include it; past this many, the whole kernel is built instead.
+	size_t max_header_users = 300;
 	bool replace = true;
 	bool line_directives = true; // #line after each change of a .c file (keep_lines.h)
 	bool keep_tmp = false;

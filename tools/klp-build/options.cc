@@ -171,6 +171,9 @@ Expected<ParsedOptions> parse_options(int argc, char **argv)
 		("no-line-directives", "apply the patches as they are, without #line directives that keep the original line numbers below each change")
 		("json", po::value(&o.json_path), "write a JSON summary of every object, function and decision")
 		("jobs,j", po::value(&jobs), "parallel jobs for make and create-diff-object (default: CPUs)")
+		("max-header-users", po::value(&o.max_header_users),
+		 "a header change in a tree without a build recompiles the .c files that include it, "
+		 "up to this many (default 300); more: a full build")
 		("entry-size", po::value(&entry_sizes)->composing(), "SECTION=BYTES: a special section's entry size where the target's headers do not tell it (repeatable)")
 		("keep-tmp,T", "keep the work directory (OUT/klp-tmp/)")
 		("short-circuit,S", po::value(&short_circuit), "start at STEP (1 orig, 2 patched, 3 diff, 4 module) in a work directory kept by -T")

@@ -3,17 +3,20 @@
 // dependencies include a changed file. Without them, a .c-only patch names its
 // objects itself (fs/proc/cmdline.c -> fs/proc/cmdline.o where kbuild lists it, see
 // kbuild_dirs.cc; or the .c that #includes it: kernel/sched/rt.c ->
-// kernel/sched/build_policy.o); a header change needs the records, so the original
-// build becomes a full build.
+// kernel/sched/build_policy.o); a header change adds the .c files that include it
+// (include_scan.cc) where the config builds them, or, past --max-header-users of
+// them, makes the original build a full build.
 #include "klp_build.h"
 
 #include "kbuild.h"
+#include "include_scan.h"
 #include "kbuild_dirs.h"
 #include "process.h"
 
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <regex>
@@ -50,6 +53,19 @@ std::vector<std::string> includers(const std::string &dir, const std::string &na
 	}
 	std::sort(found.begin(), found.end());
 	return found;
+}
+
+// The arch/ directory of the target, from its .config.
+std::string target_arch(const KernelRun &run)
+{
+	auto config = read_config(run.config);
+	if (!config)
+		return "x86";
+	for (auto [key, arch] : {std::pair{"CONFIG_X86", "x86"}, {"CONFIG_ARM64", "arm64"},
+				 {"CONFIG_PPC", "powerpc"}, {"CONFIG_S390", "s390"}, {"CONFIG_RISCV", "riscv"}})
+		if (config->count(key) && config->at(key) == "y")
+			return arch;
+	return "x86";
 }
 
 // Objects of a host program or the build machinery, not of the kernel.
@@ -138,11 +154,29 @@ Status pick_targets(const Options &opts, KernelRun &run)
 		decide(opts, run, "the tree has a build: its dependency records name the objects");
 		return targets_from_records(opts, run);
 	}
+	// A header change: the .c files that include it, from the tree's #include lines
+	// (include_scan.cc), join the patch's own; kbuild says which the config builds.
+	std::set<std::string> users;
 	if (headers_changed) {
-		run.full_build = true;
-		note(opts, run, "a header changes and the tree has no build to tell who includes it: "
-				"full original build");
-		return std::nullopt;
+		std::set<std::string> headers;
+		for (const auto &f : run.changed_files)
+			if (f.ends_with(".h"))
+				headers.insert(f);
+		auto start = std::chrono::steady_clock::now();
+		IncludeScan scan = scan_includers(run.tree, target_arch(run), headers);
+		double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+		decide(opts, run, fmt::format("header(s) {}: {} .c file(s) include them (#include lines of {} "
+					      "files read in {:.1f}s)",
+					      fmt::join(headers, ", "),
+					      scan.sources.size(), scan.files_read, seconds));
+		if (scan.sources.size() > opts.max_header_users) {
+			run.full_build = true;
+			note(opts, run, fmt::format("{} .c files include the changed header(s), more than "
+						    "--max-header-users {}: full original build",
+						    scan.sources.size(), opts.max_header_users));
+			return std::nullopt;
+		}
+		users.insert(scan.sources.begin(), scan.sources.end());
 	}
 	AskKbuild ask = [&](const std::string &dir) { return ask_kbuild(run.tree, shell_line(run.cc), dir); };
 	std::set<std::string> targets;
@@ -156,7 +190,26 @@ Status pick_targets(const Options &opts, KernelRun &run)
 		decide(opts, run, fmt::format("{} built as {} (listed by {}'s kbuild file)", how, owner.goal,
 					      owner.dir));
 	};
+	// An includer the config does not build is no target; a changed .c must be.
+	size_t skipped = 0;
+	for (const auto &f : users) {
+		if (std::find(run.changed_files.begin(), run.changed_files.end(), f) != run.changed_files.end())
+			continue;
+		fs::path p(f);
+		std::string object = (p.parent_path() / (p.stem().string() + ".o")).string();
+		std::string why;
+		if (auto owner = find_kbuild_owner(run.tree, object, ask, why))
+			add(*owner, f + " (includes a changed header):");
+		else
+			skipped++;
+	}
+	if (!users.empty())
+		decide(opts, run, fmt::format("{} of the {} including .c file(s) not built by this config (or "
+					      "only #included by another .c)",
+					      skipped, users.size()));
 	for (const auto &f : run.changed_files) {
+		if (f.ends_with(".h"))
+			continue;
 		fs::path p(f);
 		std::string object = (p.parent_path() / (p.stem().string() + ".o")).string();
 		std::string why;
@@ -180,6 +233,9 @@ Status pick_targets(const Options &opts, KernelRun &run)
 			return refuse("not-built", fmt::format("{}: {}, and no .c in {} that includes it is built",
 							       f, why, p.parent_path().string()));
 	}
+	if (targets.empty())
+		return refuse("not-built", fmt::format("no object of this config includes {}",
+						       fmt::join(run.changed_files, ", ")));
 	run.targets.assign(targets.begin(), targets.end());
 	return std::nullopt;
 }

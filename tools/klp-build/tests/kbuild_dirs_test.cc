@@ -1,5 +1,6 @@
 // Which directory builds an object and how make reaches it, asked of kbuild (a
 // stand-in Makefile.build with kbuild's interface) or given as kbuild's answers.
+#include "include_scan.h"
 #include "kbuild_dirs.h"
 #include "klp_build.h"
 #include "make.h"
@@ -159,9 +160,44 @@ TEST(Targets, ObjectsNamedByTheSources)
 		EXPECT_EQ(st->message.rfind(std::string(f) + ": kbuild lists no", 0), 0u) << st->message;
 	}
 
+	// A header: the .c files that include it and that the config builds (other.c
+	// is not), through another header; past --max-header-users, a full build.
+	t.write("include/linux/x.h", "struct x { int a; };\n");
+	t.write("include/linux/y.h", "#include <linux/x.h>\n");
+	t.write("fs/proc/cmdline.c", "#include <linux/y.h>\n");
+	t.write("fs/proc/other.c", "#include <linux/x.h>\n");
+	run.targets.clear();
 	run.changed_files = {"include/linux/x.h"};
 	ASSERT_FALSE(choose_targets(opts, run));
-	EXPECT_TRUE(run.full_build); // no records to tell who includes it
+	EXPECT_FALSE(run.full_build);
+	EXPECT_EQ(run.targets, std::vector<std::string>{"fs/proc/cmdline.o"});
+
+	opts.max_header_users = 1;
+	ASSERT_FALSE(choose_targets(opts, run));
+	EXPECT_TRUE(run.full_build); // 2 includers: more than 1
+}
+
+// The #include lines of a tree, resolved as kbuild's search path does, walked back
+// from the changed headers: through headers, quoted includes beside the file, a
+// .c #included by another .c; an include of another name is no use.
+TEST(IncludeScan, IncludersThroughHeadersAndQuotes)
+{
+	TempDir t;
+	t.write("include/linux/skbuff.h", "#include <asm/page.h>\n");
+	t.write("arch/x86/include/asm/page.h", "#define PAGE_SIZE 4096\n");
+	t.write("include/net/sock.h", "  #  include <linux/skbuff.h>\n");
+	t.write("net/core/sock.c", "#include <net/sock.h>\n");
+	t.write("net/ipv4/tcp.c", "#include \"tcp_impl.h\"\n");
+	t.write("net/ipv4/tcp_impl.h", "#include <linux/skbuff.h>\n");
+	t.write("kernel/sched/build_policy.c", "#include \"rt.c\"\n");
+	t.write("kernel/sched/rt.c", "#include <asm/page.h>\n");
+	t.write("mm/slab.c", "#include <linux/slab.h>\n");
+	t.write("tools/perf/x.c", "#include <linux/skbuff.h>\n"); // not kernel code
+	IncludeScan scan = scan_includers(t.path(), "x86", {"arch/x86/include/asm/page.h"});
+	EXPECT_EQ(scan.sources, (std::vector<std::string>{"kernel/sched/build_policy.c", "kernel/sched/rt.c",
+							   "net/core/sock.c", "net/ipv4/tcp.c"}));
+	EXPECT_EQ(scan_includers(t.path(), "x86", {"net/ipv4/tcp_impl.h"}).sources,
+		  std::vector<std::string>{"net/ipv4/tcp.c"});
 }
 
 
