@@ -14,6 +14,7 @@
 #include <fmt/format.h>
 
 #include <filesystem>
+#include <set>
 
 namespace fs = std::filesystem;
 
@@ -62,6 +63,39 @@ void remove_from_tree(const KernelRun &run, const std::vector<std::string> &rels
 	std::error_code ec;
 	for (const auto &rel : rels)
 		fs::remove(run.tree + "/" + rel, ec);
+}
+
+// The targets came from the sources' #include lines and kbuild's lists, which do
+// not know the config's #if: the compiler's dependency output (the `deps_` of each
+// original's .cmd, from gcc -MD) says which really use a changed file (a header
+// included under an #if the config leaves out; fs/binfmt_elf_test.c, #included by
+// binfmt_elf.c only with CONFIG_BINFMT_ELF_KUNIT_TEST). The others are not rebuilt.
+void drop_targets_without_changed_deps(const Options &opts, KernelRun &run)
+{
+	auto normal = [&](std::string path) {
+		if (path.starts_with(run.tree + "/"))
+			path.erase(0, run.tree.size() + 1);
+		return fs::path(path).lexically_normal().string();
+	};
+	std::set<std::string> changed;
+	for (const auto &f : run.changed_files)
+		changed.insert(normal(f));
+	std::vector<std::string> kept;
+	for (const auto &rel : run.targets) {
+		auto rec = read_cmd_file(cmd_file_of(run.work + "/orig/" + rel));
+		bool uses = !rec || rec->source.empty(); // no record: keep it, the diff decides
+		if (!uses) {
+			uses = changed.count(normal(rec->source)) > 0;
+			for (const auto &dep : rec->deps)
+				uses = uses || changed.count(normal(dep)) > 0;
+		}
+		if (uses)
+			kept.push_back(rel);
+		else
+			decide(opts, run, fmt::format("{}: its compiler dependencies name no changed file "
+						      "(an #include under #if): not rebuilt", rel));
+	}
+	run.targets = kept;
 }
 
 } // namespace
@@ -114,8 +148,17 @@ Status build_original(const Options &opts, KernelRun &run)
 				note(opts, run, "warning: cannot cache " + rel + ": " + c.error().message());
 		}
 	}
-	clock.done(fmt::format("{} object(s): {} compiled, {} cached ({})", run.targets.size(), misses.size(),
-			       hits, join(run.targets)));
+	size_t candidates = run.targets.size();
+	drop_targets_without_changed_deps(opts, run);
+	if (run.targets.empty())
+		return refuse("not-built", fmt::format("no object of this config includes {} (the compiler's "
+						       "dependencies of its {} candidate(s))",
+						       join(run.changed_files), candidates));
+	clock.done(fmt::format("{} object(s): {} compiled, {} cached ({}){}", candidates, misses.size(), hits,
+			       join(run.targets),
+			       candidates == run.targets.size()
+				       ? ""
+				       : fmt::format("; {} of them include a changed header", run.targets.size())));
 	return std::nullopt;
 }
 
