@@ -42,6 +42,7 @@ struct Options {
 	// A header change in a tree without a build recompiles the .c files that
 	// include it; past this many, the whole kernel is built instead.
 	size_t max_header_users = 300;
+	bool full_build = true; // --no-full-build: refuse instead (CI runs, the corpus)
 	bool replace = true;
 	bool line_directives = true; // #line after each change of a .c file (keep_lines.h)
 	bool keep_tmp = false;

@@ -174,6 +174,7 @@ Expected<ParsedOptions> parse_options(int argc, char **argv)
 		("max-header-users", po::value(&o.max_header_users),
 		 "a header change in a tree without a build recompiles the .c files that include it, "
 		 "up to this many (default 300); more: a full build")
+		("no-full-build", "refuse (full-build-needed) where the original build would have to be the whole kernel")
 		("entry-size", po::value(&entry_sizes)->composing(), "SECTION=BYTES: a special section's entry size where the target's headers do not tell it (repeatable)")
 		("keep-tmp,T", "keep the work directory (OUT/klp-tmp/)")
 		("short-circuit,S", po::value(&short_circuit), "start at STEP (1 orig, 2 patched, 3 diff, 4 module) in a work directory kept by -T")
@@ -229,6 +230,7 @@ Expected<ParsedOptions> parse_options(int argc, char **argv)
 	o.output_dir = absolute(o.output_dir);
 	o.replace = !vm.count("no-replace");
 	o.line_directives = !vm.count("no-line-directives");
+	o.full_build = !vm.count("no-full-build");
 	o.verbose = vm.count("verbose");
 	o.debug = vm.count("debug");
 	o.keep_tmp = vm.count("keep-tmp") || o.debug;

@@ -170,6 +170,11 @@ Status pick_targets(const Options &opts, KernelRun &run)
 					      fmt::join(headers, ", "),
 					      scan.sources.size(), scan.files_read, seconds));
 		if (scan.sources.size() > opts.max_header_users) {
+			if (!opts.full_build)
+				return refuse("full-build-needed",
+					      fmt::format("{} .c files include the changed header(s), more than "
+							  "--max-header-users {}, and --no-full-build was given",
+							  scan.sources.size(), opts.max_header_users));
 			run.full_build = true;
 			note(opts, run, fmt::format("{} .c files include the changed header(s), more than "
 						    "--max-header-users {}: full original build",

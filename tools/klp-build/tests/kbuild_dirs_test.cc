@@ -175,6 +175,13 @@ TEST(Targets, ObjectsNamedByTheSources)
 	opts.max_header_users = 1;
 	ASSERT_FALSE(choose_targets(opts, run));
 	EXPECT_TRUE(run.full_build); // 2 includers: more than 1
+
+	run.full_build = false;
+	opts.full_build = false; // --no-full-build
+	Status st = choose_targets(opts, run);
+	ASSERT_TRUE(st);
+	EXPECT_EQ(st->kind, "full-build-needed");
+	EXPECT_FALSE(run.full_build);
 }
 
 // The #include lines of a tree, resolved as kbuild's search path does, walked back
