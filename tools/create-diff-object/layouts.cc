@@ -124,7 +124,17 @@ Layout layout_of(const llvm::DWARFDie &die)
 		l.members.push_back(std::move(member));
 	}
 	std::sort(l.members.begin(), l.members.end());
-	std::string file = die.getDeclFile(llvm::DILineInfoSpecifier::FileLineInfoKind::RawValue);
+	// Relative to the compile directory (kbuild's: the tree), "fs/fat/fat.h".
+	// (DWARFDie::getDeclFile of LLVM 14 answers nothing for gcc's DWARF 5.)
+	std::string file;
+	llvm::DWARFUnit *unit = die.getDwarfUnit();
+	const char *dir = unit->getCompilationDir();
+	if (auto index = unsigned_attr(die, llvm::dwarf::DW_AT_decl_file))
+		if (const auto *lines = unit->getContext().getLineTableForUnit(unit))
+			lines->getFileNameByIndex(*index, dir ? dir : "",
+						  llvm::DILineInfoSpecifier::FileLineInfoKind::AbsoluteFilePath, file);
+	if (dir && *dir && file.starts_with(std::string(dir) + "/"))
+		file.erase(0, std::string(dir).size() + 1);
 	if (!file.empty())
 		l.decl = fmt::format("{}:{}", file, die.getDeclLine());
 	return l;
