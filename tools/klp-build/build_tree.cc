@@ -6,6 +6,7 @@
 #include "klp_build.h"
 
 #include "kbuild.h"
+#include "kbuild_dirs.h"
 #include "keep_lines.h"
 #include "make.h"
 #include "objcache.h"
@@ -98,6 +99,23 @@ void drop_targets_without_changed_deps(const Options &opts, KernelRun &run)
 	run.targets = kept;
 }
 
+// The pristine tree, with the target's config, built the running kernel: an
+// original that does not compile is one this config does not build, when kbuild
+// confirms that no directory on the way enters it (drivers/of without CONFIG_OF:
+// base.c redefines the header's stubs). Otherwise the failure stands.
+Status not_built_instead(const KernelRun &run, const std::vector<std::string> &rels, Stop failure)
+{
+	AskKbuild ask = [&](const std::string &dir) { return ask_kbuild(run.tree, shell_line(run.cc), dir); };
+	for (const auto &goal : goals_of(run, rels)) {
+		std::string dir = goal_directory(goal);
+		if (auto above = not_entered_by(dir, ask))
+			return refuse("not-built", fmt::format("{}: {}'s kbuild file does not enter {} in this config "
+							       "(and the original does not compile)",
+							       goal, *above, dir));
+	}
+	return failure;
+}
+
 } // namespace
 
 Status build_original(const Options &opts, KernelRun &run)
@@ -139,7 +157,7 @@ Status build_original(const Options &opts, KernelRun &run)
 	if (!misses.empty()) {
 		remove_from_tree(run, misses);
 		if (auto st = run_step(opts, tree_make(opts, run, run.tree, goals_of(run, misses), "orig"), "original build"))
-			return st;
+			return not_built_instead(run, misses, *st);
 		for (const auto &rel : misses) {
 			if (auto st = collect(run, "orig", rel))
 				return st;

@@ -170,6 +170,14 @@ std::optional<KbuildOwner> find_kbuild_owner(const std::string &tree, const std:
 	return std::nullopt;
 }
 
+std::string goal_directory(const std::string &goal)
+{
+	std::string dir = parent_of(goal);
+	if (auto up = dir.find("/.."); up != std::string::npos)
+		dir.resize(up);
+	return dir;
+}
+
 std::optional<std::string> entered_twice(const std::string &dir, const AskKbuild &ask)
 {
 	std::string target = normal(dir);
@@ -185,6 +193,43 @@ std::optional<std::string> entered_twice(const std::string &dir, const AskKbuild
 		}
 		if (toward.size() > 1)
 			return fmt::format("{} enters {} and {}", above, toward[0], toward[1]);
+	}
+	return std::nullopt;
+}
+
+std::optional<std::string> not_entered_by(const std::string &dir, const AskKbuild &ask)
+{
+	std::map<std::string, std::optional<KbuildDir>> answers;
+	auto answer = [&](const std::string &d) -> const KbuildDir * {
+		auto it = answers.find(d);
+		if (it == answers.end()) {
+			auto k = ask(d);
+			it = answers.emplace(d, k ? std::optional<KbuildDir>(*k) : std::nullopt).first;
+		}
+		return it->second ? &*it->second : nullptr;
+	};
+	std::string target = normal(dir);
+	std::optional<std::string> nearest;
+	while (!target.starts_with("arch/") && target.find('/') != std::string::npos) {
+		std::string via;
+		for (std::string above = parent_of(target); !above.empty() && via.empty(); above = parent_of(above)) {
+			const KbuildDir *k = answer(above);
+			if (!k)
+				continue;
+			if (!nearest)
+				nearest = above;
+			for (const auto &s : k->subdirs) {
+				std::string n = normal(s);
+				// Entered, directly or through a directory without a kbuild
+				// file that answers (drivers/gpu/drm enters amd/amdgpu).
+				if (n == target || (target.starts_with(n + "/") && !answer(n)))
+					via = above;
+			}
+		}
+		if (via.empty())
+			return nearest;
+		target = via;
+		nearest.reset();
 	}
 	return std::nullopt;
 }

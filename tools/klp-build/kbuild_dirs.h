@@ -43,6 +43,10 @@ struct KbuildOwner {
 std::optional<KbuildOwner> find_kbuild_owner(const std::string &tree, const std::string &object,
 					     const AskKbuild &ask, std::string &why);
 
+// The directory make descends to for a goal: the goal's own, or for
+// "drivers/gpu/drm/amd/amdgpu/../display/dc/core/dc.o" the one that lists it.
+std::string goal_directory(const std::string &goal);
+
 // Whether make, asked for a single object of `dir` from the top, builds `dir` twice
 // at once: a directory on the way enters two subdirectories on the object's path
 // (drivers/Makefile has `obj-y += char/` and `obj-y += char/ipmi/`; kbuild's
@@ -50,5 +54,14 @@ std::optional<KbuildOwner> find_kbuild_owner(const std::string &tree, const std:
 // object into the same files). The answer names the directory and the two; none
 // when each directory on the way enters one.
 std::optional<std::string> entered_twice(const std::string &dir, const AskKbuild &ask);
+
+// Whether this config's kbuild never enters `dir`: the nearest directory above it
+// whose kbuild file answers lists no subdirectory toward it (drivers/Makefile has
+// `obj-$(CONFIG_OF) += of/`; without CONFIG_OF, drivers/of is not built, though
+// its own Makefile lists base.o). The answer names that directory; none when it
+// is entered, or when nothing can tell: top-level directories, arch/ (whose
+// directories the arch Makefile's core-y/drivers-y/libs-y also add), no kbuild
+// file above.
+std::optional<std::string> not_entered_by(const std::string &dir, const AskKbuild &ask);
 
 } // namespace klp::build

@@ -245,16 +245,6 @@ Status pick_targets(const Options &opts, KernelRun &run)
 	return std::nullopt;
 }
 
-// The directory make descends to for a goal: the goal's own, or for
-// "amdgpu/../display/dc/core/dc.o" the one that lists it (amdgpu).
-std::string descent_dir(const std::string &goal)
-{
-	std::string dir = fs::path(goal).parent_path().string();
-	if (auto up = dir.find("/.."); up != std::string::npos)
-		dir.resize(up);
-	return dir;
-}
-
 // kbuild would compile a goal twice at once with -jN: build the targets with -j1.
 void serialize_if_entered_twice(const Options &opts, KernelRun &run)
 {
@@ -262,7 +252,7 @@ void serialize_if_entered_twice(const Options &opts, KernelRun &run)
 	for (const auto &rel : run.targets) {
 		auto it = run.make_goals.find(rel);
 		const std::string &goal = it == run.make_goals.end() ? rel : it->second;
-		if (auto why = entered_twice(descent_dir(goal), ask)) {
+		if (auto why = entered_twice(goal_directory(goal), ask)) {
 			run.serial_make = true;
 			decide(opts, run, fmt::format("{}: {}, and make -j{} would build it twice at once: "
 						      "building the targets with -j1",

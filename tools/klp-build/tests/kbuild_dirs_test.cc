@@ -229,6 +229,37 @@ TEST(Kbuild, EnteredTwiceOnTheWay)
 	EXPECT_EQ(entered_twice("drivers/net/ethernet", ask), std::nullopt);
 }
 
+// drivers/Makefile enters of/ only with CONFIG_OF: without it drivers/of is not
+// built, though its own Makefile lists base.o; drivers/s390/Makefile enters
+// char/, but drivers/ does not enter s390/. drivers/gpu/drm enters amd/amdgpu,
+// through drivers/gpu/drm/amd, which has no kbuild file. arch/ is not judged.
+TEST(Kbuild, NotEnteredByTheConfig)
+{
+	std::map<std::string, KbuildDir> dirs = {
+		{"drivers", {{}, {"drivers/char", "drivers/gpu"}}},
+		{"drivers/of", {{"drivers/of/base.o"}, {}}},
+		{"drivers/s390", {{}, {"drivers/s390/char"}}},
+		{"drivers/s390/char", {{"drivers/s390/char/zcore.o"}, {}}},
+		{"drivers/gpu", {{}, {"drivers/gpu/drm"}}},
+		{"drivers/gpu/drm", {{}, {"drivers/gpu/drm/amd/amdgpu"}}},
+		{"drivers/gpu/drm/amd/amdgpu", {{"drivers/gpu/drm/amd/amdgpu/amdgpu_drv.o"}, {}}},
+		{"arch/x86", {{}, {"arch/x86/kernel"}}},
+	};
+	AskKbuild ask = [&](const std::string &dir) -> klp::Expected<KbuildDir> {
+		auto it = dirs.find(dir);
+		if (it == dirs.end())
+			return klp::make_error("{}: not a kbuild directory", dir);
+		return it->second;
+	};
+	EXPECT_EQ(not_entered_by("drivers/of", ask), "drivers");
+	EXPECT_EQ(not_entered_by("drivers/s390/char", ask), "drivers");
+	EXPECT_EQ(not_entered_by("drivers/gpu/drm/amd/amdgpu", ask), std::nullopt);
+	EXPECT_EQ(not_entered_by("drivers/char", ask), std::nullopt);
+	EXPECT_EQ(not_entered_by("arch/x86/pci", ask), std::nullopt);
+	EXPECT_EQ(not_entered_by("fs/nowhere/deep", ask), std::nullopt); // nothing answers
+	EXPECT_EQ(goal_directory("drivers/gpu/drm/amd/amdgpu/../display/dc/core/dc.o"), "drivers/gpu/drm/amd/amdgpu");
+}
+
 TEST(Targets, SerialMakeWhereKbuildWouldBuildTwice)
 {
 	TempDir t;
