@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <set>
 
 namespace klp::cdo {
 namespace {
@@ -266,24 +267,33 @@ void OutputBuilder::fill_callback_objnames()
 
 void OutputBuilder::copy_import_namespaces()
 {
-	// MODULE_IMPORT_NS(FOO) in the patched file: the patch module needs it too.
-	const Section *modinfo = ctx_.patched->find_section(".modinfo");
-	if (!modinfo)
-		return;
-	Section *out = nullptr;
-	const auto &d = modinfo->data;
-	for (size_t i = 0; i < d.size();) {
-		size_t end = i;
-		while (end < d.size() && d[end])
-			end++;
-		std::string entry(d.begin() + long(i), d.begin() + long(end));
-		if (entry.rfind("import_ns=", 0) == 0) {
-			if (!out)
-				out = section(".modinfo", SHT_PROGBITS, SHF_ALLOC, 1);
-			out->data.insert(out->data.end(), entry.begin(), entry.end());
-			out->data.push_back(0);
+	// The patch module imports the namespace of every export it links to
+	// (efivarfs's super.c calls efivar_query_variable_info of EFIVAR, imported by
+	// MODULE_IMPORT_NS in vars.c), and what the patched file imports itself.
+	std::set<std::string> entries;
+	if (const Section *modinfo = ctx_.patched->find_section(".modinfo")) {
+		const auto &d = modinfo->data;
+		for (size_t i = 0; i < d.size();) {
+			size_t end = i;
+			while (end < d.size() && d[end])
+				end++;
+			std::string entry(d.begin() + long(i), d.begin() + long(end));
+			if (entry.rfind("import_ns=", 0) == 0)
+				entries.insert(entry);
+			i = end + 1;
 		}
-		i = end + 1;
+	}
+	if (ctx_.symvers)
+		for (const auto &[reloc, target] : ctx_.reloc_targets)
+			if (target.cls == RelocClass::Normal)
+				if (const auto *e = ctx_.symvers->find(target.name); e && !e->ns.empty())
+					entries.insert("import_ns=" + e->ns);
+	if (entries.empty())
+		return;
+	Section *out = section(".modinfo", SHT_PROGBITS, SHF_ALLOC, 1);
+	for (const std::string &entry : entries) {
+		out->data.insert(out->data.end(), entry.begin(), entry.end());
+		out->data.push_back(0);
 	}
 }
 
