@@ -13,6 +13,7 @@
 #include "livepatch/names.h"
 
 #include <algorithm>
+#include <filesystem>
 
 namespace klp::cdo {
 namespace {
@@ -57,6 +58,22 @@ private:
 		cache_;
 };
 
+// Whether a name missing from the object's table is missing from the object: the
+// ELF symbol table of a whole module (.ko) or of vmlinux lists every symbol (one
+// object file standing for the parent lists only its own); kallsyms lists data
+// only with CONFIG_KALLSYMS_ALL, which its data symbols ('d', 'b', 'r') show.
+bool complete_table(const ksym::KernelObject &obj)
+{
+	if (obj.source != ksym::SymbolSource::kallsyms) {
+		std::string file = std::filesystem::path(obj.path).filename().string();
+		return file.starts_with("vmlinux") || file.ends_with(".ko") || file.ends_with(".ko.xz") ||
+		       file.ends_with(".ko.zst") || file.ends_with(".ko.gz");
+	}
+	return std::any_of(obj.symbols.begin(), obj.symbols.end(), [](const ksym::KernelSymbol &s) {
+		return std::string_view("dDbBrR").find(s.letter) != std::string_view::npos;
+	});
+}
+
 bool Classifier::exported_by_vmlinux(const std::string &name) const
 {
 	auto always = ctx_.arch->always_exported;
@@ -82,6 +99,17 @@ std::optional<unsigned long> Classifier::sympos(const std::string &objname,
 			ksym::resolve_sympos(*ctx_.parent_symbols, objname, name, unit_of(sym));
 		if (r) {
 			result = r.sympos;
+		} else if (r.status == ksym::SymposStatus::not_found && sym && !sym->is_local() &&
+			   !sym->twin && complete_table(*ctx_.parent_symbols->object(objname))) {
+			// Only the patched code refers to it and the object's whole symbol
+			// table lacks it: code of another file of the fix (vivid-vid-cap.c's
+			// new vivid_update_reduced_fps(), declared in a header the patch
+			// changes) that the patch does not carry.
+			ctx_.refuse("missing-symbol", sym,
+				    fmt::format("{}: {} is neither in the patch nor in {} ({}): a "
+						"definition the fix adds elsewhere must be part of the patch",
+						ctx_.opts.patched_path, name, objname,
+						ctx_.parent_symbols->object(objname)->path));
 		} else if (r.status == ksym::SymposStatus::not_found && sym && !sym->is_local()) {
 			// A global the table does not list (a kallsyms dump without
 			// CONFIG_KALLSYMS_ALL has no data): a global name is unique, and if it
