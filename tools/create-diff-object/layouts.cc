@@ -135,6 +135,8 @@ Layout layout_of(const llvm::DWARFDie &die)
 						  llvm::DILineInfoSpecifier::FileLineInfoKind::AbsoluteFilePath, file);
 	if (dir && *dir && file.starts_with(std::string(dir) + "/"))
 		file.erase(0, std::string(dir).size() + 1);
+	if (file.starts_with("./"))
+		file.erase(0, 2);
 	if (!file.empty())
 		l.decl = fmt::format("{}:{}", file, die.getDeclLine());
 	return l;
