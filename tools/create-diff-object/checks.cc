@@ -197,6 +197,12 @@ Expected<void> check_layouts(DiffContext &ctx)
 		return layouts.error();
 	if (layouts->one_sided)
 		ctx.warn("only one of the objects has DWARF: data layouts not compared");
+	for (const std::string &change : layouts->prototype_changes)
+		ctx.refuse("changed-prototype", nullptr,
+			   fmt::format("{}; the running kernel's callers and definition of a global "
+				       "function keep the old one: keep the prototype (a new function "
+				       "with the new one, called from the patched code, is fine)",
+				       change));
 	for (const std::string &change : layouts->changes)
 		ctx.refuse("changed-layout", nullptr,
 			   fmt::format("{}; the running kernel's data keeps the old layout, which the "

@@ -52,6 +52,12 @@ struct Layout {
 // "struct foo" -> the distinct layouts of that name in the object.
 using Layouts = std::map<std::string, std::set<Layout>>;
 
+struct DwarfFacts {
+	Layouts layouts;
+	// A global function (defined here or called from here) -> its prototypes.
+	std::map<std::string, std::set<std::string>> prototypes;
+};
+
 std::optional<uint64_t> unsigned_attr(const llvm::DWARFDie &die, llvm::dwarf::Attribute a)
 {
 	if (auto v = die.find(a))
@@ -142,7 +148,63 @@ Layout layout_of(const llvm::DWARFDie &die)
 	return l;
 }
 
-Expected<std::optional<Layouts>> read_layouts(const std::string &path)
+// A type as C spells it, without const and volatile (`char *` -> `const char *` is
+// the same call): "struct nlattr *", "u32", "fn(int) *".
+std::string type_name(llvm::DWARFDie t, int depth = 0)
+{
+	if (!t)
+		return "void";
+	if (depth > 12)
+		return "?";
+	auto inner = [&] { return type_name(t.getAttributeValueAsReferencedDie(llvm::dwarf::DW_AT_type), depth + 1); };
+	const char *name = t.getShortName();
+	switch (t.getTag()) {
+	case llvm::dwarf::DW_TAG_base_type:
+	case llvm::dwarf::DW_TAG_typedef:
+		return name ? name : "?";
+	case llvm::dwarf::DW_TAG_structure_type:
+		return fmt::format("struct {}", name ? name : "<anonymous>");
+	case llvm::dwarf::DW_TAG_union_type:
+		return fmt::format("union {}", name ? name : "<anonymous>");
+	case llvm::dwarf::DW_TAG_enumeration_type:
+		return fmt::format("enum {}", name ? name : "<anonymous>");
+	case llvm::dwarf::DW_TAG_pointer_type:
+		return inner() + " *";
+	case llvm::dwarf::DW_TAG_array_type:
+		return inner() + "[]";
+	case llvm::dwarf::DW_TAG_const_type:
+	case llvm::dwarf::DW_TAG_volatile_type:
+	case llvm::dwarf::DW_TAG_restrict_type:
+	case llvm::dwarf::DW_TAG_atomic_type:
+		return inner();
+	case llvm::dwarf::DW_TAG_subroutine_type: {
+		std::vector<std::string> params;
+		for (const llvm::DWARFDie &c : t.children())
+			if (c.getTag() == llvm::dwarf::DW_TAG_formal_parameter)
+				params.push_back(type_name(c.getAttributeValueAsReferencedDie(llvm::dwarf::DW_AT_type), depth + 1));
+			else if (c.getTag() == llvm::dwarf::DW_TAG_unspecified_parameters)
+				params.push_back("...");
+		return fmt::format("{} (fn)({})", inner(), fmt::join(params, ", "));
+	}
+	default:
+		return "?";
+	}
+}
+
+// A global function's prototype, "int (const struct nlattr *, u8 *, u32)".
+std::string prototype_of(const llvm::DWARFDie &die)
+{
+	std::vector<std::string> params;
+	for (const llvm::DWARFDie &c : die.children())
+		if (c.getTag() == llvm::dwarf::DW_TAG_formal_parameter)
+			params.push_back(type_name(c.getAttributeValueAsReferencedDie(llvm::dwarf::DW_AT_type)));
+		else if (c.getTag() == llvm::dwarf::DW_TAG_unspecified_parameters)
+			params.push_back("...");
+	return fmt::format("{} ({})", type_name(die.getAttributeValueAsReferencedDie(llvm::dwarf::DW_AT_type)),
+			   fmt::join(params, ", "));
+}
+
+Expected<std::optional<DwarfFacts>> read_layouts(const std::string &path)
 {
 	auto bin = llvm::object::ObjectFile::createObjectFile(path);
 	if (!bin)
@@ -153,17 +215,26 @@ Expected<std::optional<Layouts>> read_layouts(const std::string &path)
 		if (auto name = s.getName(); name && *name == ".debug_info")
 			has_dwarf = true;
 	if (!has_dwarf)
-		return std::optional<Layouts>();
+		return std::optional<DwarfFacts>();
 	std::string errors;
 	auto dwarf = llvm::DWARFContext::create(
 		obj, llvm::DWARFContext::ProcessDebugRelocations::Process, nullptr, "",
 		[&](llvm::Error e) { errors = llvm::toString(std::move(e)); },
 		[&](llvm::Error e) { llvm::consumeError(std::move(e)); });
-	Layouts out;
+	DwarfFacts out;
 	for (const auto &cu : dwarf->compile_units()) {
 		for (const llvm::DWARFDebugInfoEntry &entry : cu->dies()) {
 			llvm::DWARFDie die(cu.get(), &entry);
 			auto tag = die.getTag();
+			// Global functions: the callers elsewhere in the running kernel, or
+			// its definition elsewhere, keep the old prototype. A static one's
+			// callers are all in this file and change with it.
+			if (tag == llvm::dwarf::DW_TAG_subprogram && die.find(llvm::dwarf::DW_AT_external) &&
+			    !die.find(llvm::dwarf::DW_AT_artificial)) {
+				if (const char *fn = die.getShortName(); fn && die.find(llvm::dwarf::DW_AT_prototyped))
+					out.prototypes[fn].insert(prototype_of(die));
+				continue;
+			}
 			if (tag != llvm::dwarf::DW_TAG_structure_type && tag != llvm::dwarf::DW_TAG_union_type)
 				continue;
 			const char *name = die.getShortName();
@@ -172,12 +243,12 @@ Expected<std::optional<Layouts>> read_layouts(const std::string &path)
 			if (!name || die.find(llvm::dwarf::DW_AT_declaration))
 				continue;
 			std::string key = fmt::format("{} {}", tag == llvm::dwarf::DW_TAG_union_type ? "union" : "struct", name);
-			out[key].insert(layout_of(die));
+			out.layouts[key].insert(layout_of(die));
 		}
 	}
 	if (!errors.empty())
 		return make_error("{}: malformed DWARF: {}", path, errors);
-	return std::optional<Layouts>(std::move(out));
+	return std::optional<DwarfFacts>(std::move(out));
 }
 
 std::string describe(const std::string &type, const Layout &o, const Layout &p)
@@ -230,10 +301,19 @@ Expected<LayoutComparison> compare_layouts(const std::string &orig_path, const s
 		return result;
 	}
 	result.compared = true;
-	for (const auto &[type, after] : **patched) {
-		auto it = (*orig)->find(type);
+	for (const auto &[fn, after] : (*patched)->prototypes) {
+		auto it = (*orig)->prototypes.find(fn);
+		if (it == (*orig)->prototypes.end() || it->second == after)
+			continue;
+		result.prototype_changes.push_back(
+			it->second.size() == 1 && after.size() == 1
+				? fmt::format("{}: {} -> {}", fn, *it->second.begin(), *after.begin())
+				: fmt::format("{}: its prototypes differ", fn));
+	}
+	for (const auto &[type, after] : (*patched)->layouts) {
+		auto it = (*orig)->layouts.find(type);
 		// A type new to the object is the patch's own: no running data has it.
-		if (it == (*orig)->end() || it->second == after)
+		if (it == (*orig)->layouts.end() || it->second == after)
 			continue;
 		const std::set<Layout> &before = it->second;
 		// One layout each side (the usual case): say what moved.

@@ -17,6 +17,10 @@ struct LayoutComparison {
 	// sizes differ: "struct foo (include/linux/foo.h:12): size 24 -> 32, new member
 	// bar at offset 24". A type only the patched object has is not listed.
 	std::vector<std::string> changes;
+	// One line per global function (defined in the object or called from it)
+	// whose prototype differs, const and volatile aside: "nft_parse_register_load:
+	// int (const struct nlattr *, u8 *, u32) -> int (const struct nft_ctx *, ...)".
+	std::vector<std::string> prototype_changes;
 };
 
 // Unreadable DWARF is an error naming the file.
