@@ -40,6 +40,16 @@ int64_t ArchTraits::target_offset(const elf::Relocation &r) const
 	return is_pc_relative(r.type) ? r.addend + pc_bias : r.addend;
 }
 
+uint64_t ArchTraits::fentry_reloc_at(const elf::Section &sec, uint64_t func_value) const
+{
+	static constexpr uint8_t endbr64[] = {0xf3, 0x0f, 0x1e, 0xfa};
+	const auto &d = sec.data;
+	if (machine == EM_X86_64 && func_value + sizeof endbr64 <= d.size() &&
+	    std::equal(std::begin(endbr64), std::end(endbr64), d.begin() + long(func_value)))
+		return func_value + sizeof endbr64 + fentry_reloc_offset;
+	return func_value + fentry_reloc_offset;
+}
+
 bool ArchTraits::is_branch(const elf::Section &sec, const elf::Relocation &r) const
 {
 	if (machine != EM_X86_64 || !is_pc_relative(r.type) || !sec.is_text())

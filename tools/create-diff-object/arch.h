@@ -36,6 +36,9 @@ struct ArchTraits {
 	// The offset within the target a relocation designates: `call foo` is
 	// R_X86_64_PLT32 foo-4 and designates foo+0.
 	int64_t target_offset(const elf::Relocation &r) const;
+	// Where the relocation of `func`'s `call __fentry__` is: right after the call
+	// opcode at the start, or after an x86 `endbr64` first (X86_KERNEL_IBT).
+	uint64_t fentry_reloc_at(const elf::Section &sec, uint64_t func_value) const;
 	// True if the relocation is the operand of a direct call or jump (not an
 	// address taken), judged from the opcode bytes before it.
 	bool is_branch(const elf::Section &sec, const elf::Relocation &r) const;

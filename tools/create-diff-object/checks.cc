@@ -15,20 +15,13 @@ using elf::Symbol;
 
 bool has_fentry(const DiffContext &ctx, const Symbol *func)
 {
-	for (const elf::Relocation &r :
-	     relocs_in(func->sec, func->value, func->value + ctx.arch->fentry_reloc_offset + 1))
-		if (r.offset == func->value + ctx.arch->fentry_reloc_offset && r.sym &&
-		    r.sym->name == ctx.arch->fentry_symbol)
+	// The call ftrace patches. x86 records it in __mcount_loc whatever else the
+	// function has: __patchable_function_entries (CONFIG_CALL_PADDING's 16 bytes
+	// of padding) lists notrace functions too, kernel/trace/*'s among them.
+	uint64_t at = ctx.arch->fentry_reloc_at(*func->sec, func->value);
+	for (const elf::Relocation &r : relocs_in(func->sec, at, at + 1))
+		if (r.sym && r.sym->name == ctx.arch->fentry_symbol)
 			return true;
-	// -fpatchable-function-entry (arm64, or x86 with CONFIG_CALL_PADDING) records
-	// the function in __patchable_function_entries instead.
-	for (auto &pfe : ctx.patched->sections) {
-		if (pfe->removed || pfe->name != "__patchable_function_entries" || !pfe->rela)
-			continue;
-		for (const elf::Relocation &r : pfe->rela->relocs)
-			if (r.sym && r.sym->sec == func->sec)
-				return true;
-	}
 	return false;
 }
 

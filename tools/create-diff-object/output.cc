@@ -189,7 +189,7 @@ void OutputBuilder::write_mcount_loc()
 			if (!r.sym || r.sym->name != ctx_.arch->fentry_symbol)
 				continue;
 			Symbol *func = ctx_.patched->symbol_at(sec, r.offset);
-			if (!func || r.offset != func->value + ctx_.arch->fentry_reloc_offset)
+			if (!func || r.offset != ctx_.arch->fentry_reloc_at(*sec, func->value))
 				continue;
 			if (!mcount)
 				mcount = out_.add_section("__mcount_loc", SHT_PROGBITS, SHF_ALLOC, 8);
