@@ -178,7 +178,8 @@ void OutputBuilder::clone_relocations()
 void OutputBuilder::write_mcount_loc()
 {
 	// ftrace finds a module's patchable call sites through __mcount_loc: one
-	// address per included function that starts with `call __fentry__`.
+	// address per included function that starts with `call __fentry__` (after
+	// `endbr64` with X86_KERNEL_IBT), the address of that call.
 	if (!ctx_.patched->find_section("__mcount_loc"))
 		return;
 	Section *mcount = nullptr;
@@ -195,9 +196,10 @@ void OutputBuilder::write_mcount_loc()
 				mcount = out_.add_section("__mcount_loc", SHT_PROGBITS, SHF_ALLOC, 8);
 			uint64_t off = mcount->data.size();
 			put_u64(mcount, 0);
+			// The call instruction, after an endbr64 where there is one.
 			out_.add_rela_section(mcount)->relocs.push_back(
 				{off, ctx_.arch->reloc_abs64, out_.section_symbol(sec->clone),
-				 int64_t(func->value)});
+				 int64_t(r.offset - ctx_.arch->fentry_reloc_offset)});
 		}
 	}
 }
