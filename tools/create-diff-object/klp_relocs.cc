@@ -100,16 +100,24 @@ std::optional<unsigned long> Classifier::sympos(const std::string &objname,
 		if (r) {
 			result = r.sympos;
 		} else if (r.status == ksym::SymposStatus::not_found && sym && !sym->is_local() &&
-			   !sym->twin && complete_table(*ctx_.parent_symbols->object(objname))) {
-			// Only the patched code refers to it and the object's whole symbol
-			// table lacks it: code of another file of the fix (vivid-vid-cap.c's
-			// new vivid_update_reduced_fps(), declared in a header the patch
-			// changes) that the patch does not carry.
+			   (!sym->twin || !sym->is_undefined()) &&
+			   complete_table(*ctx_.parent_symbols->object(objname))) {
+			// The object's whole symbol table lacks it. Only the patched code
+			// refers to it: code of another file of the fix (vivid-vid-cap.c's new
+			// vivid_update_reduced_fps(), declared in a header the patch changes)
+			// that the patch does not carry. Or this object defines it: the
+			// running kernel does not have this object (a lib.a member vmlinux
+			// never pulled in, another config).
 			ctx_.refuse("missing-symbol", sym,
-				    fmt::format("{}: {} is neither in the patch nor in {} ({}): a "
-						"definition the fix adds elsewhere must be part of the patch",
-						ctx_.opts.patched_path, name, objname,
-						ctx_.parent_symbols->object(objname)->path));
+				    sym->is_undefined()
+					    ? fmt::format("{}: {} is neither in the patch nor in {} ({}): a "
+							  "definition the fix adds elsewhere must be part of the patch",
+							  ctx_.opts.patched_path, name, objname,
+							  ctx_.parent_symbols->object(objname)->path)
+					    : fmt::format("{}: {} is defined here but not in {} ({}): the running "
+							  "kernel was not linked with this object",
+							  ctx_.opts.patched_path, name, objname,
+							  ctx_.parent_symbols->object(objname)->path));
 		} else if (r.status == ksym::SymposStatus::not_found && sym && !sym->is_local()) {
 			// A global the table does not list (a kallsyms dump without
 			// CONFIG_KALLSYMS_ALL has no data): a global name is unique, and if it

@@ -196,11 +196,6 @@ Status check_patches(const Options &opts, KernelRun &run)
 				return refuse("assembly", fmt::format("{} changes {}: assembly cannot be "
 								      "livepatched (no ftrace entry)",
 								      fs::path(p).filename().string(), path));
-			if (run.mode == Mode::tree && path.starts_with("lib/"))
-				return refuse("lib", fmt::format("{} changes {}: lib/ is linked into vmlinux "
-								 "from archives and partly without ftrace; "
-								 "klp-build does not patch it",
-								 fs::path(p).filename().string(), path));
 			if (path.starts_with("Documentation/") || ext == ".rst" || ext == ".txt" ||
 			    ext == ".md") {
 				decide(opts, run, fmt::format("{}: documentation, ignored", path));

@@ -86,7 +86,7 @@ Expected<KbuildDir> ask_kbuild(const std::string &tree, const std::string &cc, c
 	// names changed in 4.19 (real-objs-y -> real-obj-y); the old ones expand empty
 	// on new kernels and the other way round.
 	static const std::string query =
-		"klp-build-query: ; $(info objects $(real-obj-y) $(real-obj-m) $(real-objs-y) $(real-objs-m))"
+		"klp-build-query: ; $(info objects $(real-obj-y) $(real-obj-m) $(real-objs-y) $(real-objs-m) $(lib-y))"
 		"$(info subdirs $(subdir-ym))@:";
 	std::vector<std::string> argv = {"make", "-C", tree, "-s", "--no-print-directory",
 					 "-f", "scripts/Makefile.build", "obj=" + dir, "srctree=.",

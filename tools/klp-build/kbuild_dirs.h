@@ -28,7 +28,8 @@ using AskKbuild = std::function<Expected<KbuildDir>(const std::string &dir)>;
 
 // Runs make on the tree's scripts/Makefile.build for `dir` with `cc` as CC and
 // prints the lists (scripts/Makefile.lib's real-obj-y/-m, real-objs-y/-m before
-// 4.19, and subdir-ym).
+// 4.19, lib-y, and subdir-ym). A lib-y object (lib/cmdline.o) goes into the
+// directory's lib.a, which vmlinux links from where it uses it.
 Expected<KbuildDir> ask_kbuild(const std::string &tree, const std::string &cc, const std::string &dir);
 
 struct KbuildOwner {
