@@ -1,6 +1,6 @@
 // The include graph of a kernel tree, from the text of its sources: every .c and
-// .h under the tree (not tools/, Documentation/, scripts/, samples/, usr/ or
-// hidden directories) is read for `#include <...>` and `#include "..."`,
+// .h under the tree (not tools/, Documentation/, scripts/, samples/, usr/, other
+// architectures' arch/ directories or hidden directories) is read for `#include <...>` and `#include "..."`,
 // resolved the way kbuild's search path does (the file's own directory for
 // quotes, then arch/ARCH/include, its generated/, include/, the uapi
 // directories), and the graph is walked backwards from the changed headers.
@@ -71,6 +71,13 @@ IncludeScan scan_includers(const std::string &tree, const std::string &arch,
 			continue;
 		}
 		if (it->is_directory(ec) && it->path().filename().string().starts_with(".")) {
+			it.disable_recursion_pending();
+			continue;
+		}
+		// Another architecture's code includes the header too
+		// (arch/arm64/mm/ptdump.c: linux/ptdump.h), but is never this build's.
+		if (it.depth() == 1 && it->is_directory(ec) && rel.starts_with("arch/") &&
+		    rel != "arch/" + arch) {
 			it.disable_recursion_pending();
 			continue;
 		}

@@ -200,6 +200,7 @@ TEST(IncludeScan, IncludersThroughHeadersAndQuotes)
 	t.write("kernel/sched/rt.c", "#include <asm/page.h>\n");
 	t.write("mm/slab.c", "#include <linux/slab.h>\n");
 	t.write("tools/perf/x.c", "#include <linux/skbuff.h>\n"); // not kernel code
+	t.write("arch/arm64/mm/ptdump.c", "#include <asm/page.h>\n"); // another arch's
 	IncludeScan scan = scan_includers(t.path(), "x86", {"arch/x86/include/asm/page.h"});
 	EXPECT_EQ(scan.sources, (std::vector<std::string>{"kernel/sched/build_policy.c", "kernel/sched/rt.c",
 							   "net/core/sock.c", "net/ipv4/tcp.c"}));
