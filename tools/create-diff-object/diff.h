@@ -33,6 +33,10 @@ struct Options {
 	// Global symbols that the patch's other diff objects define anew, one name a
 	// line (klp-build writes it): a reference to one links within the module.
 	std::string patch_symbols_path;
+	// --patch-references: names the patch's patched objects leave undefined (klp-build
+	// lists them for all of its objects). Given, a new global function that neither
+	// this object's included code nor another patched object uses is left out.
+	std::string patch_references_path;
 	bool debug = false;
 	// Special-section entry sizes given on the command line, by section name.
 	std::map<std::string, uint64_t> entry_sizes;
@@ -143,6 +147,7 @@ struct DiffContext {
 	std::unique_ptr<ksym::SymbolTable> parent_symbols;
 	std::unique_ptr<ksym::Symvers> symvers;
 	std::unordered_set<std::string> patch_symbols;
+	std::optional<std::unordered_set<std::string>> patch_references;
 	Decisions decisions;
 
 	// Sections of the patched object that go into the output, in inclusion order.

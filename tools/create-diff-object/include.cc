@@ -143,6 +143,12 @@ void include_changes(DiffContext &ctx)
 		}
 		// `foo.cold` goes in with `foo`, `foo` with a changed `foo.cold`.
 		bool cold = !cold_parent_name(name).empty();
+		// A new global only another file of the update calls (btrfs's
+		// btrfs_cleanup_ordered_bioc_list, whose call here is inlined): in only if
+		// included code or another patched object uses it (include_references).
+		if (d.status == Status::New && !cold && !sym->is_local() && ctx.patch_references &&
+		    !ctx.patch_references->count(name))
+			continue;
 		if (d.status == Status::Changed && !cold && !d.reasons.count("patched-through-callers"))
 			ctx.patched_functions.push_back(sym);
 		include_section(ctx, sym->sec, name,
@@ -165,6 +171,12 @@ void include_changes(DiffContext &ctx)
 			include_section(ctx, sec.get(), sec->name, "livepatch callbacks and states");
 	}
 	include_references(ctx);
+	// New code nothing in the patch reaches: not part of it.
+	for (auto &[key, d] : ctx.decisions.functions)
+		if (d.status == Status::New && d.sym->sec && !ctx.is_included(d.sym->sec)) {
+			d.status = Status::Ignored;
+			d.reasons.insert("unreferenced-new");
+		}
 }
 
 } // namespace klp::cdo

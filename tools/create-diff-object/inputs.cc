@@ -60,11 +60,8 @@ Expected<void> validate_inputs(DiffContext &ctx)
 
 namespace {
 
-Expected<void> load_patch_symbols(DiffContext &ctx)
+Expected<void> load_names(const std::string &path, std::unordered_set<std::string> &names)
 {
-	const std::string &path = ctx.opts.patch_symbols_path;
-	if (path.empty())
-		return success();
 	std::ifstream in(path);
 	if (!in)
 		return make_error("{}: cannot read", path);
@@ -74,7 +71,7 @@ Expected<void> load_patch_symbols(DiffContext &ctx)
 			continue;
 		if (line.find_first_of(" \t\r") != std::string::npos)
 			return make_error("{}: line {}: not a symbol name: '{}'", path, n, line);
-		ctx.patch_symbols.insert(line);
+		names.insert(line);
 	}
 	if (in.bad())
 		return make_error("{}: read error", path);
@@ -103,7 +100,13 @@ Expected<void> load_target_symbols(DiffContext &ctx)
 	if (!symvers)
 		return symvers.take_error();
 	ctx.symvers = std::make_unique<ksym::Symvers>(std::move(*symvers));
-	return load_patch_symbols(ctx);
+	if (!ctx.opts.patch_symbols_path.empty())
+		KLP_TRY(load_names(ctx.opts.patch_symbols_path, ctx.patch_symbols));
+	if (!ctx.opts.patch_references_path.empty()) {
+		ctx.patch_references.emplace();
+		KLP_TRY(load_names(ctx.opts.patch_references_path, *ctx.patch_references));
+	}
+	return success();
 }
 
 } // namespace klp::cdo

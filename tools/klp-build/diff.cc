@@ -69,6 +69,23 @@ Expected<std::set<std::string>> new_globals(const std::vector<ObjectPair *> &pai
 	return out;
 }
 
+// What the patched objects leave undefined: a new global function of a.c that
+// b.c's change calls stays in a.c's diff object; one nothing of the patch calls is
+// dead code of the patch (create-diff-object --patch-references).
+Expected<std::set<std::string>> undefined_names(const std::vector<ObjectPair *> &pairs)
+{
+	std::set<std::string> out;
+	for (const ObjectPair *pair : pairs) {
+		auto patched = elf::Object::read(pair->patched, elf::ReadOptions{.skip_debug_contents = true});
+		if (!patched)
+			return patched.take_error();
+		for (auto &sym : (*patched)->symbols)
+			if (sym->is_undefined() && !sym->name.empty())
+				out.insert(sym->name);
+	}
+	return out;
+}
+
 } // namespace
 
 Status diff_objects(const Options &opts, KernelRun &run)
@@ -124,6 +141,15 @@ Status diff_objects(const Options &opts, KernelRun &run)
 		for (Command &cmd : cmds)
 			cmd.argv.insert(cmd.argv.end(), {"--patch-symbols", list});
 	}
+	auto references = undefined_names(pairs);
+	if (!references)
+		return fail(references.error());
+	std::string refs = run.work + "/diff/patch-references";
+	if (auto w = write_text(refs, references->empty() ? std::string() : fmt::format("{}\n", fmt::join(*references, "\n")));
+	    !w)
+		return fail(w.error());
+	for (Command &cmd : cmds)
+		cmd.argv.insert(cmd.argv.end(), {"--patch-references", refs});
 	auto status = run_parallel(cmds, opts.jobs);
 	if (interrupted())
 		return fail("interrupted", "diff: interrupted");
