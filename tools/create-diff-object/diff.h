@@ -166,6 +166,8 @@ struct DiffContext {
 	// elsewhere are dead code's and are left out.
 	std::unordered_map<const elf::Section *, std::vector<std::pair<uint64_t, uint64_t>>>
 		shared_reached;
+	// Where any relocation of the patched object enters each shared code section.
+	std::optional<std::unordered_map<const elf::Section *, std::set<uint64_t>>> shared_starts;
 	// How each relocation of included code reaches its target (klp_relocs.cc).
 	struct RelocTarget {
 		RelocClass cls;

@@ -26,8 +26,9 @@ int64_t designated_offset(const DiffContext &ctx, const elf::Relocation &r)
 // in .altinstructions, no bias: the field itself is the place).
 int64_t entry_offset(const DiffContext &ctx, const elf::Section *from, const elf::Relocation &r)
 {
-	int64_t base = r.sym->is_section() ? 0 : int64_t(r.sym->value);
-	return base + (from->is_text() ? ctx.arch->target_offset(r) : r.addend);
+	if (from->is_text())
+		return designated_offset(ctx, r);
+	return int64_t(r.sym->is_section() ? 0 : r.sym->value) + r.addend;
 }
 
 } // namespace
@@ -77,13 +78,17 @@ void reach_shared_code(DiffContext &ctx)
 {
 	// Where each shared code section is entered anywhere in the object: the start
 	// of every part, so a part ends where the next begins.
-	std::unordered_map<const elf::Section *, std::set<uint64_t>> starts;
-	for (const auto &sec : ctx.patched->sections)
-		if (!sec->removed && sec->rela)
-			for (const elf::Relocation &r : sec->rela->relocs)
-				if (is_shared_code(ctx, r.sym))
-					if (int64_t off = entry_offset(ctx, sec.get(), r); off >= 0)
-						starts[r.sym->sec].insert(uint64_t(off));
+	// The object does not change: read once, however often inclusion grows.
+	auto &starts = ctx.shared_starts;
+	if (!starts) {
+		starts.emplace();
+		for (const auto &sec : ctx.patched->sections)
+			if (!sec->removed && sec->rela)
+				for (const elf::Relocation &r : sec->rela->relocs)
+					if (is_shared_code(ctx, r.sym))
+						if (int64_t off = entry_offset(ctx, sec.get(), r); off >= 0)
+							(*starts)[r.sym->sec].insert(uint64_t(off));
+	}
 
 	ctx.shared_reached.clear();
 	struct Entry {
@@ -121,7 +126,7 @@ void reach_shared_code(DiffContext &ctx)
 		int64_t start = entry_offset(ctx, from, *r);
 		if (start < 0 || uint64_t(start) >= sec->size() || length == 0u)
 			continue;
-		const auto &known = starts[sec];
+		const auto &known = (*starts)[sec];
 		auto next = known.upper_bound(uint64_t(start));
 		uint64_t end = next == known.end() ? sec->size() : *next;
 		if (length)

@@ -43,13 +43,22 @@ std::string last_line(const std::string &log)
 	return tail;
 }
 
-// Globals a patched object defines that its original did not: `int new_limit`
-// added to a.c and used by the change of b.c. Every diff object is told, so that
-// b.c's reference links to a.c's copy in the module instead of becoming a
-// livepatch relocation to a symbol the running kernel does not have.
-Expected<std::set<std::string>> new_globals(const std::vector<ObjectPair *> &pairs)
+// From the symbols of both sides of every object, read once:
+// - new_globals: globals a patched object defines that its original did not: `int
+//   new_limit` added to a.c and used by the change of b.c. Every diff object is
+//   told, so that b.c's reference links to a.c's copy in the module instead of
+//   becoming a livepatch relocation to a symbol the running kernel does not have.
+// - undefined: what the patched objects leave undefined. A new global function of
+//   a.c that b.c's change calls stays in a.c's diff object; one nothing of the
+//   patch calls is dead code of the patch (create-diff-object --patch-references).
+struct PatchNames {
+	std::set<std::string> new_globals;
+	std::set<std::string> undefined;
+};
+
+Expected<PatchNames> patch_names(const std::vector<ObjectPair *> &pairs)
 {
-	std::set<std::string> out;
+	PatchNames out;
 	for (const ObjectPair *pair : pairs) {
 		elf::ReadOptions symbols_only{.skip_debug_contents = true};
 		auto orig = elf::Object::read(pair->orig, symbols_only);
@@ -62,26 +71,14 @@ Expected<std::set<std::string>> new_globals(const std::vector<ObjectPair *> &pai
 		for (auto &sym : (*orig)->symbols)
 			if (!sym->is_local() && sym->sec)
 				before.insert(sym->name);
-		for (auto &sym : (*patched)->symbols)
-			if (!sym->is_local() && sym->sec && !sym->name.empty() && !before.count(sym->name))
-				out.insert(sym->name);
-	}
-	return out;
-}
-
-// What the patched objects leave undefined: a new global function of a.c that
-// b.c's change calls stays in a.c's diff object; one nothing of the patch calls is
-// dead code of the patch (create-diff-object --patch-references).
-Expected<std::set<std::string>> undefined_names(const std::vector<ObjectPair *> &pairs)
-{
-	std::set<std::string> out;
-	for (const ObjectPair *pair : pairs) {
-		auto patched = elf::Object::read(pair->patched, elf::ReadOptions{.skip_debug_contents = true});
-		if (!patched)
-			return patched.take_error();
-		for (auto &sym : (*patched)->symbols)
-			if (sym->is_undefined() && !sym->name.empty())
-				out.insert(sym->name);
+		for (auto &sym : (*patched)->symbols) {
+			if (sym->name.empty())
+				continue;
+			if (!sym->is_local() && sym->sec && !before.count(sym->name))
+				out.new_globals.insert(sym->name);
+			if (sym->is_undefined())
+				out.undefined.insert(sym->name);
+		}
 	}
 	return out;
 }
@@ -131,25 +128,24 @@ Status diff_objects(const Options &opts, KernelRun &run)
 		cmds.push_back(std::move(cmd));
 		pairs.push_back(&pair);
 	}
-	auto patch_symbols = new_globals(pairs);
-	if (!patch_symbols)
-		return fail(patch_symbols.error());
-	if (!patch_symbols->empty()) {
-		std::string list = run.work + "/diff/patch-symbols";
-		if (auto w = write_text(list, fmt::format("{}\n", fmt::join(*patch_symbols, "\n"))); !w)
+	auto symbols = patch_names(pairs);
+	if (!symbols)
+		return fail(symbols.error());
+	auto write_list = [&](const std::string &option, const std::string &file,
+			      const std::set<std::string> &list) -> Status {
+		std::string path = run.work + "/diff/" + file;
+		if (auto w = write_text(path, list.empty() ? std::string() : fmt::format("{}\n", fmt::join(list, "\n")));
+		    !w)
 			return fail(w.error());
 		for (Command &cmd : cmds)
-			cmd.argv.insert(cmd.argv.end(), {"--patch-symbols", list});
-	}
-	auto references = undefined_names(pairs);
-	if (!references)
-		return fail(references.error());
-	std::string refs = run.work + "/diff/patch-references";
-	if (auto w = write_text(refs, references->empty() ? std::string() : fmt::format("{}\n", fmt::join(*references, "\n")));
-	    !w)
-		return fail(w.error());
-	for (Command &cmd : cmds)
-		cmd.argv.insert(cmd.argv.end(), {"--patch-references", refs});
+			cmd.argv.insert(cmd.argv.end(), {option, path});
+		return std::nullopt;
+	};
+	if (!symbols->new_globals.empty())
+		if (auto st = write_list("--patch-symbols", "patch-symbols", symbols->new_globals))
+			return st;
+	if (auto st = write_list("--patch-references", "patch-references", symbols->undefined))
+		return st;
 	auto status = run_parallel(cmds, opts.jobs);
 	if (interrupted())
 		return fail("interrupted", "diff: interrupted");

@@ -12,6 +12,7 @@
 #include <deque>
 #include <filesystem>
 #include <map>
+#include <memory>
 #include <set>
 #include <sstream>
 
@@ -117,6 +118,17 @@ Expected<KbuildDir> ask_kbuild(const std::string &tree, const std::string &cc, c
 	return k;
 }
 
+AskKbuild cached_ask_kbuild(const std::string &tree, const std::string &cc)
+{
+	auto answers = std::make_shared<std::map<std::string, Expected<KbuildDir>>>();
+	return [tree, cc, answers](const std::string &dir) -> Expected<KbuildDir> {
+		auto it = answers->find(dir);
+		if (it == answers->end())
+			it = answers->emplace(dir, ask_kbuild(tree, cc, dir)).first;
+		return it->second;
+	};
+}
+
 std::optional<KbuildOwner> find_kbuild_owner(const std::string &tree, const std::string &object,
 					     const AskKbuild &ask, std::string &why)
 {
@@ -199,21 +211,12 @@ std::optional<std::string> entered_twice(const std::string &dir, const AskKbuild
 
 std::optional<std::string> not_entered_by(const std::string &dir, const AskKbuild &ask)
 {
-	std::map<std::string, std::optional<KbuildDir>> answers;
-	auto answer = [&](const std::string &d) -> const KbuildDir * {
-		auto it = answers.find(d);
-		if (it == answers.end()) {
-			auto k = ask(d);
-			it = answers.emplace(d, k ? std::optional<KbuildDir>(*k) : std::nullopt).first;
-		}
-		return it->second ? &*it->second : nullptr;
-	};
 	std::string target = normal(dir);
 	std::optional<std::string> nearest;
 	while (!target.starts_with("arch/") && target.find('/') != std::string::npos) {
 		std::string via;
 		for (std::string above = parent_of(target); !above.empty() && via.empty(); above = parent_of(above)) {
-			const KbuildDir *k = answer(above);
+			auto k = ask(above);
 			if (!k)
 				continue;
 			if (!nearest)
@@ -222,7 +225,7 @@ std::optional<std::string> not_entered_by(const std::string &dir, const AskKbuil
 				std::string n = normal(s);
 				// Entered, directly or through a directory without a kbuild
 				// file that answers (drivers/gpu/drm enters amd/amdgpu).
-				if (n == target || (target.starts_with(n + "/") && !answer(n)))
+				if (n == target || (target.starts_with(n + "/") && !ask(n)))
 					via = above;
 			}
 		}

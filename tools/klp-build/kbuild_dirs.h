@@ -32,6 +32,9 @@ using AskKbuild = std::function<Expected<KbuildDir>(const std::string &dir)>;
 // directory's lib.a, which vmlinux links from where it uses it.
 Expected<KbuildDir> ask_kbuild(const std::string &tree, const std::string &cc, const std::string &dir);
 
+// ask_kbuild for `tree`, each directory asked once for the life of the function.
+AskKbuild cached_ask_kbuild(const std::string &tree, const std::string &cc);
+
 struct KbuildOwner {
 	std::string dir; // whose kbuild file lists the object: "arch/x86/kvm"
 	std::string goal; // kbuild's name for it, what `make` builds from the top
@@ -62,7 +65,7 @@ std::optional<std::string> entered_twice(const std::string &dir, const AskKbuild
 // its own Makefile lists base.o). The answer names that directory; none when it
 // is entered, or when nothing can tell: top-level directories, arch/ (whose
 // directories the arch Makefile's core-y/drivers-y/libs-y also add), no kbuild
-// file above.
+// file above. Directories may be asked more than once: pass cached_ask_kbuild.
 std::optional<std::string> not_entered_by(const std::string &dir, const AskKbuild &ask);
 
 } // namespace klp::build

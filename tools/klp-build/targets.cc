@@ -19,7 +19,6 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
-#include <map>
 #include <regex>
 #include <set>
 
@@ -185,13 +184,7 @@ Status pick_targets(const Options &opts, KernelRun &run)
 		users.insert(scan.sources.begin(), scan.sources.end());
 	}
 	// Each directory asked once: the header's includers share directories.
-	std::map<std::string, Expected<KbuildDir>> answers;
-	AskKbuild ask = [&](const std::string &dir) -> Expected<KbuildDir> {
-		auto it = answers.find(dir);
-		if (it == answers.end())
-			it = answers.emplace(dir, ask_kbuild(run.tree, shell_line(run.cc), dir)).first;
-		return it->second;
-	};
+	AskKbuild ask = cached_ask_kbuild(run.tree, shell_line(run.cc));
 	std::set<std::string> targets;
 	auto add = [&](const KbuildOwner &owner, const std::string &how) {
 		targets.insert(owner.object);
@@ -260,7 +253,7 @@ Status pick_targets(const Options &opts, KernelRun &run)
 // kbuild would compile a goal twice at once with -jN: build the targets with -j1.
 void serialize_if_entered_twice(const Options &opts, KernelRun &run)
 {
-	AskKbuild ask = [&](const std::string &dir) { return ask_kbuild(run.tree, shell_line(run.cc), dir); };
+	AskKbuild ask = cached_ask_kbuild(run.tree, shell_line(run.cc));
 	for (const auto &rel : run.targets) {
 		auto it = run.make_goals.find(rel);
 		const std::string &goal = it == run.make_goals.end() ? rel : it->second;
