@@ -15,6 +15,18 @@ now_ms() { awk '{ printf "%d", $1 * 1000 }' /proc/uptime; }
 case_start() { t0=$(now_ms); echo "== $1"; }
 case_end() { echo "KLPTEST TIME $1 $(( $(now_ms) - t0 ))ms"; }
 
+# obj_patched PATCH OBJECT: 1 if the livepatch patches the object now. Its sysfs
+# attribute is from 6.1; before, an enabled patch patches a loaded module's object.
+obj_patched() {
+	if [ -e "$LP/$1/$2/patched" ]; then
+		cat "$LP/$1/$2/patched"
+	elif [ "$(cat "$LP/$1/enabled" 2>/dev/null)" = 1 ] && [ -d "/sys/module/$2" ]; then
+		echo 1
+	else
+		echo 0
+	fi
+}
+
 # load_patch FILE NAME: insmod, then the transition must end.
 load_patch() {
 	if ! insmod "/klp/$1"; then
@@ -101,10 +113,10 @@ case_kernel_cases() {
 	klp_check numa-value test "$(cat /proc/sys/vm/numa_stat)" = 1
 
 	bm=/tmp/binfmt
-	klp_check binfmt-not-loaded test "$(cat "$LP/livepatch_kernel_cases/binfmt_misc/patched" 2>/dev/null || echo 0)" = 0
+	klp_check binfmt-not-loaded test "$(obj_patched livepatch_kernel_cases binfmt_misc)" = 0
 	if insmod /klp/binfmt_misc.ko && mkdir -p $bm && mount -t binfmt_misc binfmt_misc $bm &&
 		echo ':klpkit:E::klp::/bin/true:' >$bm/register; then
-		klp_check binfmt-late-patched test "$(cat "$LP/livepatch_kernel_cases/binfmt_misc/patched")" = 1
+		klp_check binfmt-late-patched test "$(obj_patched livepatch_kernel_cases binfmt_misc)" = 1
 		klp_check binfmt-sysfs test -d "$LP/livepatch_kernel_cases/binfmt_misc/bm_entry_read,1"
 		klp_check binfmt-entry-patched grep -qx 'interpreter /bin/true (livepatched)' $bm/klpkit
 	else
@@ -154,7 +166,7 @@ case_binfmt() {
 	case_start binfmt
 	bm=/tmp/binfmt
 	entry() { grep '^interpreter' $bm/klpkit 2>/dev/null; }
-	object_patched() { cat "$LP/livepatch_binfmt_misc/binfmt_misc/patched" 2>/dev/null || echo 0; }
+	object_patched() { obj_patched livepatch_binfmt_misc binfmt_misc; }
 	bm_up() {
 		insmod /klp/binfmt_misc.ko && mkdir -p $bm && mount -t binfmt_misc binfmt_misc $bm &&
 			echo ':klpkit:E::klp::/bin/true:' >$bm/register
@@ -205,7 +217,7 @@ case_vfat() {
 
 	load_patch livepatch-vfat-create.ko livepatch_vfat_create
 	klp_check vfat-sysfs test -d "$LP/livepatch_vfat_create/vfat/vfat_create,1"
-	klp_check vfat-object-patched test "$(cat "$LP/livepatch_vfat_create/vfat/patched")" = 1
+	klp_check vfat-object-patched test "$(obj_patched livepatch_vfat_create vfat)" = 1
 	klp_check vfat-create-patched touch $mnt/patched.txt
 	klp_check vfat-patched-logged test "$(created patched.txt)" = 1
 	klp_check vfat-patched-file test -f $mnt/patched.txt
@@ -216,9 +228,9 @@ case_vfat() {
 	klp_check vfat-rmmod rmmod vfat
 
 	load_patch livepatch-vfat-create.ko livepatch_vfat_create
-	klp_check vfat-late-not-loaded test "$(cat "$LP/livepatch_vfat_create/vfat/patched" 2>/dev/null || echo 0)" = 0
+	klp_check vfat-late-not-loaded test "$(obj_patched livepatch_vfat_create vfat)" = 0
 	klp_check vfat-late-insmod insmod /klp/vfat.ko
-	klp_check vfat-late-patched test "$(cat "$LP/livepatch_vfat_create/vfat/patched")" = 1
+	klp_check vfat-late-patched test "$(obj_patched livepatch_vfat_create vfat)" = 1
 	klp_check vfat-late-mount mount -t vfat -o loop $img $mnt
 	klp_check vfat-late-create touch $mnt/late.txt
 	klp_check vfat-late-logged test "$(created late.txt)" = 1
@@ -287,7 +299,7 @@ case_oot() {
 	if insmod /klp/hello-oot.ko; then
 		klp_check oot-orig sh -c 'grep -qx "hello from hello-oot, read 1 times" /proc/hello_oot'
 		load_patch livepatch-hello-oot.ko livepatch_hello_oot
-		klp_check oot-sysfs test "$(cat "$LP/livepatch_hello_oot/hello_oot/patched")" = 1
+		klp_check oot-sysfs test "$(obj_patched livepatch_hello_oot hello_oot)" = 1
 		got=$(cat /proc/hello_oot)
 		if [ "$got" = "hello from the livepatched hello-oot, read 2 times" ]; then
 			klp_pass oot-patched
@@ -309,9 +321,9 @@ case_oot() {
 case_late() {
 	case_start late
 	load_patch livepatch-hello-oot.ko livepatch_hello_oot
-	klp_check late-not-loaded test "$(cat "$LP/livepatch_hello_oot/hello_oot/patched" 2>/dev/null || echo 0)" = 0
+	klp_check late-not-loaded test "$(obj_patched livepatch_hello_oot hello_oot)" = 0
 	if insmod /klp/hello-oot.ko; then
-		klp_check late-sysfs test "$(cat "$LP/livepatch_hello_oot/hello_oot/patched")" = 1
+		klp_check late-sysfs test "$(obj_patched livepatch_hello_oot hello_oot)" = 1
 		got=$(cat /proc/hello_oot)
 		if [ "$got" = "hello from the livepatched hello-oot, read 1 times" ]; then
 			klp_pass late-patched

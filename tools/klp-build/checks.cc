@@ -5,10 +5,12 @@
 #include "klp_build.h"
 
 #include "kbuild.h"
+#include "make.h"
 #include "patches.h"
 #include "process.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <sys/utsname.h>
 #include <unistd.h>
@@ -70,13 +72,16 @@ bool in_path(const std::string &prog)
 }
 
 // The compiler to build with: $CC, else the program named in the target's
-// CONFIG_CC_VERSION_TEXT if it is installed (Debian builds with gcc-12), else gcc.
-std::vector<std::string> choose_compiler(const Options &opts, const std::string &cc_version_text)
+// CONFIG_CC_VERSION_TEXT if it is installed (Debian builds with gcc-12; 7.x with
+// x86_64-linux-gnu-gcc-16), on the host or in the build root, else gcc.
+std::vector<std::string> choose_compiler(const Options &opts, const KernelRun &run,
+					 const std::string &cc_version_text)
 {
 	if (!opts.cc.empty())
 		return opts.cc;
 	std::string prog = cc_version_text.substr(0, cc_version_text.find(' '));
-	if (!prog.empty() && prog.find('/') == std::string::npos && in_path(prog))
+	bool installed = run.root.empty() ? in_path(prog) : !run.root.find_program(prog).empty();
+	if (!prog.empty() && prog.find('/') == std::string::npos && installed)
 		return {prog};
 	if (cc_version_text.find("clang") != std::string::npos)
 		return {"clang"};
@@ -218,6 +223,57 @@ Status check_patches(const Options &opts, KernelRun &run)
 	return std::nullopt;
 }
 
+Status enter_build_root(const Options &opts, KernelRun &run)
+{
+	const std::string &want = run.spec.build_root;
+	if (want.empty())
+		return std::nullopt;
+	Expected<BuildRoot> root = make_error("");
+	if (want == "auto") {
+		auto config = read_config(run.config);
+		if (!config)
+			return fail(config.error());
+		auto suite = suite_for_compiler(config_string(*config, "CONFIG_CC_VERSION_TEXT"));
+		if (!suite)
+			return refuse("no-build-root", fmt::format("{}: {}", run.config, suite.error().message()));
+		std::string dir = default_build_root(opts.cache_dir, *suite);
+		if (!exists(dir + "/.klpkit-buildroot"))
+			note(opts, run, fmt::format("making the {} build root in {} (once)", *suite, dir));
+		root = make_build_root(dir, *suite, log_path(run, "buildroot"), opts.verbose);
+	} else {
+		root = open_build_root(want);
+	}
+	if (!root)
+		return fail("build-root", root.error().message());
+	run.root = std::move(*root);
+
+	// What the build reads and writes, at its own path inside: the cache (extracted
+	// trees, objects, Debian's headers), the work and output directories, the
+	// template, the sources, and the headers with what their Makefile and scripts
+	// link point to (Debian's -common and linux-kbuild directories).
+	for (const std::string &dir : {opts.cache_dir, run.work, opts.output_dir, opts.template_dir, opts.oot_src,
+				       run.spec.src, run.headers})
+		run.root.bind(dir);
+	if (!run.headers.empty()) {
+		std::error_code ec;
+		for (const auto &entry : fs::directory_iterator(run.headers, ec))
+			if (entry.is_symlink(ec) && entry.is_directory(ec))
+				run.root.bind(fs::canonical(entry.path(), ec).string());
+		if (auto makefile = read_text(run.headers + "/Makefile")) {
+			std::istringstream in(*makefile);
+			std::string line;
+			while (std::getline(in, line))
+				if (line.starts_with("include /"))
+					run.root.bind(fs::path(line.substr(8)).parent_path().string());
+		}
+	}
+	if (char cwd[4096]; getcwd(cwd, sizeof cwd))
+		run.root.bind(cwd);
+	decide(opts, run, fmt::format("build root {} ({}): {}", run.root.dir, run.root.suite,
+				      fmt::join(run.root.binds, " ")));
+	return std::nullopt;
+}
+
 Status check_compiler_and_config(const Options &opts, KernelRun &run)
 {
 	auto config = read_config(run.config);
@@ -245,10 +301,10 @@ Status check_compiler_and_config(const Options &opts, KernelRun &run)
 							    run.config));
 
 	std::string config_cc = config_string(*config, "CONFIG_CC_VERSION_TEXT");
-	run.cc = choose_compiler(opts, config_cc);
+	run.cc = choose_compiler(opts, run, config_cc);
 	std::vector<std::string> version_argv = run.cc;
 	version_argv.push_back("--version");
-	auto version = capture(version_argv);
+	auto version = capture(run.root.empty() ? version_argv : run.root.wrap(version_argv));
 	if (!version)
 		return fail("compiler", fmt::format("cannot run the compiler: {}", version.error().message()));
 	run.cc_version = version->substr(0, version->find('\n'));

@@ -13,6 +13,7 @@
 #include "elf/object.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <nlohmann/json.hpp>
 
 #include <filesystem>
@@ -101,7 +102,6 @@ Expected<std::map<std::string, uint64_t>> measure_entry_types(const Options &opt
 	std::error_code ec;
 	fs::remove_all(dir, ec);
 	fs::create_directories(dir, ec);
-	KLP_TRY(write_text(dir + "/Kbuild", "# klp-build: probes of the target's special-section entry sizes\nobj-m :=\n"));
 	std::vector<std::string> args = {"-k"};
 	for (auto t : types) {
 		std::string name = probe_name(t);
@@ -111,6 +111,11 @@ Expected<std::map<std::string, uint64_t>> measure_entry_types(const Options &opt
 					       header.empty() ? "" : "#include <" + header + ">\n", t)));
 		args.push_back(name + ".o");
 	}
+	// Up to 5.x kbuild builds a single target only if the kbuild file names it
+	// (5.10's Makefile.build filters KBUILD_SINGLE_TARGETS by $(targets)).
+	KLP_TRY(write_text(dir + "/Kbuild", fmt::format("# klp-build: probes of the target's special-section "
+							"entry sizes\nobj-m :=\ntargets += {}\n",
+							fmt::join(args.begin() + 1, args.end(), " "))));
 	Command make = module_make(opts, run, dir, args, "entry-sizes");
 	// Failing probes are expected (-k builds the others); each object is the answer.
 	klp::build::run(make);

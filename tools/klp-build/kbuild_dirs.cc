@@ -80,7 +80,8 @@ private:
 
 } // namespace
 
-Expected<KbuildDir> ask_kbuild(const std::string &tree, const std::string &cc, const std::string &dir)
+Expected<KbuildDir> ask_kbuild(const std::string &tree, const std::string &cc, const std::string &dir,
+			       const BuildRoot &root)
 {
 	// kbuild's lists are complete only once every makefile is read; a recipe is
 	// expanded after that, so the query is a goal whose recipe prints them. The
@@ -96,7 +97,7 @@ Expected<KbuildDir> ask_kbuild(const std::string &tree, const std::string &cc, c
 	if (!cc.empty())
 		argv.push_back("CC=" + cc);
 	argv.insert(argv.end(), {"--eval=" + query, "klp-build-query"});
-	auto out = capture(argv);
+	auto out = capture(root.empty() ? argv : root.wrap(argv));
 	if (!out)
 		return make_error("{}: kbuild cannot read its kbuild file on its own: {}", dir,
 				  out.error().message());
@@ -118,13 +119,13 @@ Expected<KbuildDir> ask_kbuild(const std::string &tree, const std::string &cc, c
 	return k;
 }
 
-AskKbuild cached_ask_kbuild(const std::string &tree, const std::string &cc)
+AskKbuild cached_ask_kbuild(const std::string &tree, const std::string &cc, const BuildRoot &root)
 {
 	auto answers = std::make_shared<std::map<std::string, Expected<KbuildDir>>>();
-	return [tree, cc, answers](const std::string &dir) -> Expected<KbuildDir> {
+	return [tree, cc, root, answers](const std::string &dir) -> Expected<KbuildDir> {
 		auto it = answers->find(dir);
 		if (it == answers->end())
-			it = answers->emplace(dir, ask_kbuild(tree, cc, dir)).first;
+			it = answers->emplace(dir, ask_kbuild(tree, cc, dir, root)).first;
 		return it->second;
 	};
 }

@@ -4,6 +4,7 @@
 // search over directories is here; what to do with the answer is targets.cc's.
 #pragma once
 
+#include "buildroot.h"
 #include "elf/error.h"
 
 #include <functional>
@@ -30,10 +31,12 @@ using AskKbuild = std::function<Expected<KbuildDir>(const std::string &dir)>;
 // prints the lists (scripts/Makefile.lib's real-obj-y/-m, real-objs-y/-m before
 // 4.19, lib-y, and subdir-ym). A lib-y object (lib/cmdline.o) goes into the
 // directory's lib.a, which vmlinux links from where it uses it.
-Expected<KbuildDir> ask_kbuild(const std::string &tree, const std::string &cc, const std::string &dir);
+// Runs inside `root` when it is not empty.
+Expected<KbuildDir> ask_kbuild(const std::string &tree, const std::string &cc, const std::string &dir,
+			       const BuildRoot &root = {});
 
 // ask_kbuild for `tree`, each directory asked once for the life of the function.
-AskKbuild cached_ask_kbuild(const std::string &tree, const std::string &cc);
+AskKbuild cached_ask_kbuild(const std::string &tree, const std::string &cc, const BuildRoot &root = {});
 
 struct KbuildOwner {
 	std::string dir; // whose kbuild file lists the object: "arch/x86/kvm"

@@ -3,6 +3,7 @@
 // The passes (checks, tree, targets, builds, diff, module) fill a KernelRun in turn.
 #pragma once
 
+#include "buildroot.h"
 #include "elf/error.h"
 
 #include <chrono>
@@ -27,6 +28,9 @@ struct KernelSpec {
 	std::string modules_dir; // the target's lib/modules/<release>: parents' .ko files
 	std::string release; // kernel release; default: from headers or tree
 	std::vector<std::string> oot_modules; // deployed NAME.ko of the out-of-tree module(s)
+	// Where kbuild and the compiler run: "" the host, "auto" the root of the suite
+	// whose gcc built the target (made in the cache if missing), else a root's directory.
+	std::string build_root;
 };
 
 // Build steps that -S/--short-circuit can start at (a kept work directory has the
@@ -134,6 +138,7 @@ struct KernelRun {
 	std::string config; // the .config the objects are built with
 	std::string symbols; // vmlinux's symbols, as create-diff-object takes them
 	std::string symbols_option; // the klp-convert --check option for them
+	BuildRoot root; // empty: kbuild runs on the host
 	std::vector<std::string> cc; // compiler command
 	std::string cc_version; // first line of `$CC --version`
 	std::map<std::string, std::string> oot_modules; // module name -> deployed .ko
@@ -189,6 +194,7 @@ std::string tool_path(const Options &opts, const std::string &name);
 // The passes, in the order build_kernel() runs them.
 Status resolve_kernel(const Options &opts, KernelRun &run); // checks.cc
 Status check_patches(const Options &opts, KernelRun &run); // checks.cc
+Status enter_build_root(const Options &opts, KernelRun &run); // checks.cc
 Status check_compiler_and_config(const Options &opts, KernelRun &run); // checks.cc
 Status prepare_tree(const Options &opts, KernelRun &run); // tree.cc
 Status choose_targets(const Options &opts, KernelRun &run); // targets.cc

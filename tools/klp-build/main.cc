@@ -3,6 +3,7 @@
 // for one kernel is reported and the next kernel is still built.
 #include "klp_build.h"
 
+#include "kbuild.h"
 #include "options.h"
 #include "process.h"
 #include "summary.h"
@@ -56,6 +57,8 @@ Status check(const Options &opts, KernelRun &run, const std::string &root,
 	KLP_STEP(resolve_kernel(opts, run));
 	KLP_STEP(open_work_dir(opts, run, root, used));
 	KLP_STEP(check_patches(opts, run));
+	// kbuild, the compiler and objtool of the target's own Debian suite, if asked.
+	KLP_STEP(enter_build_root(opts, run));
 	KLP_STEP(check_compiler_and_config(opts, run));
 	clock.done(fmt::format("{} patch(es), {} file(s); {}; {}", opts.patches.size(), run.changed_files.size(),
 			       run.cc_version, run.mode == Mode::tree ? "kernel tree" : "out-of-tree module"));
@@ -146,6 +149,36 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	const Options &opts = parsed->options;
+	if (!parsed->make_build_root.empty()) {
+		std::string suite = parsed->make_build_root;
+		if (suite == "auto") {
+			// The suite whose gcc built the kernel of -c CONFIG.
+			const std::string &path = opts.kernels.front().config;
+			auto config = path.empty() ? klp::make_error("--make-build-root auto needs -c CONFIG")
+						   : read_config(path);
+			auto chosen = config ? suite_for_compiler(config_string(*config, "CONFIG_CC_VERSION_TEXT"))
+					     : klp::Expected<std::string>(config.take_error());
+			if (!chosen) {
+				fmt::print(stderr, "klp-build: error: {}{}\n", path.empty() ? "" : path + ": ",
+					   chosen.error().message());
+				return 1;
+			}
+			suite = *chosen;
+		}
+		std::string dir = opts.kernels.front().build_root;
+		if (dir.empty() || dir == "auto")
+			dir = default_build_root(opts.cache_dir, suite);
+		std::error_code ec;
+		fs::create_directories(opts.cache_dir, ec);
+		std::string log = opts.cache_dir + "/buildroots/" + suite + ".log";
+		auto made = make_build_root(dir, suite, log, opts.verbose);
+		if (!made) {
+			fmt::print(stderr, "klp-build: error: {}\n", made.error().message());
+			return 1;
+		}
+		std::cout << made->dir << "\n";
+		return 0;
+	}
 	// Where the results go must exist before minutes of building, not after.
 	for (const std::string &dir : {opts.output_dir, opts.json_path.empty()
 						? std::string()

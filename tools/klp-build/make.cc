@@ -32,6 +32,12 @@ std::string kcflags()
 
 } // namespace
 
+std::vector<std::string> in_root(const KernelRun &run, const std::vector<std::string> &argv,
+				 const std::string &cwd)
+{
+	return run.root.empty() ? argv : run.root.wrap(argv, cwd);
+}
+
 Command tree_make(const Options &opts, const KernelRun &run, const std::string &dir,
 		  const std::vector<std::string> &goals, const std::string &log_name, bool set_release)
 {
@@ -45,6 +51,7 @@ Command tree_make(const Options &opts, const KernelRun &run, const std::string &
 	if (!opts.verbose)
 		cmd.argv.push_back("-s");
 	cmd.argv.insert(cmd.argv.end(), goals.begin(), goals.end());
+	cmd.argv = in_root(run, cmd.argv);
 	cmd.log = log_path(run, log_name);
 	cmd.echo = opts.verbose;
 	return cmd;
@@ -57,6 +64,7 @@ Command module_make(const Options &opts, const KernelRun &run, const std::string
 	cmd.argv = {"make", "-C", run.headers, "M=" + dir, fmt::format("-j{}", opts.jobs),
 		    "CC=" + shell_line(run.cc)};
 	cmd.argv.insert(cmd.argv.end(), args.begin(), args.end());
+	cmd.argv = in_root(run, cmd.argv);
 	cmd.log = log_path(run, log_name);
 	cmd.echo = opts.verbose;
 	return cmd;

@@ -11,6 +11,9 @@ namespace klp::build {
 // KCFLAGS for every object klp-build compiles: one section per function and object.
 inline constexpr const char *klp_kcflags = "-ffunction-sections -fdata-sections";
 
+// argv as it runs in the kernel's build root (unchanged without one), in `cwd`.
+std::vector<std::string> in_root(const KernelRun &run, const std::vector<std::string> &argv,
+				 const std::string &cwd = "");
 std::string log_path(const KernelRun &run, const std::string &name);
 // make -C DIR -jN CC=.. [KERNELRELEASE=..] KCFLAGS=.. GOALS..., logging to LOG_NAME.log.
 Command tree_make(const Options &opts, const KernelRun &run, const std::string &dir,

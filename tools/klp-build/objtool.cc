@@ -115,7 +115,8 @@ ObjtoolChoice choose_objtool(const std::map<std::string, std::string> &config, c
 
 Expected<std::vector<std::string>> ask_objtool_command(const std::string &make_dir,
 						       const std::string &obj_dir, bool extmod,
-						       const std::string &cc, bool module)
+						       const std::string &cc, bool module,
+						       const BuildRoot &root)
 {
 	// objtool-args ends in `$(if $(part-of-module), --module)`; part-of-module is
 	// given here, from the parent, rather than found from a goal's name.
@@ -128,7 +129,7 @@ Expected<std::vector<std::string>> ask_objtool_command(const std::string &make_d
 	if (!cc.empty())
 		argv.push_back("CC=" + cc);
 	argv.insert(argv.end(), {"--eval=" + query, "klp-build-objtool"});
-	auto out = capture(argv);
+	auto out = capture(root.empty() ? argv : root.wrap(argv, make_dir));
 	if (!out)
 		return make_error("cannot ask kbuild how it runs objtool ({}): {}", obj_dir, out.error().message());
 	std::istringstream in(*out);
@@ -194,7 +195,7 @@ Status run_objtool_like_kbuild(const Options &opts, KernelRun &run)
 		std::string key = obj_dir + (choice.module ? " module" : "");
 		if (!commands.count(key)) {
 			auto cmd = ask_objtool_command(make_dir, obj_dir, run.mode == Mode::oot, shell_line(run.cc),
-						       choice.module);
+						       choice.module, run.root);
 			if (!cmd)
 				return fail(cmd.error());
 			commands[key] = *cmd;
@@ -210,6 +211,7 @@ Status run_objtool_like_kbuild(const Options &opts, KernelRun &run)
 			Command cmd;
 			cmd.argv = command;
 			cmd.argv.push_back(fs::absolute(copy).string());
+			cmd.argv = in_root(run, cmd.argv, make_dir);
 			cmd.cwd = make_dir;
 			if (std::string arch = srcarch(*config); !arch.empty())
 				cmd.env.push_back({"SRCARCH", arch});

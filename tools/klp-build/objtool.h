@@ -2,6 +2,8 @@
 // kbuild's own command for it, and what a run on one object must leave out.
 #pragma once
 
+#include "buildroot.h"
+
 #include "klp_build.h"
 
 #include <map>
@@ -25,7 +27,8 @@ ObjtoolChoice choose_objtool(const std::map<std::string, std::string> &config, c
 // with `extmod`), with --module for a module's part. Run from `make_dir`.
 Expected<std::vector<std::string>> ask_objtool_command(const std::string &make_dir,
 						       const std::string &obj_dir, bool extmod,
-						       const std::string &cc, bool module);
+						       const std::string &cc, bool module,
+						       const BuildRoot &root = {});
 
 // Removes .ibt_endbr_seal (and its relocations) from an object objtool ran on alone:
 // which ENDBRs may be sealed is a question about the whole link.

@@ -83,6 +83,8 @@ Expected<KernelSpec> parse_kernel_spec(const std::string &text, KernelSpec spec)
 			spec.modules_dir = value;
 		else if (key == "release")
 			spec.release = item.substr(eq + 1);
+		else if (key == "build-root")
+			spec.build_root = item.substr(eq + 1) == "auto" ? "auto" : value;
 		else if (key == "oot-module") {
 			if (!oot_given)
 				spec.oot_modules.clear();
@@ -90,7 +92,7 @@ Expected<KernelSpec> parse_kernel_spec(const std::string &text, KernelSpec spec)
 			spec.oot_modules.push_back(value);
 		} else
 			return make_error("--kernel {}: unknown key '{}' (src, config, vmlinux, kallsyms, "
-					  "system-map, symvers, headers, modules, release, oot-module)",
+					  "system-map, symvers, headers, modules, release, oot-module, build-root)",
 					  text, key);
 	}
 	return spec;
@@ -132,6 +134,19 @@ std::string find_template(const std::string &bin)
 	return "";
 }
 
+void set_cache_dir(Options &o)
+{
+	if (o.cache_dir.empty()) {
+		if (const char *c = std::getenv("KLPKIT_CACHE"); c && *c)
+			o.cache_dir = c;
+		else if (const char *h = std::getenv("HOME"); h && *h)
+			o.cache_dir = std::string(h) + "/.cache/klpkit";
+		else
+			o.cache_dir = "/tmp/klpkit-cache";
+	}
+	o.cache_dir = absolute(o.cache_dir);
+}
+
 } // namespace
 
 Expected<ParsedOptions> parse_options(int argc, char **argv)
@@ -155,14 +170,16 @@ Expected<ParsedOptions> parse_options(int argc, char **argv)
 		("symvers", po::value(&top.symvers), "the target's Module.symvers (default: the headers')")
 		("headers,k", po::value(&top.headers), "build tree to link the module against (default: /lib/modules/RELEASE/build, or SRC after a full build)")
 		("modules", po::value(&top.modules_dir), "the target's /lib/modules/RELEASE, for patches to its modules")
-		("release", po::value(&top.release), "the target's kernel release (default: from the headers)");
+		("release", po::value(&top.release), "the target's kernel release (default: from the headers)")
+		("build-root", po::value(&top.build_root), "run kbuild and the compiler in a Debian build root: DIR, or 'auto' for the suite whose gcc built the target (made once in the cache; see docs/build-roots.md)")
+		("make-build-root", po::value(&parsed.make_build_root), "SUITE: make the build root of bullseye, bookworm, trixie or sid, or 'auto' for the one -c CONFIG's compiler needs (at --build-root DIR, else in the cache), print its directory and exit");
 	po::options_description oot("Out-of-tree module");
 	oot.add_options()
 		("oot-module-src", po::value(&o.oot_src), "the module's source directory (the patch applies there, -p1)")
 		("oot-module", po::value(&top.oot_modules)->composing(), "NAME.ko: the module as deployed on the target (repeatable)");
 	po::options_description many("Several target kernels");
 	many.add_options()
-		("kernel,K", po::value(&kernel_specs)->composing(), "KEY=VALUE,...: one target kernel (repeatable): src, config, vmlinux, kallsyms, system-map, symvers, headers, modules, release, oot-module; the options above are defaults. Output goes to OUT/<release>/");
+		("kernel,K", po::value(&kernel_specs)->composing(), "KEY=VALUE,...: one target kernel (repeatable): src, config, vmlinux, kallsyms, system-map, symvers, headers, modules, release, oot-module, build-root; the options above are defaults. Output goes to OUT/<release>/");
 	po::options_description out("Output and build");
 	out.add_options()
 		("name,n", po::value(&name), "module name (default: livepatch-<first patch's name>)")
@@ -207,6 +224,15 @@ Expected<ParsedOptions> parse_options(int argc, char **argv)
 	}
 	for (int i = 0; i < argc; i++)
 		o.argv.push_back(argv[i]);
+	set_cache_dir(o);
+	if (top.build_root != "auto")
+		top.build_root = absolute(top.build_root);
+	if (!parsed.make_build_root.empty()) {
+		if (!patches.empty())
+			return make_error("--make-build-root makes a build root only: give no patch");
+		o.kernels.push_back(top);
+		return parsed;
+	}
 
 	if (patches.empty())
 		return make_error("no patch given\n{}", usage_head);
@@ -253,15 +279,6 @@ Expected<ParsedOptions> parse_options(int argc, char **argv)
 			return make_error("--entry-size {}: expected SECTION=BYTES", spec);
 		o.entry_sizes[spec.substr(0, eq)] = size;
 	}
-	if (o.cache_dir.empty()) {
-		if (const char *c = std::getenv("KLPKIT_CACHE"); c && *c)
-			o.cache_dir = c;
-		else if (const char *h = std::getenv("HOME"); h && *h)
-			o.cache_dir = std::string(h) + "/.cache/klpkit";
-		else
-			o.cache_dir = "/tmp/klpkit-cache";
-	}
-	o.cache_dir = absolute(o.cache_dir);
 	if (const char *cc = std::getenv("CC"); cc && *cc)
 		o.cc = split_words(cc);
 	o.tools_dir = self_dir();
