@@ -86,12 +86,13 @@ Expected<KbuildDir> ask_kbuild(const std::string &tree, const std::string &cc, c
 	// kbuild's lists are complete only once every makefile is read; a recipe is
 	// expanded after that, so the query is a goal whose recipe prints them. The
 	// names changed in 4.19 (real-objs-y -> real-obj-y); the old ones expand empty
-	// on new kernels and the other way round.
+	// on new kernels and the other way round. From 6.13 the kbuild file is read
+	// from $(srcroot)/$(obj) (srcroot is set by the top Makefile, which is skipped).
 	static const std::string query =
 		"klp-build-query: ; $(info objects $(real-obj-y) $(real-obj-m) $(real-objs-y) $(real-objs-m) $(lib-y))"
 		"$(info subdirs $(subdir-ym))@:";
 	std::vector<std::string> argv = {"make", "-C", tree, "-s", "--no-print-directory",
-					 "-f", "scripts/Makefile.build", "obj=" + dir, "srctree=.",
+					 "-f", "scripts/Makefile.build", "obj=" + dir, "srctree=.", "srcroot=.",
 					 "objtree=.", "need-builtin=1", "need-modorder=1"};
 	// For the cc-option tests some kbuild files make while they are read.
 	if (!cc.empty())

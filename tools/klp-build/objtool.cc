@@ -122,7 +122,7 @@ Expected<std::vector<std::string>> ask_objtool_command(const std::string &make_d
 	// given here, from the parent, rather than found from a goal's name.
 	static const std::string query = "klp-build-objtool: ; $(info objtool $(objtool) $(objtool-args))@:";
 	std::vector<std::string> argv = {"make", "-C", make_dir, "-s", "--no-print-directory", "-f",
-					 "scripts/Makefile.build", "obj=" + obj_dir, "srctree=.", "objtree=.",
+					 "scripts/Makefile.build", "obj=" + obj_dir, "srctree=.", "srcroot=.", "objtree=.",
 					 std::string("part-of-module=") + (module ? "y" : "")};
 	if (extmod)
 		argv.insert(argv.end(), {"src=" + obj_dir, "KBUILD_EXTMOD=" + obj_dir});

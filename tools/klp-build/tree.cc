@@ -16,8 +16,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cctype>
 #include <cstring>
 #include <filesystem>
+#include <set>
 
 namespace fs = std::filesystem;
 
@@ -109,6 +111,66 @@ std::string prepare_key(const KernelRun &run, const std::string &config_text)
 	return h.hex();
 }
 
+// Options Kconfig turned off or changed in the tree because this build host cannot
+// provide them: CONFIG_RUST=y needs rustc and bindgen (7.2's Debian config), and
+// CONFIG_OPENSSL_SUPPORTS_ML_DSA asks the host's openssl. Objects of code that
+// names none of them come out the same; a changed file that names one is refused.
+Status check_config_drift(const Options &opts, KernelRun &run)
+{
+	auto target = read_config(run.config);
+	auto tree = read_config(run.tree + "/.config");
+	if (!target || !tree)
+		return std::nullopt; // prepare_tree already read both
+	// Values that name the build, not the code: every rebuild differs in them.
+	auto is_toolchain_text = [](const std::string &k) {
+		return k.ends_with("_VERSION_TEXT") || k.ends_with("_VERSION") || k == "CONFIG_BUILD_SALT" ||
+		       k.starts_with("CONFIG_RUSTC_") || k.starts_with("CONFIG_MODULE_SIG_") ||
+		       k == "CONFIG_SYSTEM_TRUSTED_KEYS" || k == "CONFIG_SYSTEM_REVOCATION_KEYS";
+	};
+	std::vector<std::string> drift;
+	auto value = [](const std::map<std::string, std::string> &c, const std::string &k) {
+		auto it = c.find(k);
+		return it == c.end() ? std::string("n") : it->second;
+	};
+	std::set<std::string> keys;
+	for (const auto &[k, v] : *target)
+		keys.insert(k);
+	for (const auto &[k, v] : *tree)
+		keys.insert(k);
+	for (const auto &k : keys)
+		if (!is_toolchain_text(k) && value(*target, k) != value(*tree, k))
+			drift.push_back(k);
+	if (drift.empty())
+		return std::nullopt;
+	for (const auto &file : run.changed_files) {
+		auto text = read_text(run.tree + "/" + file);
+		if (!text)
+			continue;
+		for (const auto &k : drift) {
+			// CONFIG_RUST in `#ifdef CONFIG_RUST` or IS_ENABLED(CONFIG_RUST), not
+			// CONFIG_RUST_OVERFLOW_CHECKS.
+			for (size_t at = text->find(k); at != std::string::npos; at = text->find(k, at + 1)) {
+				char next = at + k.size() < text->size() ? (*text)[at + k.size()] : ' ';
+				if (std::isalnum(static_cast<unsigned char>(next)) || next == '_')
+					continue;
+				return refuse("config-drift",
+					      fmt::format("{} uses {}, which is {} in the target's config ({}) "
+							  "but {} in the tree klp-build prepared: this build "
+							  "host cannot provide it (rustc, bindgen, a newer "
+							  "openssl?)",
+							  file, k, value(*target, k), run.config, value(*tree, k)));
+			}
+		}
+	}
+	std::string shown;
+	for (size_t i = 0; i < drift.size() && i < 8; i++)
+		shown += (i ? ", " : "") + drift[i] + "=" + value(*target, drift[i]);
+	note(opts, run, fmt::format("warning: Kconfig turned off {} option(s) of the target's config on this "
+				    "host ({}{}); the changed files use none of them",
+				    drift.size(), shown, drift.size() > 8 ? ", ..." : ""));
+	return std::nullopt;
+}
+
 } // namespace
 
 Status prepare_tree(const Options &opts, KernelRun &run)
@@ -155,7 +217,7 @@ Status prepare_tree(const Options &opts, KernelRun &run)
 	if (have && *have == key && exists(run.tree + "/include/generated/autoconf.h") &&
 	    exists(run.tree + "/.config")) {
 		clock.done(fmt::format("{} (ready)", run.tree));
-		return std::nullopt;
+		return check_config_drift(opts, run);
 	}
 	if (exists(run.tree + "/vmlinux") || exists(run.tree + "/modules.order")) {
 		// A tree the user built: its own .config is the truth.
@@ -181,7 +243,7 @@ Status prepare_tree(const Options &opts, KernelRun &run)
 	if (auto w = write_text(stamp, key); !w)
 		return fail(w.error());
 	clock.done(fmt::format("{}: olddefconfig, prepare", run.tree));
-	return std::nullopt;
+	return check_config_drift(opts, run);
 }
 
 } // namespace klp::build
