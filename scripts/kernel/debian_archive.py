@@ -6,6 +6,7 @@
 # system's apt state stays as it is. A kernel release string is enough:
 #
 #   debian_archive.py fetch 5.10.0-32-amd64 [--version V] [--modules] [--no-headers] [--no-source]
+#   debian_archive.py latest 5.10     (prints the newest ABI of the series)
 #
 # puts that build's files in <cache>/debian/<release>/ and prints the release:
 #   vmlinuz, config   from linux-image-<release>
@@ -331,6 +332,29 @@ def fetch_source(apt: Apt, kd: Path, release, version, debs: Path):
     return tar
 
 
+def latest(cache: Path, series, flavour="amd64"):
+    """The newest kernel ABI of a series in the archive: 5.10 -> 5.10.0-46-amd64,
+    7.2 -> 7.2.13+deb14-amd64 (the newest build of the newest ABI)."""
+    if not re.match(r"^\d+\.\d+$", series):
+        die(f"'{series}' is not a kernel series like 5.10 or 7.2")
+    apt = Apt(cache)
+    apt.update()
+    names = out(["apt-cache", *apt.opts, "pkgnames", f"linux-image-{series}"], check=False).split()
+    # linux-image-5.10.0-46-amd64, linux-image-7.2.13+deb14-amd64; not -unsigned, -dbg.
+    pat = re.compile(rf"^linux-image-({re.escape(series)}(?:\.\d+)*(?:-\d+|\+deb\d+)-{re.escape(flavour)})$")
+    best = None
+    for name in names:
+        m = pat.match(name)
+        if not m:
+            continue
+        versions = apt.versions(name)
+        if versions and (best is None or DebVersion(best[1]) < DebVersion(versions[0])):
+            best = (m.group(1), versions[0])
+    if not best:
+        die(f"no linux-image-{series}*-{flavour} in Debian's archive (bullseye to sid)")
+    return best[0]
+
+
 def fetch(cache: Path, release, version=None, modules=False, headers=True, source=True):
     """Fetches one kernel into <cache>/debian/<release>; returns that directory."""
     series_of(release)
@@ -364,7 +388,19 @@ def main():
     f.add_argument("--modules", action="store_true", help="also lib/modules/<release>")
     f.add_argument("--no-headers", action="store_true")
     f.add_argument("--no-source", action="store_true")
+    la = sub.add_parser("latest", help="print the newest kernel ABI of a series (5.10, 6.1, 7.2)")
+    la.add_argument("series")
+    la.add_argument("--flavour", default="amd64")
+    la.add_argument("--cache", type=Path,
+                    default=Path(os.environ.get("KLPKIT_CACHE", Path.home() / ".cache" / "klpkit")))
     args = ap.parse_args()
+    if args.cmd == "latest":
+        try:
+            print(latest(args.cache.resolve(), args.series, args.flavour))
+        except Failure as e:
+            print(f"{PROG}: error: {e}", file=sys.stderr)
+            return 1
+        return 0
     try:
         fetch(args.cache.resolve(), args.release, args.version, args.modules,
               not args.no_headers, not args.no_source)
