@@ -80,6 +80,30 @@ case_new_global() {
 	case_end new-global
 }
 
+# ---------------------------------------------------------------- atomic replace
+# livepatch-new-global replaces livepatch-cmdline (both built with atomic replace,
+# both patch cmdline_proc_show): once its transition ends the kernel drops the
+# replaced patch (its sysfs directory vanishes, its module can be removed), and
+# /proc/cmdline is new-global's, without cmdline's text.
+case_replace() {
+	case_start replace
+	orig_cmdline=$(cat /proc/cmdline)
+	orig_version=$(cat /proc/version)
+	load_patch livepatch-cmdline.ko livepatch_cmdline
+	klp_check replace-first test "$(cat /proc/cmdline)" = "$orig_cmdline klpkit.livepatched=1"
+	load_patch livepatch-new-global.ko livepatch_new_global
+	klp_check replace-old-gone klp_wait_gone livepatch_cmdline 60
+	klp_check replace-cmdline test "$(cat /proc/cmdline)" = "$orig_cmdline"
+	case "$(cat /proc/version)" in
+	"[cmdline shown 1 times] "*) klp_pass replace-second ;;
+	*) klp_fail replace-second "got '$(cat /proc/version)'" ;;
+	esac
+	klp_check replace-old-rmmod rmmod livepatch_cmdline
+	unload_patch livepatch_new_global
+	klp_check replace-restored test "$(cat /proc/version)" = "$orig_version"
+	case_end replace
+}
+
 # ---------------------------------------------------------------- case 1b, 1c, 1d
 # One livepatch, two objects. vmlinux: sysctl_vm_numa_stat_handler() (a static
 # mutex, unexported first_online_pgdat()/next_zone()) and s_show() of
@@ -340,7 +364,7 @@ case_late() {
 	case_end late
 }
 
-cases=$(cat /klp/cases 2>/dev/null) || cases="cmdline new_global kernel_cases vfat kpatch helpers oot late"
+cases=$(cat /klp/cases 2>/dev/null) || cases="cmdline new_global replace kernel_cases vfat kpatch helpers oot late"
 for c in $cases; do
 	if type "case_$c" >/dev/null 2>&1; then
 		"case_$c"

@@ -9,11 +9,13 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <optional>
 #include <regex>
+#include <set>
 #include <sstream>
 
 namespace fs = std::filesystem;
@@ -244,6 +246,42 @@ std::string uts_release(const std::string &dir)
 	if (std::regex_search(*text, m, re))
 		return m[1];
 	return "";
+}
+
+std::vector<std::string> config_drift(const std::map<std::string, std::string> &a,
+				      const std::map<std::string, std::string> &b)
+{
+	auto names_the_build = [](const std::string &k) {
+		return k.ends_with("_VERSION_TEXT") || k.ends_with("_VERSION") || k == "CONFIG_BUILD_SALT" ||
+		       k.starts_with("CONFIG_RUSTC_") || k.starts_with("CONFIG_MODULE_SIG_") ||
+		       k == "CONFIG_SYSTEM_TRUSTED_KEYS" || k == "CONFIG_SYSTEM_REVOCATION_KEYS";
+	};
+	auto value = [](const std::map<std::string, std::string> &c, const std::string &k) {
+		auto it = c.find(k);
+		return it == c.end() ? std::string_view("n") : std::string_view(it->second);
+	};
+	std::set<std::string> keys;
+	for (const auto &[k, v] : a)
+		keys.insert(k);
+	for (const auto &[k, v] : b)
+		keys.insert(k);
+	std::vector<std::string> drift;
+	for (const auto &k : keys)
+		if (!names_the_build(k) && value(a, k) != value(b, k))
+			drift.push_back(k);
+	return drift;
+}
+
+bool names_option(std::string_view text, const std::string &option)
+{
+	auto is_word = [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; };
+	for (size_t at = text.find(option); at != std::string_view::npos; at = text.find(option, at + 1)) {
+		bool before = at > 0 && is_word(text[at - 1]);
+		bool after = at + option.size() < text.size() && is_word(text[at + option.size()]);
+		if (!before && !after)
+			return true;
+	}
+	return false;
 }
 
 std::string compiler_identity(std::string_view text)

@@ -36,6 +36,15 @@ std::string module_of_command(const std::string &command);
 // KEY -> value as written ("y", "m", "\"text\""); unset options are absent.
 Expected<std::map<std::string, std::string>> read_config(const std::string &path);
 std::string config_string(const std::map<std::string, std::string> &config, const std::string &key);
+// The options whose values differ between two configs ("n" where one lacks it),
+// sorted; values that name the build rather than the code are left out: every
+// rebuild differs in CONFIG_CC_VERSION_TEXT, CONFIG_RUSTC_VERSION, CONFIG_BUILD_SALT,
+// CONFIG_MODULE_SIG_KEY, the trusted keys.
+std::vector<std::string> config_drift(const std::map<std::string, std::string> &a,
+				      const std::map<std::string, std::string> &b);
+// Whether source text names the option: CONFIG_RUST in `#ifdef CONFIG_RUST` or
+// IS_ENABLED(CONFIG_RUST), not in CONFIG_RUST_OVERFLOW_CHECKS.
+bool names_option(std::string_view text, const std::string &option);
 
 // "6.1.192" from a tree's (or headers') Makefile, following one `include` line
 // (Debian's headers Makefile includes the -common one).

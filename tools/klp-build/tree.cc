@@ -121,52 +121,32 @@ Status check_config_drift(const Options &opts, KernelRun &run)
 	auto tree = read_config(run.tree + "/.config");
 	if (!target || !tree)
 		return std::nullopt; // prepare_tree already read both
-	// Values that name the build, not the code: every rebuild differs in them.
-	auto is_toolchain_text = [](const std::string &k) {
-		return k.ends_with("_VERSION_TEXT") || k.ends_with("_VERSION") || k == "CONFIG_BUILD_SALT" ||
-		       k.starts_with("CONFIG_RUSTC_") || k.starts_with("CONFIG_MODULE_SIG_") ||
-		       k == "CONFIG_SYSTEM_TRUSTED_KEYS" || k == "CONFIG_SYSTEM_REVOCATION_KEYS";
-	};
-	std::vector<std::string> drift;
+	std::vector<std::string> drift = config_drift(*target, *tree);
 	auto value = [](const std::map<std::string, std::string> &c, const std::string &k) {
 		auto it = c.find(k);
 		return it == c.end() ? std::string("n") : it->second;
 	};
-	std::set<std::string> keys;
-	for (const auto &[k, v] : *target)
-		keys.insert(k);
-	for (const auto &[k, v] : *tree)
-		keys.insert(k);
-	for (const auto &k : keys)
-		if (!is_toolchain_text(k) && value(*target, k) != value(*tree, k))
-			drift.push_back(k);
 	if (drift.empty())
 		return std::nullopt;
 	for (const auto &file : run.changed_files) {
 		auto text = read_text(run.tree + "/" + file);
 		if (!text)
 			continue;
-		for (const auto &k : drift) {
-			// CONFIG_RUST in `#ifdef CONFIG_RUST` or IS_ENABLED(CONFIG_RUST), not
-			// CONFIG_RUST_OVERFLOW_CHECKS.
-			for (size_t at = text->find(k); at != std::string::npos; at = text->find(k, at + 1)) {
-				char next = at + k.size() < text->size() ? (*text)[at + k.size()] : ' ';
-				if (std::isalnum(static_cast<unsigned char>(next)) || next == '_')
-					continue;
+		for (const auto &k : drift)
+			if (names_option(*text, k))
 				return refuse("config-drift",
 					      fmt::format("{} uses {}, which is {} in the target's config ({}) "
 							  "but {} in the tree klp-build prepared: this build "
 							  "host cannot provide it (rustc, bindgen, a newer "
 							  "openssl?)",
 							  file, k, value(*target, k), run.config, value(*tree, k)));
-			}
-		}
 	}
 	std::string shown;
 	for (size_t i = 0; i < drift.size() && i < 8; i++)
 		shown += (i ? ", " : "") + drift[i] + "=" + value(*target, drift[i]);
-	note(opts, run, fmt::format("warning: Kconfig turned off {} option(s) of the target's config on this "
-				    "host ({}{}); the changed files use none of them",
+	note(opts, run, fmt::format("warning: the prepared tree's config differs from the target's in {} "
+				    "option(s) this host cannot provide ({}{}); the changed files use none "
+				    "of them",
 				    drift.size(), shown, drift.size() > 8 ? ", ..." : ""));
 	return std::nullopt;
 }
