@@ -27,10 +27,11 @@ const char *record_name = ".klpkit-buildroot";
 // What kbuild runs besides the compiler: make and binutils come with buildd; bc,
 // flex, bison, libelf and libssl for `make prepare` and objtool; pahole (dwarves)
 // for BTF; kmod, cpio, rsync, python3, xz and zstd for the scripts some configs call;
-// patchutils and gawk for the kernel's own scripts/livepatch/klp-build (bench/upstream-klp-build).
+// patchutils, gawk and libxxhash-dev (objtool's klp subcommands, 6.19+) for the
+// kernel's own scripts/livepatch/klp-build (bench/upstream-klp-build).
 const std::vector<std::string> kbuild_packages = {"bc",   "bison",   "flex",    "libelf-dev", "libssl-dev",
 						  "kmod", "cpio",    "rsync",   "python3",    "dwarves",
-						  "xz-utils", "zstd", "patchutils", "gawk"};
+						  "xz-utils", "zstd", "patchutils", "gawk", "libxxhash-dev"};
 
 bool is_exec(const std::string &p)
 {
