@@ -204,6 +204,9 @@ Expected<BuildRoot> make_build_root(const std::string &dir, const std::string &s
 	std::string abs = fs::absolute(dir, ec).lexically_normal().string();
 	while (abs.size() > 1 && abs.back() == '/')
 		abs.pop_back();
+	// Made already (perhaps by root, for a user who cannot write beside it).
+	if (fs::exists(abs + "/" + record_name, ec))
+		return open_build_root(abs, suite);
 	fs::create_directories(fs::path(abs).parent_path(), ec);
 	// Two runs wanting the same root take turns; the second finds it made.
 	int lock = open((abs + ".lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
