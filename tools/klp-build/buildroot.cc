@@ -38,23 +38,6 @@ bool is_exec(const std::string &p)
 	return access(p.c_str(), X_OK) == 0;
 }
 
-bool in_host_path(const std::string &prog)
-{
-	const char *path = std::getenv("PATH");
-	std::string dirs = path ? path : "/usr/bin:/bin";
-	size_t start = 0;
-	while (start <= dirs.size()) {
-		size_t end = dirs.find(':', start);
-		std::string dir = dirs.substr(start, end == std::string::npos ? std::string::npos : end - start);
-		if (!dir.empty() && is_exec(dir + "/" + prog))
-			return true;
-		if (end == std::string::npos)
-			break;
-		start = end + 1;
-	}
-	return false;
-}
-
 // "/", "/usr", "/usr/lib", "/etc": the root's own; a bind there would hide it.
 bool is_system_dir(const fs::path &p)
 {
@@ -66,6 +49,16 @@ bool is_system_dir(const fs::path &p)
 	std::string top = it->string();
 	size_t depth = std::distance(p.begin(), p.end()) - 1;
 	return std::find(tops.begin(), tops.end(), top) != tops.end() && depth <= 2;
+}
+
+// "/srv/roots/sid/" and "roots/sid" as one absolute path without a trailing '/'.
+std::string root_path(const std::string &dir)
+{
+	std::error_code ec;
+	std::string abs = fs::absolute(dir, ec).lexically_normal().string();
+	while (abs.size() > 1 && abs.back() == '/')
+		abs.pop_back();
+	return abs;
 }
 
 } // namespace
@@ -166,10 +159,7 @@ std::string default_build_root(const std::string &cache_dir, const std::string &
 
 Expected<BuildRoot> open_build_root(const std::string &dir, const std::string &suite)
 {
-	std::error_code ec;
-	std::string abs = fs::absolute(dir, ec).lexically_normal().string();
-	while (abs.size() > 1 && abs.back() == '/')
-		abs.pop_back();
+	std::string abs = root_path(dir);
 	auto record = read_text(abs + "/" + record_name);
 	if (!record)
 		return make_error("{}: not a build root (no {}; make one with klp-build --make-build-root "
@@ -201,9 +191,7 @@ Expected<BuildRoot> make_build_root(const std::string &dir, const std::string &s
 		return make_error("build root suite '{}': expected one of {}", suite, known);
 	}
 	std::error_code ec;
-	std::string abs = fs::absolute(dir, ec).lexically_normal().string();
-	while (abs.size() > 1 && abs.back() == '/')
-		abs.pop_back();
+	std::string abs = root_path(dir);
 	// Made already (perhaps by root, for a user who cannot write beside it).
 	if (fs::exists(abs + "/" + record_name, ec))
 		return open_build_root(abs, suite);
@@ -229,7 +217,7 @@ Expected<BuildRoot> make_build_root(const std::string &dir, const std::string &s
 				  "--make-build-root {} --build-root {}` once",
 				  suite, abs);
 	for (const char *prog : {"debootstrap", "bwrap"})
-		if (!in_host_path(prog))
+		if (!in_path(prog))
 			return make_error("making a build root needs {} (apt-get install debootstrap "
 					  "bubblewrap)",
 					  prog);

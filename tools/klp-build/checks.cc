@@ -60,17 +60,6 @@ bool has_full_build(const std::string &dir)
 	return exists(dir + "/Module.symvers") && exists(dir + "/vmlinux");
 }
 
-bool in_path(const std::string &prog)
-{
-	const char *path = std::getenv("PATH");
-	std::istringstream dirs(path ? path : "/usr/bin:/bin");
-	std::string dir;
-	while (std::getline(dirs, dir, ':'))
-		if (!dir.empty() && access((dir + "/" + prog).c_str(), X_OK) == 0)
-			return true;
-	return false;
-}
-
 // The compiler to build with: $CC, else the program named in the target's
 // CONFIG_CC_VERSION_TEXT if it is installed (Debian builds with gcc-12; 7.x with
 // x86_64-linux-gnu-gcc-16), on the host or in the build root, else gcc.

@@ -248,6 +248,12 @@ std::string uts_release(const std::string &dir)
 	return "";
 }
 
+std::string config_value(const std::map<std::string, std::string> &config, const std::string &key)
+{
+	auto it = config.find(key);
+	return it == config.end() ? "n" : it->second;
+}
+
 std::vector<std::string> config_drift(const std::map<std::string, std::string> &a,
 				      const std::map<std::string, std::string> &b)
 {
@@ -256,10 +262,6 @@ std::vector<std::string> config_drift(const std::map<std::string, std::string> &
 		       k.starts_with("CONFIG_RUSTC_") || k.starts_with("CONFIG_MODULE_SIG_") ||
 		       k == "CONFIG_SYSTEM_TRUSTED_KEYS" || k == "CONFIG_SYSTEM_REVOCATION_KEYS";
 	};
-	auto value = [](const std::map<std::string, std::string> &c, const std::string &k) {
-		auto it = c.find(k);
-		return it == c.end() ? std::string_view("n") : std::string_view(it->second);
-	};
 	std::set<std::string> keys;
 	for (const auto &[k, v] : a)
 		keys.insert(k);
@@ -267,7 +269,7 @@ std::vector<std::string> config_drift(const std::map<std::string, std::string> &
 		keys.insert(k);
 	std::vector<std::string> drift;
 	for (const auto &k : keys)
-		if (!names_the_build(k) && value(a, k) != value(b, k))
+		if (!names_the_build(k) && config_value(a, k) != config_value(b, k))
 			drift.push_back(k);
 	return drift;
 }

@@ -36,6 +36,8 @@ std::string module_of_command(const std::string &command);
 // KEY -> value as written ("y", "m", "\"text\""); unset options are absent.
 Expected<std::map<std::string, std::string>> read_config(const std::string &path);
 std::string config_string(const std::map<std::string, std::string> &config, const std::string &key);
+// An option's value as the config file spells it; "n" where it is not set.
+std::string config_value(const std::map<std::string, std::string> &config, const std::string &key);
 // The options whose values differ between two configs ("n" where one lacks it),
 // sorted; values that name the build rather than the code are left out: every
 // rebuild differs in CONFIG_CC_VERSION_TEXT, CONFIG_RUSTC_VERSION, CONFIG_BUILD_SALT,

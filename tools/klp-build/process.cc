@@ -11,6 +11,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstdlib>
+#include <sstream>
+
 #include <algorithm>
 #include <atomic>
 #include <cerrno>
@@ -272,6 +275,17 @@ Expected<std::string> capture(const std::vector<std::string> &argv, const std::s
 				  errors.empty() ? "" : ": ", errors);
 	}
 	return text;
+}
+
+bool in_path(const std::string &prog)
+{
+	const char *path = std::getenv("PATH");
+	std::istringstream dirs(path ? path : "/usr/bin:/bin");
+	std::string dir;
+	while (std::getline(dirs, dir, ':'))
+		if (!dir.empty() && access((dir + "/" + prog).c_str(), X_OK) == 0)
+			return true;
+	return false;
 }
 
 std::string shell_line(const std::vector<std::string> &argv)

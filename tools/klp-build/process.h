@@ -29,6 +29,9 @@ std::vector<int> run_parallel(const std::vector<Command> &cmds, unsigned jobs);
 Expected<std::string> capture(const std::vector<std::string> &argv, const std::string &cwd = "",
 			      const std::vector<int> &ok = {0});
 
+// Whether $PATH has an executable `prog` (a bare name).
+bool in_path(const std::string &prog);
+
 // "make -C dir x" as one shell-quoted line, for messages and logs.
 std::string shell_line(const std::vector<std::string> &argv);
 // The last `lines` lines of a log file, for a failure message.

@@ -122,10 +122,6 @@ Status check_config_drift(const Options &opts, KernelRun &run)
 	if (!target || !tree)
 		return std::nullopt; // prepare_tree already read both
 	std::vector<std::string> drift = config_drift(*target, *tree);
-	auto value = [](const std::map<std::string, std::string> &c, const std::string &k) {
-		auto it = c.find(k);
-		return it == c.end() ? std::string("n") : it->second;
-	};
 	if (drift.empty())
 		return std::nullopt;
 	for (const auto &file : run.changed_files) {
@@ -139,11 +135,11 @@ Status check_config_drift(const Options &opts, KernelRun &run)
 							  "but {} in the tree klp-build prepared: this build "
 							  "host cannot provide it (rustc, bindgen, a newer "
 							  "openssl?)",
-							  file, k, value(*target, k), run.config, value(*tree, k)));
+							  file, k, config_value(*target, k), run.config, config_value(*tree, k)));
 	}
 	std::string shown;
 	for (size_t i = 0; i < drift.size() && i < 8; i++)
-		shown += (i ? ", " : "") + drift[i] + "=" + value(*target, drift[i]);
+		shown += (i ? ", " : "") + drift[i] + "=" + config_value(*target, drift[i]);
 	note(opts, run, fmt::format("warning: the prepared tree's config differs from the target's in {} "
 				    "option(s) this host cannot provide ({}{}); the changed files use none "
 				    "of them",
