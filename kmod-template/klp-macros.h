@@ -31,6 +31,34 @@ struct klp_object;
 struct klp_patch;
 struct klp_state;
 
+/*
+ * For the bundled core (KLPKIT_CORE_BUNDLED, defined by klp-build for every
+ * file of such a patch): the kernel's livepatch names patch code uses map
+ * onto klpkit-core.ko's, and a kernel without CONFIG_LIVEPATCH gets the
+ * two structures patch code reads (the kernel's layouts; the core passes
+ * its own objects, which start with the name).
+ */
+#if defined(KLPKIT_CORE_BUNDLED) && KLPKIT_CORE_BUNDLED
+#include "klpkit-core.h"
+#if !IS_ENABLED(CONFIG_LIVEPATCH)
+struct klp_object {
+	const char *name;
+};
+struct klp_state {
+	unsigned long id;
+	unsigned int version;
+	void *data;
+};
+#endif
+#define klp_shadow_get			klpkit_shadow_get
+#define klp_shadow_alloc		klpkit_shadow_alloc
+#define klp_shadow_get_or_alloc		klpkit_shadow_get_or_alloc
+#define klp_shadow_free			klpkit_shadow_free
+#define klp_shadow_free_all		klpkit_shadow_free_all
+#define klp_get_prev_state		klpkit_get_prev_state
+struct klp_state *klpkit_get_prev_state(unsigned long id);
+#endif
+
 /* ---- Record layouts (64-bit; docs/intermediate-format.md) ---- */
 
 /* .klpkit.funcs: one per changed function, written by create-diff-object. */
@@ -141,9 +169,22 @@ extern const char klpkit_patch_name[];
 #define klp_pr_err(fmt, ...) \
 	printk(KERN_ERR "%s: " fmt, klpkit_patch_name, ##__VA_ARGS__)
 
+/* ---- Immediate functions (the bundled core) ---- */
+
+/*
+ * Switch fn without checking that no task is running it (the hybrid
+ * model): for a function whose old and new versions may run side by side,
+ * such as one a task sleeps in forever. fn must be a function the patch
+ * replaces. The kernel's core switches each task on its own and needs no
+ * such mark; it ignores it.
+ */
+#define KLP_IMMEDIATE(fn)							\
+	static void *__klpkit_immediate_##fn					\
+	__klpkit_record(".klpkit.immediate") = (void *)(fn)
+
 /* ---- Shadow variables (typed, zero-filled; the kernel's klp_shadow_*) ---- */
 
-#if IS_ENABLED(CONFIG_LIVEPATCH)
+#if IS_ENABLED(CONFIG_LIVEPATCH) || (defined(KLPKIT_CORE_BUNDLED) && KLPKIT_CORE_BUNDLED)
 /* The shadow of that id attached to obj, as a (type *), or NULL. */
 #define KLP_SHADOW_GET(obj, id, type) \
 	((type *)klp_shadow_get((obj), (id)))

@@ -7,6 +7,11 @@
  *
  * It does not resolve symbols or apply relocations: the livepatch core does,
  * from the .klp.rela sections klp-convert wrote into the .ko.
+ *
+ * Built with KLPKIT_CORE_BUNDLED (make KLPKIT_CORE=bundled), it hands the
+ * same tables to klpkit-core.ko (core/, for kernels without
+ * CONFIG_LIVEPATCH) instead, with the .klpkit.relocs table klp-convert
+ * --core bundled fills.
  */
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
@@ -16,7 +21,15 @@
 #include <linux/slab.h>
 #include <linux/string.h>
 #include <linux/version.h>
-#include <linux/livepatch.h>
+
+#ifndef KLPKIT_CORE_BUNDLED
+# define KLPKIT_CORE_BUNDLED 0
+#endif
+#if KLPKIT_CORE_BUNDLED
+# include "klpkit-core.h"
+#else
+# include <linux/livepatch.h>
+#endif
 
 #include "klp-macros.h"
 
@@ -57,6 +70,7 @@ extern const struct klpkit_callback
 	__klpkit_pre_unpatch_start[], __klpkit_pre_unpatch_end[],
 	__klpkit_post_unpatch_start[], __klpkit_post_unpatch_end[];
 extern const struct klpkit_state __klpkit_states_start[], __klpkit_states_end[];
+extern void *const __klpkit_immediate_start[], *const __klpkit_immediate_end[];
 
 /*
  * A zero-length anchor in each table: a module without callbacks or states
@@ -72,11 +86,39 @@ KLPKIT_ANCHOR(struct klpkit_callback, ".klpkit.callbacks.post_patch");
 KLPKIT_ANCHOR(struct klpkit_callback, ".klpkit.callbacks.pre_unpatch");
 KLPKIT_ANCHOR(struct klpkit_callback, ".klpkit.callbacks.post_unpatch");
 KLPKIT_ANCHOR(struct klpkit_state, ".klpkit.states");
+KLPKIT_ANCHOR(void *, ".klpkit.immediate");
+
+/* The functions KLP_IMMEDIATE() names, by their new code. */
+static bool is_immediate(const void *new_func)
+{
+	void *const *p;
+
+	for (p = __klpkit_immediate_start; p < __klpkit_immediate_end; p++)
+		if (*p == new_func)
+			return true;
+	return false;
+}
+
+/* Every KLP_IMMEDIATE() must name a function the patch replaces. */
+static int check_immediate(void)
+{
+	const struct klpkit_func *f;
+	void *const *p;
+
+	for (p = __klpkit_immediate_start; p < __klpkit_immediate_end; p++) {
+		for (f = __klpkit_funcs_start; f < __klpkit_funcs_end; f++)
+			if (f->new_func == *p)
+				break;
+		if (f == __klpkit_funcs_end) {
+			pr_err("KLP_IMMEDIATE(%ps): not a function this patch replaces\n", *p);
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
 
 /* For klp_printk() in the patched code. */
 const char klpkit_patch_name[] = KBUILD_MODNAME;
-
-static struct klp_patch *klpkit_patch;
 
 /* "vmlinux" is the kernel itself, which klp_object names NULL. */
 static const char *klp_object_name(const char *objname)
@@ -130,16 +172,6 @@ static int collect_object(const char **names, int nr, const char *objname)
 	return nr + 1;
 }
 
-static int find_object(struct klp_object *objs, const char *objname)
-{
-	int i;
-
-	for (i = 0; objs[i].funcs; i++)
-		if (same_object(objs[i].name, objname))
-			return i;
-	return -1;
-}
-
 struct callback_table {
 	const char *kind;
 	const struct klpkit_callback *start, *end;
@@ -151,6 +183,21 @@ static const struct callback_table callback_tables[] = {
 	{ "pre_unpatch", __klpkit_pre_unpatch_start, __klpkit_pre_unpatch_end },
 	{ "post_unpatch", __klpkit_post_unpatch_start, __klpkit_post_unpatch_end },
 };
+
+#if !KLPKIT_CORE_BUNDLED	/* the kernel's livepatch core */
+
+static struct klp_patch *klpkit_patch;
+
+static int find_object(struct klp_object *objs, const char *objname)
+{
+	int i;
+
+	for (i = 0; objs[i].funcs; i++)
+		if (same_object(objs[i].name, objname))
+			return i;
+	return -1;
+}
+
 
 #if KLPKIT_HAVE_CALLBACKS
 /* Store cb as the callback of kind k (index into callback_tables). */
@@ -388,8 +435,17 @@ static int __init klpkit_init(void)
 	if (!ret)
 		ret = check_table(".klpkit.states", __klpkit_states_start,
 				  __klpkit_states_end, sizeof(struct klpkit_state));
+	if (!ret)
+		ret = check_table(".klpkit.immediate", __klpkit_immediate_start,
+				  __klpkit_immediate_end, sizeof(void *));
+	if (!ret)
+		ret = check_immediate();
 	if (ret)
 		return ret;
+	/* The kernel's consistency model is per task: every function is safe
+	 * to switch without one. */
+	if (__klpkit_immediate_end > __klpkit_immediate_start)
+		pr_info("KLP_IMMEDIATE() is for the bundled core; the kernel's core switches each task when it is safe\n");
 
 	ret = build_patch(&klpkit_patch);
 	if (ret)
@@ -428,8 +484,244 @@ static void __exit klpkit_exit(void)
 	free_patch(klpkit_patch);
 }
 
+MODULE_INFO(livepatch, "Y");
+
+#else /* KLPKIT_CORE_BUNDLED: klpkit-core.ko */
+
+/*
+ * The .klpkit.relocs header; klp-convert --core bundled appends the
+ * entries (docs/intermediate-format.md) and klpkit-core.ko applies them.
+ * Only the core reads it, through a pointer: nothing here may fold the
+ * count of 0 it starts with.
+ */
+static const struct klpkit_relocs_header klpkit_relocs
+	__attribute__((__used__, __section__(".klpkit.relocs"), __aligned__(8))) = {
+	.magic = KLPKIT_RELOCS_MAGIC,
+	.version = KLPKIT_RELOCS_VERSION,
+	.entry_size = sizeof(struct klpkit_reloc),
+	.count = 0,
+	.size = sizeof(struct klpkit_relocs_header),
+};
+
+static struct klpkit_core_patch klpkit_patch = {
+	.abi = KLPKIT_CORE_ABI,
+	.size = sizeof(struct klpkit_core_patch),
+	.mod = THIS_MODULE,
+	.replace = KLPKIT_REPLACE,
+};
+
+static struct klpkit_core_object *find_object(const char *objname)
+{
+	size_t i;
+
+	for (i = 0; i < klpkit_patch.nr_objs; i++)
+		if (same_object(klpkit_patch.objs[i].name, objname))
+			return &klpkit_patch.objs[i];
+	return NULL;
+}
+
+static void free_patch(void)
+{
+	size_t i;
+
+	if (klpkit_patch.objs)
+		for (i = 0; i < klpkit_patch.nr_objs; i++)
+			kfree(klpkit_patch.objs[i].funcs);
+	kfree(klpkit_patch.objs);
+	kfree(klpkit_patch.states);
+	klpkit_patch.objs = NULL;
+	klpkit_patch.states = NULL;
+}
+
+static int set_callback(struct klpkit_core_object *obj, size_t k,
+			const struct klpkit_callback *cb)
+{
+	struct klpkit_core_callbacks *cbs = &obj->callbacks;
+	void **slot = k == 0 ? (void **)&cbs->pre_patch :
+		      k == 1 ? (void **)&cbs->post_patch :
+		      k == 2 ? (void **)&cbs->pre_unpatch : (void **)&cbs->post_unpatch;
+
+	if (*slot) {
+		pr_err("object %s: more than one %s callback\n",
+		       printable_object_name(obj->name), callback_tables[k].kind);
+		return -EINVAL;
+	}
+	*slot = cb->fn;
+	return 0;
+}
+
+static int build_callbacks(void)
+{
+	const struct klpkit_callback *cb;
+	struct klpkit_core_object *obj;
+	size_t k;
+
+	for (k = 0; k < ARRAY_SIZE(callback_tables); k++) {
+		for (cb = callback_tables[k].start; cb < callback_tables[k].end; cb++) {
+			if (!cb->objname) {
+				pr_err("%s callback %ps has no object name (not processed by create-diff-object?)\n",
+				       callback_tables[k].kind, cb->fn);
+				return -EINVAL;
+			}
+			obj = find_object(cb->objname);
+			if (WARN_ON_ONCE(!obj) || set_callback(obj, k, cb))
+				return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+static int build_states(void)
+{
+	size_t nr = __klpkit_states_end - __klpkit_states_start;
+	const struct klpkit_state *s, *t;
+
+	if (!nr)
+		return 0;
+	klpkit_patch.states = kcalloc(nr, sizeof(*klpkit_patch.states), GFP_KERNEL);
+	if (!klpkit_patch.states)
+		return -ENOMEM;
+	for (s = __klpkit_states_start; s < __klpkit_states_end; s++) {
+		if (!s->id || s->version > UINT_MAX) {
+			pr_err("state id %lu version %lu: id must be non-zero and version fit an unsigned int\n",
+			       s->id, s->version);
+			return -EINVAL;
+		}
+		for (t = __klpkit_states_start; t < s && t->id != s->id; t++)
+			;
+		if (t < s) {
+			if (t->version != s->version) {
+				pr_err("state id %lu declared with versions %lu and %lu\n",
+				       s->id, t->version, s->version);
+				return -EINVAL;
+			}
+			continue;
+		}
+		klpkit_patch.states[klpkit_patch.nr_states].id = s->id;
+		klpkit_patch.states[klpkit_patch.nr_states].version = s->version;
+		klpkit_patch.nr_states++;
+	}
+	return 0;
+}
+
+static int build_patch(void)
+{
+	size_t nr_funcs = __klpkit_funcs_end - __klpkit_funcs_start;
+	size_t nr_max = nr_funcs, k, i;
+	const struct klpkit_func *f;
+	const struct klpkit_callback *cb;
+	const char **names;
+	int nr_objs = 0, ret;
+
+	for (k = 0; k < ARRAY_SIZE(callback_tables); k++)
+		nr_max += callback_tables[k].end - callback_tables[k].start;
+	names = kcalloc(nr_max + 1, sizeof(*names), GFP_KERNEL);
+	if (!names)
+		return -ENOMEM;
+
+	for (f = __klpkit_funcs_start; f < __klpkit_funcs_end; f++) {
+		if (!f->new_func || !f->old_name || !f->objname) {
+			pr_err("function entry %zu: new_func, old_name and objname must be set\n",
+			       (size_t)(f - __klpkit_funcs_start));
+			ret = -EINVAL;
+			goto out;
+		}
+		nr_objs = collect_object(names, nr_objs, f->objname);
+	}
+	for (k = 0; k < ARRAY_SIZE(callback_tables); k++)
+		for (cb = callback_tables[k].start; cb < callback_tables[k].end; cb++)
+			if (cb->objname)
+				nr_objs = collect_object(names, nr_objs, cb->objname);
+
+	ret = -ENOMEM;
+	klpkit_patch.objs = kcalloc(nr_objs, sizeof(*klpkit_patch.objs), GFP_KERNEL);
+	if (!klpkit_patch.objs)
+		goto out;
+	klpkit_patch.nr_objs = nr_objs;
+	for (i = 0; i < nr_objs; i++) {
+		struct klpkit_core_object *obj = &klpkit_patch.objs[i];
+		size_t n = 0;
+
+		for (f = __klpkit_funcs_start; f < __klpkit_funcs_end; f++)
+			n += !strcmp(f->objname, names[i]);
+		obj->name = klp_object_name(names[i]);
+		obj->funcs = kcalloc(n ? n : 1, sizeof(*obj->funcs), GFP_KERNEL);
+		if (!obj->funcs)
+			goto out;
+		for (f = __klpkit_funcs_start; f < __klpkit_funcs_end; f++) {
+			struct klpkit_core_func *func;
+
+			if (strcmp(f->objname, names[i]))
+				continue;
+			func = &obj->funcs[obj->nr_funcs++];
+			func->old_name = f->old_name;
+			func->new_func = f->new_func;
+			func->sympos = f->sympos;
+			func->immediate = is_immediate(f->new_func);
+		}
+	}
+	ret = build_callbacks();
+	if (!ret)
+		ret = build_states();
+	if (!ret)
+		pr_info("%zu function(s) in %d object(s), bundled core%s\n", nr_funcs, nr_objs,
+			KLPKIT_REPLACE ? ", atomic replace" : "");
+out:
+	kfree(names);
+	return ret;
+}
+
+struct klp_state *klpkit_get_state(unsigned long id)
+{
+	return (struct klp_state *)klpkit_core_get_state(&klpkit_patch, id);
+}
+
+struct klp_state *klpkit_get_prev_state(unsigned long id)
+{
+	return (struct klp_state *)klpkit_core_get_prev_state(&klpkit_patch, id);
+}
+
+static int __init klpkit_init(void)
+{
+	size_t k;
+	int ret;
+
+	ret = check_table(".klpkit.funcs", __klpkit_funcs_start,
+			  __klpkit_funcs_end, sizeof(struct klpkit_func));
+	for (k = 0; !ret && k < ARRAY_SIZE(callback_tables); k++)
+		ret = check_table(callback_tables[k].kind, callback_tables[k].start,
+				  callback_tables[k].end,
+				  sizeof(struct klpkit_callback));
+	if (!ret)
+		ret = check_table(".klpkit.states", __klpkit_states_start,
+				  __klpkit_states_end, sizeof(struct klpkit_state));
+	if (!ret)
+		ret = check_table(".klpkit.immediate", __klpkit_immediate_start,
+				  __klpkit_immediate_end, sizeof(void *));
+	if (!ret)
+		ret = check_immediate();
+	if (!ret)
+		ret = build_patch();
+	if (!ret) {
+		klpkit_patch.relocs = &klpkit_relocs;
+		ret = klpkit_core_register(&klpkit_patch);
+	}
+	if (ret)
+		free_patch();
+	return ret;
+}
+
+/* The core is done with the patch once it is disabled or replaced (the
+ * module cannot be removed before). */
+static void __exit klpkit_exit(void)
+{
+	klpkit_core_unregister(&klpkit_patch);
+	free_patch();
+}
+
+#endif /* KLPKIT_CORE_BUNDLED */
+
 module_init(klpkit_init);
 module_exit(klpkit_exit);
 MODULE_LICENSE("GPL");
-MODULE_INFO(livepatch, "Y");
 MODULE_DESCRIPTION("klpkit livepatch");

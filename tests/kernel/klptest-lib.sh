@@ -7,7 +7,15 @@
 #   KLPTEST FAIL <name> <reason>
 #   KLPTEST SKIP <name> <reason>
 
-KLP_SYSFS=/sys/kernel/livepatch
+# The bundled core (klpkit-core.ko) mirrors the kernel's interface under
+# /sys/kernel/klpkit; a test for it says so in /klp/core.
+if [ "$(cat /klp/core 2>/dev/null)" = bundled ]; then
+	KLP_SYSFS=/sys/kernel/klpkit
+	KLP_CORE=bundled
+else
+	KLP_SYSFS=/sys/kernel/livepatch
+	KLP_CORE=kernel
+fi
 klp_failed=0
 
 klp_pass() { echo "KLPTEST PASS $1"; }

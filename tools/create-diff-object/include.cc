@@ -167,7 +167,8 @@ void include_changes(DiffContext &ctx)
 	for (auto &sec : ctx.patched->sections) {
 		if (sec->removed || sec->twin)
 			continue;
-		if (sec->name.rfind(".klpkit.callbacks.", 0) == 0 || sec->name == ".klpkit.states")
+		if (sec->name.rfind(".klpkit.callbacks.", 0) == 0 || sec->name == ".klpkit.states" ||
+		    sec->name == ".klpkit.immediate")
 			include_section(ctx, sec.get(), sec->name, "livepatch callbacks and states");
 	}
 	include_references(ctx);

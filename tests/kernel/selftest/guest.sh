@@ -10,6 +10,17 @@ dir=$KLP_SYSFS/$patch
 
 orig=$(cat /proc/cmdline)
 
+if [ "$KLP_CORE" = bundled ]; then
+	klp_check no-kernel-core-used [ ! -e /sys/kernel/livepatch/$patch ]
+	if insmod /klp/livepatch-klpkit-bad.ko 2>/dev/null; then
+		klp_fail core-needed "a patch module loaded without klpkit-core"
+	else
+		klp_pass core-needed
+	fi
+	klp_check insmod-core insmod /klp/klpkit-core.ko
+	klp_check core-ready klp_dmesg_has "klpkit-core: ready"
+fi
+
 # A callback whose object name create-diff-object never filled in: refused.
 if insmod /klp/livepatch-klpkit-bad.ko 2>/dev/null; then
 	klp_fail refuse-null-objname "insmod succeeded"
@@ -26,8 +37,10 @@ fi
 klp_pass insmod
 
 klp_check sysfs-enabled [ "$(cat "$dir/enabled")" = 1 ]
-# sympos 0 (unique) shows as ",1".
-klp_check sysfs-func [ -d "$dir/vmlinux/cmdline_proc_show,1" ]
+# sympos 0 (unique) shows as ",1" (the kernel's core has a directory per
+# function; the bundled one has none).
+[ "$KLP_CORE" = bundled ] ||
+	klp_check sysfs-func [ -d "$dir/vmlinux/cmdline_proc_show,1" ]
 if klp_wait_transition "$patch" 30 && [ "$(cat "$dir/transition")" = 0 ]; then
 	klp_pass transition
 else
@@ -61,6 +74,10 @@ klp_check post-unpatch-callback klp_dmesg_has "livepatch_klpkit_selftest: selfte
 
 klp_check rmmod rmmod "$patch"
 klp_check unloaded sh -c "! grep -q '^$patch ' /proc/modules"
+if [ "$KLP_CORE" = bundled ]; then
+	klp_check rmmod-core rmmod klpkit_core
+	klp_check sysfs-root-gone [ ! -e /sys/kernel/klpkit ]
+fi
 
 # qemu-run checks the whole log as well; this names the test that caused it.
 if dmesg | grep -E -q 'Call Trace|WARNING:|BUG:'; then
