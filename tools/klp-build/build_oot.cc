@@ -139,7 +139,7 @@ Status build_oot(const Options &opts, KernelRun &run)
 		if (opts.line_directives)
 			if (auto st = add_line_directives(opts, run, applied, keep))
 				return st;
-		Command make = with_template_headers(opts, run, oot_make(opts, run, patched, "patched"));
+		Command make = with_patched_flags(opts, run, oot_make(opts, run, patched, "patched"));
 		if (auto st = run_step(opts, make, "patched module build"))
 			return st;
 		applied.keep(); // a scratch copy: it stays patched

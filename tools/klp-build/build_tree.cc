@@ -207,9 +207,9 @@ Status build_patched(const Options &opts, KernelRun &run)
 
 	remove_from_tree(run, run.targets);
 	Status built = run_step(opts,
-				with_template_headers(opts, run,
-						      tree_make(opts, run, run.tree,
-								goals_of(run, run.targets), "patched")),
+				with_patched_flags(opts, run,
+						   tree_make(opts, run, run.tree, goals_of(run, run.targets),
+							     "patched")),
 				"patched build");
 	if (!built)
 		for (const auto &rel : run.targets)

@@ -1,7 +1,8 @@
 // Before anything is built: where each input of a target kernel is (headers,
 // Module.symvers, config, symbols, release), and the refusals that need no build:
 // patches to *.S, lib/ or build files, GCC plugins whose output differs per build,
-// a kernel without livepatch, and a compiler other than the one that built the target.
+// and a compiler other than the one that built the target. (Whether the kernel can
+// load a livepatch at all is the core's question: core.cc.)
 #include "klp_build.h"
 
 #include "kbuild.h"
@@ -272,10 +273,6 @@ Status check_compiler_and_config(const Options &opts, KernelRun &run)
 		auto it = config->find(key);
 		return it != config->end() && it->second == "y";
 	};
-	if (!is_y("CONFIG_LIVEPATCH"))
-		return refuse("no-livepatch", fmt::format("{}: CONFIG_LIVEPATCH is not set: the target "
-							  "kernel cannot load livepatches",
-							  run.config));
 	for (const char *key : {"CONFIG_GCC_PLUGIN_RANDSTRUCT", "CONFIG_RANDSTRUCT_FULL",
 				"CONFIG_RANDSTRUCT_PERFORMANCE"})
 		if (is_y(key))

@@ -31,6 +31,9 @@ struct KernelSpec {
 	// Where kbuild and the compiler run: "" the host, "auto" the root of the suite
 	// whose gcc built the target (made in the cache if missing), else a root's directory.
 	std::string build_root;
+	// The livepatch core the module is built for: "auto" (the kernel's where the
+	// config has CONFIG_LIVEPATCH=y, else klpkit-core.ko), "kernel" or "bundled".
+	std::string core = "auto";
 };
 
 // Build steps that -S/--short-circuit can start at (a kept work directory has the
@@ -120,6 +123,15 @@ struct StageTime {
 
 enum class Mode { tree, oot };
 
+// Which livepatch core loads the module: the kernel's own (CONFIG_LIVEPATCH), or
+// klpkit-core.ko, klpkit's runtime for kernels built without it (kmod-template/core).
+enum class CoreKind { kernel, bundled };
+const char *core_kind_name(CoreKind k);
+struct CoreChoice {
+	CoreKind kind = CoreKind::kernel;
+	std::string reason; // "target has CONFIG_LIVEPATCH=y", ...; empty: not chosen yet
+};
+
 // One special section's entry size for create-diff-object, and where it came from.
 struct EntrySize {
 	uint64_t bytes = 0;
@@ -139,6 +151,11 @@ struct KernelRun {
 	std::string symbols; // vmlinux's symbols, as create-diff-object takes them
 	std::string symbols_option; // the klp-convert --check option for them
 	BuildRoot root; // empty: kbuild runs on the host
+	CoreChoice core; // core.cc
+	// The bundled core's kbuild directory (<work>/klpkit-core/core: klpkit-core.ko,
+	// Module.symvers), and klpkit-core.ko in the output directory next to the module.
+	std::string core_build;
+	std::string core_module;
 	std::vector<std::string> cc; // compiler command
 	std::string cc_version; // first line of `$CC --version`
 	std::map<std::string, std::string> oot_modules; // module name -> deployed .ko
@@ -194,6 +211,7 @@ std::string tool_path(const Options &opts, const std::string &name);
 // The passes, in the order build_kernel() runs them.
 Status resolve_kernel(const Options &opts, KernelRun &run); // checks.cc
 Status check_patches(const Options &opts, KernelRun &run); // checks.cc
+Status select_core(const Options &opts, KernelRun &run); // core.cc
 Status enter_build_root(const Options &opts, KernelRun &run); // checks.cc
 Status check_compiler_and_config(const Options &opts, KernelRun &run); // checks.cc
 Status prepare_tree(const Options &opts, KernelRun &run); // tree.cc
@@ -208,6 +226,7 @@ Status find_used_modules(const Options &opts, KernelRun &run); // parents.cc
 Status run_objtool_like_kbuild(const Options &opts, KernelRun &run); // objtool.cc
 Status find_entry_sizes(const Options &opts, KernelRun &run); // entry_sizes.cc
 Status diff_objects(const Options &opts, KernelRun &run); // diff.cc
+Status build_core_module(const Options &opts, KernelRun &run); // core.cc
 Status link_module(const Options &opts, KernelRun &run); // module.cc
 Status verify_module(const Options &opts, KernelRun &run); // module.cc
 

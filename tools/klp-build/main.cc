@@ -57,11 +57,15 @@ Status check(const Options &opts, KernelRun &run, const std::string &root,
 	KLP_STEP(resolve_kernel(opts, run));
 	KLP_STEP(open_work_dir(opts, run, root, used));
 	KLP_STEP(check_patches(opts, run));
+	// The kernel's livepatch core, or klpkit-core.ko where the config has none.
+	KLP_STEP(select_core(opts, run));
 	// kbuild, the compiler and objtool of the target's own Debian suite, if asked.
 	KLP_STEP(enter_build_root(opts, run));
 	KLP_STEP(check_compiler_and_config(opts, run));
-	clock.done(fmt::format("{} patch(es), {} file(s); {}; {}", opts.patches.size(), run.changed_files.size(),
-			       run.cc_version, run.mode == Mode::tree ? "kernel tree" : "out-of-tree module"));
+	clock.done(fmt::format("{} patch(es), {} file(s); {}; {}; {} core ({})", opts.patches.size(),
+			       run.changed_files.size(), run.cc_version,
+			       run.mode == Mode::tree ? "kernel tree" : "out-of-tree module",
+			       core_kind_name(run.core.kind), run.core.reason));
 	return std::nullopt;
 }
 
@@ -93,6 +97,9 @@ Status build_kernel(const Options &opts, KernelRun &run, const std::string &root
 	// The other modules the patch's code uses (from the diff reports, so also
 	// after -S module): the verifier checks their .klp.sym symbols too.
 	KLP_STEP(find_used_modules(opts, run));
+	// The patch module links against klpkit-core.ko's exports.
+	if (run.core.kind == CoreKind::bundled)
+		KLP_STEP(build_core_module(opts, run));
 	KLP_STEP(link_module(opts, run));
 	KLP_STEP(verify_module(opts, run));
 	return std::nullopt;
@@ -212,7 +219,10 @@ int main(int argc, char **argv)
 		run.tree_lock.reset();
 		run.seconds = seconds_since(start);
 		overall = worst(overall, run.result);
-		if (run.result == Result::built)
+		if (run.result == Result::built && !run.core_module.empty())
+			fmt::print(stderr, "klp-build: {}: wrote {} and {} (load klpkit-core.ko first) ({:.1f}s)\n",
+				   run.label(), run.module_ko, run.core_module, run.seconds);
+		else if (run.result == Result::built)
 			fmt::print(stderr, "klp-build: {}: wrote {} ({:.1f}s)\n", run.label(), run.module_ko,
 				   run.seconds);
 		else

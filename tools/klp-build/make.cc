@@ -70,24 +70,27 @@ Command module_make(const Options &opts, const KernelRun &run, const std::string
 	return cmd;
 }
 
-Command with_template_headers(const Options &opts, KernelRun &run, Command cmd)
+Command with_patched_flags(const Options &opts, KernelRun &run, Command cmd)
 {
+	std::string flags;
 	const std::string &dir = opts.template_dir;
-	if (dir.empty())
-		return cmd;
-	if (dir.find_first_of(" \t\n'\"\\$#") != std::string::npos) {
+	if (dir.find_first_of(" \t\n'\"\\$#") != std::string::npos)
 		note(opts, run, fmt::format("warning: {} is not on the patched files' include path "
 					    "(make would split its name): #include \"kpatch-macros.h\" "
 					    "will not be found",
 					    dir));
+	else if (!dir.empty())
+		flags += " -idirafter " + dir;
+	if (run.core.kind == CoreKind::bundled)
+		flags += " -DKLPKIT_CORE_BUNDLED=1";
+	if (flags.empty())
 		return cmd;
-	}
 	auto kcflags = std::find_if(cmd.argv.begin(), cmd.argv.end(),
 				    [](const std::string &a) { return a.starts_with("KCFLAGS="); });
 	if (kcflags == cmd.argv.end())
-		cmd.argv.push_back("KCFLAGS=-idirafter " + dir);
+		cmd.argv.push_back("KCFLAGS=" + flags.substr(1));
 	else
-		*kcflags += " -idirafter " + dir;
+		*kcflags += flags;
 	return cmd;
 }
 

@@ -25,10 +25,13 @@ Command module_make(const Options &opts, const KernelRun &run, const std::string
 // The patched build's make also finds kmod-template's headers, for `#include
 // "kpatch-macros.h"` (or "klp-macros.h") in a patched file: KCFLAGS gets -idirafter
 // the template directory, searched after every directory of the kernel's own so that
-// it shadows no kernel header. The original sources include none of them, so the
+// it shadows no kernel header. For the bundled core it also gets
+// -DKLPKIT_CORE_BUNDLED=1, with which klp-macros.h maps the kernel's livepatch API
+// (klp_shadow_get, ...) onto klpkit-core.ko's. The original sources include none of
+// the template's headers, so neither flag changes what they compile to, and the
 // original build (and its cache key) stays as it is. A directory whose path make
 // would split (blanks) is left out, with a warning.
-Command with_template_headers(const Options &opts, KernelRun &run, Command cmd);
+Command with_patched_flags(const Options &opts, KernelRun &run, Command cmd);
 // Runs the command; a failure becomes a Stop that names the command and shows the
 // last lines of its log (all of its output was on the terminal with -v).
 Status run_step(const Options &opts, const Command &cmd, const std::string &what,

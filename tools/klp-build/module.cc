@@ -1,7 +1,9 @@
 // The module: kmod-template and the diff objects linked by the target's own kbuild
 // (its headers and Module.symvers), klp-convert turning the placeholders into
 // livepatch relocations, then the verifier (klp-convert --check) against the
-// target's symbols. Only a verified module reaches the output directory.
+// target's symbols. Only a verified module reaches the output directory. For the
+// bundled core the module is linked against klpkit-core.ko (core.cc builds it),
+// which goes to the output directory beside it.
 #include "klp_build.h"
 
 #include "kbuild.h"
@@ -14,6 +16,65 @@
 namespace fs = std::filesystem;
 
 namespace klp::build {
+namespace {
+
+using ModInfo = std::map<std::string, std::string>;
+
+std::string modinfo_value(const ModInfo &info, const std::string &key)
+{
+	auto it = info.find(key);
+	return it == info.end() ? "" : it->second;
+}
+
+Status check_vermagic(const KernelRun &run, const std::string &ko, const ModInfo &info)
+{
+	std::string vermagic = modinfo_value(info, "vermagic");
+	if (vermagic.substr(0, vermagic.find(' ')) != run.release)
+		return fail("verify-failed",
+			    fmt::format("{}: vermagic '{}' is not for {}", ko, vermagic, run.release));
+	return std::nullopt;
+}
+
+// What the loader reads: the kernel's core takes only a module marked livepatch, and
+// a kernel without CONFIG_LIVEPATCH refuses one so marked ("livepatch support is
+// disabled"): a module for klpkit-core.ko has no mark and depends on the core.
+Status check_modinfo(const KernelRun &run, const std::string &ko, const ModInfo &info)
+{
+	bool marked = modinfo_value(info, "livepatch") == "Y";
+	if (run.core.kind == CoreKind::kernel && !marked)
+		return fail("verify-failed", fmt::format("{}: no MODULE_INFO(livepatch, \"Y\")", ko));
+	if (run.core.kind == CoreKind::bundled) {
+		if (info.count("livepatch"))
+			return fail("verify-failed", fmt::format("{}: MODULE_INFO(livepatch) in a module for "
+								 "klpkit-core.ko",
+								 ko));
+		std::string depends = "," + modinfo_value(info, "depends") + ",";
+		if (depends.find(",klpkit-core,") == std::string::npos &&
+		    depends.find(",klpkit_core,") == std::string::npos)
+			return fail("verify-failed", fmt::format("{}: does not depend on klpkit-core (depends '{}')",
+								 ko, modinfo_value(info, "depends")));
+	}
+	return check_vermagic(run, ko, info);
+}
+
+// The target's Module.symvers and klpkit-core.ko's in one file, the exports modpost
+// saw (KBUILD_EXTRA_SYMBOLS), for the verifier's one --symvers.
+Expected<std::string> symvers_with_core(const KernelRun &run)
+{
+	auto kernel = read_text(run.symvers);
+	if (!kernel)
+		return kernel.take_error();
+	auto core = read_text(run.core_build + "/Module.symvers");
+	if (!core)
+		return core.take_error();
+	if (!kernel->empty() && kernel->back() != '\n')
+		*kernel += '\n';
+	std::string path = run.work + "/klpkit-core/Module.symvers";
+	KLP_TRY(write_text(path, *kernel + *core));
+	return path;
+}
+
+} // namespace
 
 Status link_module(const Options &opts, KernelRun &run)
 {
@@ -44,6 +105,12 @@ Status link_module(const Options &opts, KernelRun &run)
 	std::vector<std::string> args = {"KLPKIT_NAME=" + run.module_name, "KLPKIT_OBJS=" + objs};
 	if (!opts.replace)
 		args.push_back("KLPKIT_REPLACE=0");
+	// For klpkit-core.ko: its API instead of the kernel's, its exports from the
+	// Module.symvers build_core_module() made (modpost adds depends=klpkit-core).
+	if (run.core.kind == CoreKind::bundled) {
+		args.push_back("KLPKIT_CORE=bundled");
+		args.push_back("KBUILD_EXTRA_SYMBOLS=" + run.core_build + "/Module.symvers");
+	}
 	args.push_back("modules");
 	Command link = module_make(opts, run, dir, args, "module");
 	if (auto st = run_step(opts, link, "linking the module", "link-failed"))
@@ -54,12 +121,17 @@ Status link_module(const Options &opts, KernelRun &run)
 
 	// Placeholders -> .klp.rela.* sections and .klp.sym.* symbols.
 	Command convert;
-	convert.argv = {tool_path(opts, "klp-convert"), linked, run.work + "/" + run.module_name + ".ko"};
+	convert.argv = {tool_path(opts, "klp-convert")};
+	// The bundled core applies the relocations itself, from .klpkit.relocs.
+	if (run.core.kind == CoreKind::bundled)
+		convert.argv.insert(convert.argv.end(), {"--core", "bundled"});
+	convert.argv.insert(convert.argv.end(), {linked, run.work + "/" + run.module_name + ".ko"});
 	convert.log = log_path(run, "convert");
 	convert.echo = opts.verbose;
 	if (auto st = run_step(opts, convert, "klp-convert", "convert-failed"))
 		return st;
-	clock.done(fmt::format("{}.ko from {} diff object(s), converted", run.module_name, n));
+	clock.done(fmt::format("{}.ko from {} diff object(s), converted{}", run.module_name, n,
+			       run.core.kind == CoreKind::bundled ? " for klpkit-core.ko" : ""));
 	return std::nullopt;
 }
 
@@ -70,14 +142,26 @@ Status verify_module(const Options &opts, KernelRun &run)
 	auto info = elf_modinfo(ko);
 	if (!info)
 		return fail(info.error());
-	if (info->count("livepatch") == 0 || info->at("livepatch") != "Y")
-		return fail("verify-failed", fmt::format("{}: no MODULE_INFO(livepatch, \"Y\")", ko));
-	std::string vermagic = info->count("vermagic") ? info->at("vermagic") : "";
-	if (vermagic.substr(0, vermagic.find(' ')) != run.release)
-		return fail("verify-failed", fmt::format("{}: vermagic '{}' is not for {}", ko, vermagic, run.release));
+	if (auto st = check_modinfo(run, ko, *info))
+		return st;
+	// For the bundled core: klpkit-core.ko, loaded first, of the same kernel; the
+	// exports the module finds are then the kernel's and the core's.
+	std::string core_ko = run.core_build + "/klpkit-core.ko";
+	std::string symvers = run.symvers;
+	if (run.core.kind == CoreKind::bundled) {
+		auto core_info = elf_modinfo(core_ko);
+		if (!core_info)
+			return fail(core_info.error());
+		if (auto st = check_vermagic(run, core_ko, *core_info))
+			return st;
+		auto with_core = symvers_with_core(run);
+		if (!with_core)
+			return fail(with_core.error());
+		symvers = *with_core;
+	}
 
 	Command check;
-	check.argv = {tool_path(opts, "klp-convert"), "--check", ko, "--symvers", run.symvers};
+	check.argv = {tool_path(opts, "klp-convert"), "--check", ko, "--symvers", symvers};
 	if (!run.symbols.empty()) {
 		check.argv.push_back(run.symbols_option);
 		check.argv.push_back(run.symbols);
@@ -105,10 +189,17 @@ Status verify_module(const Options &opts, KernelRun &run)
 		out_dir += "/" + run.release;
 	std::error_code ec;
 	fs::create_directories(out_dir, ec);
+	// The core first: a module in the output directory means both are there.
+	if (run.core.kind == CoreKind::bundled) {
+		run.core_module = out_dir + "/klpkit-core.ko";
+		if (auto c = copy_file(core_ko, run.core_module); !c)
+			return fail(c.error());
+	}
 	run.module_ko = out_dir + "/" + run.module_name + ".ko";
 	if (auto c = copy_file(ko, run.module_ko); !c)
 		return fail(c.error());
-	clock.done(fmt::format("klp-convert --check passed; vermagic {}", run.release));
+	clock.done(fmt::format("klp-convert --check passed; vermagic {}{}", run.release,
+			       run.core.kind == CoreKind::bundled ? "; needs klpkit-core.ko" : ""));
 	return std::nullopt;
 }
 

@@ -3,6 +3,7 @@
 // (the top-level target options, or one per --kernel KEY=VALUE,... list).
 #include "options.h"
 
+#include "core.h"
 #include "kbuild.h"
 
 #include <boost/program_options.hpp>
@@ -85,14 +86,19 @@ Expected<KernelSpec> parse_kernel_spec(const std::string &text, KernelSpec spec)
 			spec.release = item.substr(eq + 1);
 		else if (key == "build-root")
 			spec.build_root = item.substr(eq + 1) == "auto" ? "auto" : value;
-		else if (key == "oot-module") {
+		else if (key == "core") {
+			spec.core = item.substr(eq + 1);
+			if (!valid_core_request(spec.core))
+				return make_error("--kernel {}: core={}: expected auto, kernel or bundled", text,
+						  spec.core);
+		} else if (key == "oot-module") {
 			if (!oot_given)
 				spec.oot_modules.clear();
 			oot_given = true;
 			spec.oot_modules.push_back(value);
 		} else
 			return make_error("--kernel {}: unknown key '{}' (src, config, vmlinux, kallsyms, "
-					  "system-map, symvers, headers, modules, release, oot-module, build-root)",
+					  "system-map, symvers, headers, modules, release, oot-module, build-root, core)",
 					  text, key);
 	}
 	return spec;
@@ -172,6 +178,7 @@ Expected<ParsedOptions> parse_options(int argc, char **argv)
 		("modules", po::value(&top.modules_dir), "the target's /lib/modules/RELEASE, for patches to its modules")
 		("release", po::value(&top.release), "the target's kernel release (default: from the headers)")
 		("build-root", po::value(&top.build_root), "run kbuild and the compiler in a Debian build root: DIR, or 'auto' for the suite whose gcc built the target (made once in the cache; see docs/build-roots.md)")
+		("core", po::value(&top.core)->default_value("auto"), "the livepatch core the module is for: auto (the kernel's with CONFIG_LIVEPATCH=y, else klpkit-core.ko), kernel, or bundled (klpkit-core.ko, written beside the module)")
 		("make-build-root", po::value(&parsed.make_build_root), "SUITE: make the build root of bullseye, bookworm, trixie or sid, or 'auto' for the one -c CONFIG's compiler needs (at --build-root DIR, else in the cache), print its directory and exit");
 	po::options_description oot("Out-of-tree module");
 	oot.add_options()
@@ -179,7 +186,7 @@ Expected<ParsedOptions> parse_options(int argc, char **argv)
 		("oot-module", po::value(&top.oot_modules)->composing(), "NAME.ko: the module as deployed on the target (repeatable)");
 	po::options_description many("Several target kernels");
 	many.add_options()
-		("kernel,K", po::value(&kernel_specs)->composing(), "KEY=VALUE,...: one target kernel (repeatable): src, config, vmlinux, kallsyms, system-map, symvers, headers, modules, release, oot-module, build-root; the options above are defaults. Output goes to OUT/<release>/");
+		("kernel,K", po::value(&kernel_specs)->composing(), "KEY=VALUE,...: one target kernel (repeatable): src, config, vmlinux, kallsyms, system-map, symvers, headers, modules, release, oot-module, build-root, core; the options above are defaults. Output goes to OUT/<release>/");
 	po::options_description out("Output and build");
 	out.add_options()
 		("name,n", po::value(&name), "module name (default: livepatch-<first patch's name>)")
@@ -227,6 +234,8 @@ Expected<ParsedOptions> parse_options(int argc, char **argv)
 	set_cache_dir(o);
 	if (top.build_root != "auto")
 		top.build_root = absolute(top.build_root);
+	if (!valid_core_request(top.core))
+		return make_error("--core {}: expected auto, kernel or bundled", top.core);
 	if (!parsed.make_build_root.empty()) {
 		if (!patches.empty())
 			return make_error("--make-build-root makes a build root only: give no patch");

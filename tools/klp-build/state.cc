@@ -13,6 +13,7 @@ Expected<void> save_state(const KernelRun &run)
 {
 	nlohmann::json j;
 	j["release"] = run.release;
+	j["core"] = core_kind_name(run.core.kind);
 	j["tree"] = run.tree;
 	j["changed_files"] = run.changed_files;
 	j["targets"] = run.targets;
@@ -48,6 +49,11 @@ Expected<void> load_state(KernelRun &run)
 	auto j = nlohmann::json::parse(*text, nullptr, false);
 	if (!j.is_object() || j.value("release", "") != run.release)
 		return make_error("{}: not a state file of {}", path, run.release);
+	// The patched objects were compiled for one core (-DKLPKIT_CORE_BUNDLED).
+	if (std::string core = j.value("core", "kernel"); core != core_kind_name(run.core.kind))
+		return make_error("{}: the kept work directory was built for the {} core, this run is for the {} "
+				  "core (--core)",
+				  path, core, core_kind_name(run.core.kind));
 	run.changed_files = j.value("changed_files", std::vector<std::string>{});
 	run.targets = j.value("targets", std::vector<std::string>{});
 	run.make_goals = j.value("make_goals", std::map<std::string, std::string>{});

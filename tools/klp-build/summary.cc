@@ -44,6 +44,11 @@ nlohmann::json kernel_json(const KernelRun &run)
 	nlohmann::json j;
 	j["release"] = run.release;
 	j["mode"] = run.mode == Mode::tree ? "kernel-tree" : "out-of-tree";
+	if (!run.core.reason.empty()) {
+		j["core"] = {{"kind", core_kind_name(run.core.kind)}, {"reason", run.core.reason}};
+		if (!run.core_module.empty())
+			j["core"]["module"] = run.core_module;
+	}
 	j["result"] = result_name(run.result);
 	j["exit_code"] = exit_code(run.result);
 	if (run.result != Result::built)
