@@ -1,10 +1,11 @@
-// The run-time tables create-diff-object writes and kmod-template reads
-// (docs/intermediate-format.md; the C side is kmod-template/klp-macros.h). The
-// verifier reads them too: the table is what decides which object a patched
-// function belongs to at run time.
+// The run-time tables create-diff-object and klp-convert write and kmod-template
+// reads (docs/intermediate-format.md; the C side is kmod-template/klp-macros.h and,
+// for the bundled core, klpkit-core.h). The verifier reads them too: the table is
+// what decides which object a patched function belongs to at run time.
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <string_view>
 
 namespace klp::livepatch {
@@ -18,6 +19,44 @@ struct KlpkitFunc {
 	static constexpr size_t old_name = 8;
 	static constexpr size_t objname = 16;
 	static constexpr size_t sympos = 24;
+};
+
+// .klpkit.relocs: the livepatch relocations of a module for the bundled core
+// (klpkit-core.ko, for kernels without CONFIG_LIVEPATCH; the C side is
+// kmod-template/klpkit-core.h). The template writes the header alone (count 0, size
+// 16); klp-convert --core bundled appends the entries and their strings. SHF_ALLOC,
+// align 8, little-endian. Offsets of the fields:
+// struct klpkit_relocs_header { u32 magic; u16 version; u16 entry_size; u32 count;
+// u32 size; }, `size` the bytes of header, entries and strings.
+inline constexpr std::string_view relocs_section = ".klpkit.relocs";
+inline constexpr uint32_t relocs_magic = 0x52504c4b; // "KLPR"
+inline constexpr uint16_t relocs_version = 1;
+inline constexpr size_t relocs_align = 8;
+struct KlpkitRelocsHeader {
+	static constexpr size_t size = 16;
+	static constexpr size_t magic = 0;
+	static constexpr size_t version = 4;
+	static constexpr size_t entry_size = 6;
+	static constexpr size_t count = 8;
+	static constexpr size_t table_size = 12; // the C field `size`
+};
+// struct klpkit_reloc { u64 loc; s64 addend; u32 type; u32 sympos; u32 name;
+// u32 objname; u32 sec_objname; u8 sym_type; u8 pad[3]; }: `loc` is 0 in the bytes
+// and an R_X86_64_64 to the place (section symbol + offset) in `.rela.klpkit.relocs`;
+// name, objname and sec_objname are offsets from the start of the section of
+// NUL-terminated strings after the last entry. The rest is the relocation the kernel
+// path writes to `.klp.rela.<sec_objname>.*` against `.klp.sym.<objname>.<name>,<sympos>`.
+struct KlpkitReloc {
+	static constexpr size_t size = 40;
+	static constexpr size_t loc = 0;
+	static constexpr size_t addend = 8;
+	static constexpr size_t type = 16;
+	static constexpr size_t sympos = 20;
+	static constexpr size_t name = 24;
+	static constexpr size_t objname = 28;
+	static constexpr size_t sec_objname = 32;
+	static constexpr size_t sym_type = 36;
+	static constexpr size_t pad = 37; // 3 bytes, zero
 };
 
 // kpatch's kpatch-macros.h (callbacks, KPATCH_IGNORE_FUNCTION/SECTION) writes the
