@@ -134,7 +134,11 @@ Expected<void> convert_module(const ConvertOptions &opts)
 
 	std::vector<Conversion> conversions = std::move(*placeholders);
 	conversions.insert(conversions.end(), references->begin(), references->end());
-	auto stats = write_klp_relocations(module, arch, conversions);
+	// The kernel's core applies `.klp.rela.*`; the bundled core, on a kernel without
+	// CONFIG_LIVEPATCH, its own table.
+	auto stats = opts.core == Core::bundled
+			     ? write_bundled_relocations(module, arch, conversions)
+			     : write_klp_relocations(module, arch, conversions);
 	if (!stats)
 		return stats.take_error();
 	drop_intermediates(module, conversions);

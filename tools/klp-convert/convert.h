@@ -8,6 +8,7 @@
 #include "livepatch/names.h"
 #include "module_file.h"
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <unordered_map>
@@ -20,10 +21,16 @@ using namespace klp::livepatch;
 
 class SymbolMap;
 
+// Which livepatch runtime applies the module's livepatch relocations: the kernel's
+// (CONFIG_LIVEPATCH: `.klp.rela.*` sections) or klpkit's bundled core (klpkit-core.ko
+// on a kernel without it: the `.klpkit.relocs` table).
+enum class Core { kernel, bundled };
+
 struct ConvertOptions {
 	std::string input;
 	std::string output;
 	std::string symbols; // symbols.klp for hand-written modules; empty: none
+	Core core = Core::kernel;
 	std::optional<SignOptions> sign;
 };
 
@@ -64,15 +71,37 @@ Expected<std::vector<Conversion>> resolve_references(const elf::Object &obj,
 						     const Annotations &annotations,
 						     const SymbolMap *map);
 
-// klp_relocs.cc: creates or extends `.klp.rela.<obj>.<section>` and `.klp.sym.`
-// symbols for every relocation against a converted symbol and neutralises the
-// original entry.
+// klp_relocs.cc: every relocation against a converted symbol, in the module's order
+// (relocation sections, then entries): refused if a module's load would apply it
+// after the init section is freed; handed to `move` if the loader loads its section
+// (SHF_ALLOC); then neutralised (R_*_NONE, symbol 0, addend 0). The one home of
+// which relocations become livepatch relocations, whichever core applies them.
+struct MovedRelocation {
+	elf::Section *base = nullptr; // the section the relocation applies to
+	elf::Relocation reloc; // the original entry, before it is neutralised
+	const Conversion *conv = nullptr;
+	uint8_t sym_type = STT_NOTYPE; // the placeholder's STT_FUNC or STT_OBJECT, else NOTYPE
+};
 struct KlpRelocStats {
 	size_t relocations = 0; // livepatch relocations written
 	size_t dropped = 0; // entries of sections the kernel never loads: neutralised only
 };
+Expected<KlpRelocStats>
+move_converted_relocations(elf::Object &obj, const ArchTraits &arch,
+			   const std::vector<Conversion> &conversions,
+			   const std::function<Expected<void>(const MovedRelocation &)> &move);
+
+// klp_relocs.cc: creates or extends `.klp.rela.<obj>.<section>` and `.klp.sym.`
+// symbols for every relocation against a converted symbol.
 Expected<KlpRelocStats> write_klp_relocations(elf::Object &obj, const ArchTraits &arch,
 					      const std::vector<Conversion> &conversions);
+
+// bundled_relocs.cc: the same relocations as entries of the `.klpkit.relocs` table the
+// template left, for the bundled core; refuses what a kernel without CONFIG_LIVEPATCH
+// rejects or never applies (livepatch modinfo, `.klp.rela` sections, `.klp.sym.`
+// symbols).
+Expected<KlpRelocStats> write_bundled_relocations(elf::Object &obj, const ArchTraits &arch,
+						  const std::vector<Conversion> &conversions);
 
 // Where messages point: "section 12 (.rela.text.foo)", "symbol 40 (foo)".
 std::string describe(const elf::Section &sec);

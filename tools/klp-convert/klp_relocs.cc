@@ -1,7 +1,9 @@
-// The conversion rule itself: a relocation against a converted symbol moves into
-// `.klp.rela.<sec obj>.<target section>` against `.klp.sym.<obj>.<name>,<pos>`
-// (SHN_LIVEPATCH) and the original entry becomes R_*_NONE. It does not decide which
-// symbols convert (placeholders.cc, resolve.cc) and does not remove them.
+// The conversion rule itself: which relocations against a converted symbol move,
+// in which order, and the original entry becomes R_*_NONE; for the kernel's core they
+// go to `.klp.rela.<sec obj>.<target section>` against `.klp.sym.<obj>.<name>,<pos>`
+// (SHN_LIVEPATCH). It does not decide which symbols convert (placeholders.cc,
+// resolve.cc), does not remove them, and does not write the bundled core's table
+// (bundled_relocs.cc).
 #include "convert.h"
 
 #include <map>
@@ -88,13 +90,30 @@ elf::Symbol *KlpRelocWriter::klp_symbol_for(const KlpSymbol &to, uint8_t type)
 
 Expected<KlpRelocStats> KlpRelocWriter::run(const std::vector<Conversion> &conversions)
 {
+	return move_converted_relocations(
+		obj_, arch_, conversions, [&](const MovedRelocation &m) -> Expected<void> {
+			const elf::Relocation &r = m.reloc;
+			elf::Symbol *sym = klp_symbol_for(m.conv->to, m.sym_type);
+			klp_rela_for(m.conv->sec_objname, m.base)
+				->relocs.push_back({r.offset, r.type, sym, r.addend});
+			return success();
+		});
+}
+
+} // namespace
+
+Expected<KlpRelocStats>
+move_converted_relocations(elf::Object &obj, const ArchTraits &arch,
+			   const std::vector<Conversion> &conversions,
+			   const std::function<Expected<void>(const MovedRelocation &)> &move)
+{
 	std::unordered_map<const elf::Symbol *, const Conversion *> conversion_of; // lookups only
 	for (const Conversion &conv : conversions)
 		conversion_of.emplace(conv.from, &conv);
 
 	// The module's own relocation sections, before new ones join the list.
 	std::vector<elf::Section *> relas;
-	for (auto &sec : obj_.sections)
+	for (auto &sec : obj.sections)
 		if (!sec->removed && sec->is_rela() && !sec->is_livepatch_rela())
 			relas.push_back(sec.get());
 
@@ -111,27 +130,23 @@ Expected<KlpRelocStats> KlpRelocWriter::run(const std::vector<Conversion> &conve
 				return make_error("{}: {}: a relocation at {}+{:#x} refers to {} "
 						  "symbol '{}'; it would be applied when {} loads, "
 						  "after the init section is freed",
-						  obj_.path, describe(*rela), base->name, r.offset,
+						  obj.path, describe(*rela), base->name, r.offset,
 						  to.objname, to.name, sec_objname);
 			// The loader never applies relocations to sections it does not
 			// load (.debug_*): nothing to resolve, only the entry to neutralise.
 			if (base->is_alloc()) {
 				uint8_t type = r.sym->is_func() || r.sym->is_object() ? r.sym->type
 										    : STT_NOTYPE;
-				elf::Symbol *sym = klp_symbol_for(to, type);
-				klp_rela_for(sec_objname, base)->relocs.push_back(
-					{r.offset, r.type, sym, r.addend});
+				KLP_TRY(move({base, r, it->second, type}));
 				stats.relocations++;
 			} else {
 				stats.dropped++;
 			}
-			r = {r.offset, arch_.none_type, nullptr, 0};
+			r = {r.offset, arch.none_type, nullptr, 0};
 		}
 	}
 	return stats;
 }
-
-} // namespace
 
 Expected<KlpRelocStats> write_klp_relocations(elf::Object &obj, const ArchTraits &arch,
 					      const std::vector<Conversion> &conversions)

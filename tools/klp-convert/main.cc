@@ -22,8 +22,8 @@ constexpr int exit_error = 1;
 constexpr int exit_usage = 2;
 
 const char *usage_text =
-	"usage: klp-convert [--symbols symbols.klp] [--sign KEY CERT [--kernel-dir DIR]] IN.ko "
-	"OUT.ko\n"
+	"usage: klp-convert [--core kernel|bundled] [--symbols symbols.klp]\n"
+	"                   [--sign KEY CERT [--kernel-dir DIR]] IN.ko OUT.ko\n"
 	"       klp-convert symbols --vmlinux FILE|--kallsyms FILE [--module NAME=FILE.ko ...]\n"
 	"                   [--symvers Module.symvers] -o symbols.klp\n"
 	"       klp-convert --check FILE.ko --vmlinux FILE|--kallsyms FILE|--symbols FILE\n"
@@ -119,12 +119,16 @@ int run_main(const std::vector<std::string> &args)
 	std::string check;
 	std::vector<std::string> sign;
 	std::string kernel_dir;
+	std::string core;
 	SignOptions sign_opts;
 	std::vector<std::string> files;
 
 	po::options_description desc("klp-convert");
-	desc.add_options()("symbols", po::value(&target.symbols),
-			   "symbols.klp: resolve a hand-written module's undefined references")(
+	desc.add_options()("core", po::value(&core),
+			   "kernel (default): .klp.rela sections for CONFIG_LIVEPATCH; bundled: "
+			   "the .klpkit.relocs table of klpkit-core.ko")(
+		"symbols", po::value(&target.symbols),
+		"symbols.klp: resolve a hand-written module's undefined references")(
 		"sign", new TwoTokens(&sign), "KEY CERT: sign the converted module")(
 		"kernel-dir", po::value(&kernel_dir),
 		"the target's build tree (scripts/sign-file, CONFIG_MODULE_SIG_HASH)")(
@@ -155,6 +159,9 @@ int run_main(const std::vector<std::string> &args)
 	if (!check.empty()) {
 		if (!files.empty() || !sign.empty())
 			return usage("--check takes no IN.ko OUT.ko and no --sign");
+		if (vm.count("core"))
+			return usage("--check knows a bundled-core module by its .klpkit.relocs; "
+				     "--core is for conversion");
 		return run_check(check, target);
 	}
 	if (!target.vmlinux.empty() || !target.kallsyms.empty() || !target.modules.empty() ||
@@ -166,6 +173,10 @@ int run_main(const std::vector<std::string> &args)
 	opts.input = files[0];
 	opts.output = files[1];
 	opts.symbols = target.symbols;
+	if (core == "bundled")
+		opts.core = Core::bundled;
+	else if (!core.empty() && core != "kernel")
+		return usage("--core is kernel or bundled, not '" + core + "'");
 	if (!sign.empty()) {
 		sign_opts.key = sign[0];
 		sign_opts.cert = sign[1];
