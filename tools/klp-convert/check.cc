@@ -1,11 +1,14 @@
 // klp-convert --check: verifies a finished livepatch module against the kernel's
-// rules and the target's symbols, one line per problem. It never changes the module;
-// a file it cannot read is an error, a rule the module breaks is a problem.
+// rules and the target's symbols, one line per problem: a module for the kernel's
+// core by its `.klp.rela` sections and `.klp.sym.` symbols, a module for klpkit's
+// bundled core by its `.klpkit.relocs` table. It never changes the module; a file it
+// cannot read is an error, a rule the module breaks is a problem.
 #include "arch.h"
 #include "code_objects.h"
 #include "convert.h"
 #include "ksym/symbol_table.h"
 #include "livepatch/tables.h"
+#include "relocs_table.h"
 #include "target.h"
 
 #include <optional>
@@ -35,29 +38,44 @@ private:
 	void check_leftovers();
 	void check_klp_relas();
 	void check_klp_rela_entry(const elf::Section &sec, const std::string &objname, size_t i);
-	void check_code_object(const elf::Section &sec, const std::string &objname,
-			       const elf::Relocation &r, const KlpSymbol *target,
-			       const std::string &where);
+	void check_code_object(const elf::Section &base, uint64_t offset,
+			       const std::string &objname, const KlpSymbol *target,
+			       const std::string &where, bool table_entry);
 	void check_klp_symbols();
+	void check_target_symbol(const std::string &where, const KlpSymbol &target,
+				 std::string_view unchecked);
+	void check_no_klp_format();
+	void check_relocs_table();
+	void check_relocs_entry(const TableEntry &e, size_t i);
 	void check_plain_relas();
 	void check_undefined();
 
 	const elf::Object &obj_;
 	const SymbolMap &target_;
 	const ArchTraits &arch_;
+	// A module for the bundled core: its `.klpkit.relocs` table; null for the kernel's.
+	const elf::Section *table_ = nullptr;
 	std::vector<std::string> problems_;
 	std::optional<CodeObjects> code_;
+	std::set<std::string> unknown_objects_; // objects already reported as not given
 };
 
 std::vector<std::string> Checker::run()
 {
+	table_ = obj_.find_section(livepatch::relocs_section);
 	check_modinfo();
 	check_symtab_order();
 	check_leftovers();
 	// Whose code is whose, from .klpkit.funcs: what a module's section may hold.
 	code_.emplace(obj_, problems_);
-	check_klp_relas();
-	check_klp_symbols();
+	if (table_) {
+		// The bundled core applies its table; the kernel has no livepatch core.
+		check_no_klp_format();
+		check_relocs_table();
+	} else {
+		check_klp_relas();
+		check_klp_symbols();
+	}
 	check_plain_relas();
 	check_undefined();
 	return std::move(problems_);
@@ -69,6 +87,13 @@ void Checker::check_modinfo()
 	bool livepatch = false;
 	std::string name;
 	for (const auto &[key, value] : info) {
+		// check_modinfo_livepatch() without CONFIG_LIVEPATCH refuses the module
+		// for the key, whatever its value: "module is marked as livepatch module,
+		// but livepatch support is disabled".
+		if (key == "livepatch" && table_)
+			problem(".modinfo has livepatch={}, but the module is for the bundled core "
+				"({}): a kernel without CONFIG_LIVEPATCH refuses to load it",
+				value, livepatch::relocs_section);
 		if (key == "livepatch" && value == "Y")
 			livepatch = true;
 		if (key == "name")
@@ -76,7 +101,7 @@ void Checker::check_modinfo()
 	}
 	// Without it the loader neither keeps the ELF information (copy_module_elf())
 	// nor lets klp_enable_patch() accept the module.
-	if (!livepatch)
+	if (!livepatch && !table_)
 		problem(".modinfo has no livepatch=Y (MODULE_INFO(livepatch, \"Y\"))");
 	if (name.empty())
 		name = ksym::objname_from_path(obj_.path);
@@ -195,7 +220,8 @@ void Checker::check_klp_rela_entry(const elf::Section &sec, const std::string &o
 				where, target.objname, target.objname);
 	}
 	if (objname != "vmlinux")
-		check_code_object(sec, objname, r, parsed ? &target : nullptr, where);
+		check_code_object(base, r.offset, objname, parsed ? &target : nullptr, where,
+				  false);
 	unsigned width = arch_.apply_width(r.type);
 	if (width == 0) {
 		problem("{}: {} is not a type the kernel's apply_relocate_add() handles", where,
@@ -224,38 +250,42 @@ void Checker::check_klp_rela_entry(const elf::Section &sec, const std::string &o
 // klp_apply_object_relocs() applies `.klp.rela.<obj>.*` only when <obj> is patched,
 // so a relocation there must be in code that runs as <obj>'s. vfat's vfat_create()
 // calling fat's fat_build_inode through `.klp.rela.fat.*` is never relocated unless
-// fat is patched too: the call goes through 0.
-void Checker::check_code_object(const elf::Section &sec, const std::string &objname,
-				const elf::Relocation &r, const KlpSymbol *target,
-				const std::string &where)
+// fat is patched too: the call goes through 0. The same holds for a table entry's
+// sec_objname (`table_entry`), the object whose loading applies it.
+void Checker::check_code_object(const elf::Section &base, uint64_t offset,
+				const std::string &objname, const KlpSymbol *target,
+				const std::string &where, bool table_entry)
 {
 	if (!code_->known())
 		return;
-	const elf::Section &base = *sec.base;
-	std::set<std::string> owners = code_->at(base, r.offset);
-	std::string place = code_->place(base, r.offset);
+	std::set<std::string> owners = code_->at(base, offset);
+	std::string place = code_->place(base, offset);
+	const char *what = table_entry ? "entry" : "section";
 	if (owners.empty()) {
 		problem("{}: no function of {} reaches {}, so whose code it is is unknown; the "
-			"section is applied only when {} is patched",
-			where, livepatch::funcs_section, place, objname);
+			"{} is applied only when {} is patched",
+			where, livepatch::funcs_section, place, what, objname);
 	} else if (!owners.count(objname)) {
 		std::string list;
 		for (const std::string &owner : owners)
 			list += (list.empty() ? "" : ", ") + owner;
-		std::string advice;
+		std::optional<std::string> right;
 		if (owners.size() == 1 && target)
-			if (auto right = sec_objname_for(*owners.begin(), target->objname))
-				advice = fmt::format("; it belongs in {}",
-						     klp_rela_name(*right, base.name));
-		problem("{}: {} is code of {} ({}), but the section is applied only when {} is "
+			if (auto objname = sec_objname_for(*owners.begin(), target->objname))
+				right = *objname;
+		std::string advice;
+		if (right && table_entry)
+			advice = fmt::format("; its sec_objname should be {}", *right);
+		else if (right)
+			advice = fmt::format("; it belongs in {}", klp_rela_name(*right, base.name));
+		problem("{}: {} is code of {} ({}), but the {} is applied only when {} is "
 			"patched{}",
-			where, place, list, livepatch::funcs_section, objname, advice);
+			where, place, list, livepatch::funcs_section, what, objname, advice);
 	}
 }
 
 void Checker::check_klp_symbols()
 {
-	std::set<std::string> unknown_objects;
 	for (const auto &owned : obj_.symbols) {
 		const elf::Symbol &sym = *owned;
 		bool livepatch = !sym.sec && sym.shndx == elf::SHN_LIVEPATCH;
@@ -270,18 +300,120 @@ void Checker::check_klp_symbols()
 			problem("{}: {}", describe(sym), *bad);
 			continue;
 		}
-		const MapObject *object = target_.object(target.objname);
-		if (!object) {
-			if (unknown_objects.insert(target.objname).second)
-				problem("{}: no symbols of {} were given (--module {}=FILE.ko, "
-					"--kallsyms or --symbols), so its .klp.sym symbols are "
-					"unchecked",
-					describe(sym), target.objname, target.objname);
-			continue;
-		}
-		if (auto bad = object->check_position(target.name, target.sympos))
-			problem("{}: {}", describe(sym), *bad);
+		check_target_symbol(describe(sym), target, ".klp.sym symbols");
 	}
+}
+
+// The target has exactly the symbol a livepatch symbol or table entry designates.
+void Checker::check_target_symbol(const std::string &where, const KlpSymbol &target,
+				  std::string_view unchecked)
+{
+	const MapObject *object = target_.object(target.objname);
+	if (!object) {
+		if (unknown_objects_.insert(target.objname).second)
+			problem("{}: no symbols of {} were given (--module {}=FILE.ko, --kallsyms "
+				"or --symbols), so its {} are unchecked",
+				where, target.objname, target.objname, unchecked);
+		return;
+	}
+	if (auto bad = object->check_position(target.name, target.sympos))
+		problem("{}: {}", where, *bad);
+}
+
+// Without CONFIG_LIVEPATCH, klp_apply_section_relocs() is a stub: `.klp.rela`
+// sections are never applied and their SHN_LIVEPATCH symbols never resolved.
+void Checker::check_no_klp_format()
+{
+	for (const auto &sec : obj_.sections)
+		if ((sec->flags & elf::SHF_RELA_LIVEPATCH) ||
+		    sec->name.starts_with(klp_rela_prefix))
+			problem("{}: a livepatch relocation section in a module for the bundled "
+				"core ({}); a kernel without CONFIG_LIVEPATCH never applies it",
+				describe(*sec), livepatch::relocs_section);
+	for (const auto &sym : obj_.symbols)
+		if ((!sym->sec && sym->shndx == elf::SHN_LIVEPATCH) ||
+		    sym->name.starts_with(klp_sym_prefix))
+			problem("{}: a livepatch symbol in a module for the bundled core ({}); "
+				"nothing resolves it without CONFIG_LIVEPATCH",
+				describe(*sym), livepatch::relocs_section);
+}
+
+void Checker::check_relocs_table()
+{
+	std::vector<TableEntry> entries = read_relocs_table(obj_, *table_, arch_, problems_);
+	std::set<KlpSymbol> checked;
+	for (size_t i = 0; i < entries.size(); i++) {
+		check_relocs_entry(entries[i], i);
+		// One line per symbol, however many entries use it.
+		if (checked.insert(entries[i].sym).second)
+			check_target_symbol(fmt::format("{}: {} symbol '{}',{}", describe(*table_),
+							entries[i].sym.objname, entries[i].sym.name,
+							entries[i].sym.sympos),
+					    entries[i].sym, "table entries");
+	}
+}
+
+// An entry holds what a `.klp.rela.<sec_objname>.*` relocation against
+// `.klp.sym.<objname>.<name>,<sympos>` would, and the same rules hold.
+void Checker::check_relocs_entry(const TableEntry &e, size_t i)
+{
+	const elf::Section &base = *e.base;
+	std::string where = fmt::format("{}: entry {} at {}+{:#x}", describe(*table_), i,
+					base.name, e.offset);
+	for (const std::string *objname : {&e.sym.objname, &e.sec_objname})
+		if (auto bad = check_objname(*objname))
+			problem("{}: {}", where, *bad);
+	if (auto bad = check_symname(e.sym.name))
+		problem("{}: {}", where, *bad);
+	if (e.sym_type != STT_FUNC && e.sym_type != STT_OBJECT && e.sym_type != STT_NOTYPE)
+		problem("{}: sym_type {} is not STT_FUNC, STT_OBJECT or STT_NOTYPE", where,
+			e.sym_type);
+
+	// The place. The bundled core writes each entry with the kernel's
+	// apply_relocate_add() (kmod-template/core/symbols.c write_reloc()): its types,
+	// and on x86_64 its refusal to write over a nonzero value.
+	if (!base.is_alloc()) {
+		problem("{}: {} is not allocated: it is not in memory when the core writes to it",
+			where, describe(base));
+		return;
+	}
+	unsigned width = arch_.apply_width(e.type);
+	if (width == 0) {
+		problem("{}: {} is not a type the kernel's apply_relocate_add() handles", where,
+			elf::reloc_type_name(obj_.machine, e.type));
+		return;
+	}
+	if (e.offset > base.size() || width > base.size() - e.offset) {
+		problem("{}: {} bytes there run past the end of {} ({:#x} bytes)", where, width,
+			base.name, base.size());
+		return;
+	}
+	if (base.type != SHT_NOBITS) {
+		for (unsigned b = 0; b < width; b++) {
+			if (base.data[e.offset + b] != 0) {
+				problem("{}: the {} bytes there are not zero; the kernel refuses to "
+					"write over them",
+					where, width);
+				break;
+			}
+		}
+	}
+
+	// Who applies it. sec_objname_for(): a vmlinux symbol with vmlinux, when the
+	// patch module loads; a module's symbol with a module, once that is loaded.
+	if (e.sym.objname == "vmlinux" && e.sec_objname != "vmlinux")
+		problem("{}: refers to vmlinux symbol '{}' but is applied with module {}; "
+			"vmlinux symbols go with vmlinux",
+			where, e.sym.name, e.sec_objname);
+	else if (e.sec_objname == "vmlinux" && e.sym.objname != "vmlinux")
+		problem("{}: refers to a symbol of module {} but is applied with vmlinux, when the "
+			"patch module loads, whether or not {} is loaded",
+			where, e.sym.objname, e.sym.objname);
+	if (applied_after_init(base.name, e.sec_objname))
+		problem("{}: in init section {}, which is freed before {} may load", where,
+			base.name, e.sec_objname);
+	if (e.sec_objname != "vmlinux")
+		check_code_object(base, e.offset, e.sec_objname, &e.sym, where, true);
 }
 
 // An SHN_LIVEPATCH symbol has value 0 until the livepatch core resolves it: an
