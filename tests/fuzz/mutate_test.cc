@@ -6,6 +6,7 @@
 // bugs were found; here it guards against their return.
 #include "cdo.h"
 #include "convert.h"
+#include "target.h"
 
 #include <gtest/gtest.h>
 
@@ -93,6 +94,37 @@ TEST_F(Mutations, KlpConvertNeverCrashes)
 		if (!r)
 			EXPECT_EQ(r.error().message().find('\n'), std::string::npos)
 				<< r.error().message();
+	}
+}
+
+// The bundled core's table, read back from mutated bytes: by the converter (which
+// wants the template's header) and by the verifier (which reads every entry).
+TEST_F(Mutations, BundledConversionAndCheckNeverCrash)
+{
+	klp::convert::ConvertOptions o;
+	o.input = KLP_CONVERT_BUNDLED_FIXTURE;
+	o.output = file("bundled.ko");
+	o.core = klp::convert::Core::bundled;
+	auto converted = klp::convert::convert_module(o);
+	ASSERT_TRUE(converted) << converted.error().message();
+	auto base = read(o.output);
+	klp::convert::SymbolMap target;
+	target.add_object("vmlinux");
+	ASSERT_TRUE(target.finish("fuzz"));
+	std::mt19937 rng(20261124);
+	for (int i = 0; i < 3000; i++) {
+		auto b = mutate(base, rng);
+		std::ofstream(file("m.ko"), std::ios::binary).write(b.data(), long(b.size()));
+		o.input = file("m.ko");
+		o.output = file("out.ko");
+		auto r = klp::convert::convert_module(o);
+		if (!r)
+			EXPECT_EQ(r.error().message().find('\n'), std::string::npos)
+				<< r.error().message();
+		auto problems = klp::convert::check_module(file("m.ko"), target);
+		if (!problems)
+			EXPECT_EQ(problems.error().message().find('\n'), std::string::npos)
+				<< problems.error().message();
 	}
 }
 

@@ -43,6 +43,9 @@ TEST(Command, UsageErrorsExitWith2)
 		{"symbols", "--vmlinux", fixture("vmlinux")},
 		{"symbols", "-o", dir.file("s.klp")},
 		{"--check", fixture("patch.ko"), fixture("patch.ko"), "--vmlinux", fixture("vmlinux")},
+		{"--core", "livepatch", fixture("patch.ko"), dir.file("a.ko")},
+		{"--core", fixture("patch.ko"), dir.file("a.ko")},
+		{"--check", fixture("patch.ko"), "--core", "bundled", "--vmlinux", fixture("vmlinux")},
 	};
 	for (const auto &args : cases) {
 		RunResult r = klp_convert(dir, args);
@@ -60,6 +63,29 @@ TEST(Command, Help)
 	EXPECT_EQ(r.status, 0);
 	EXPECT_NE(r.out.find("--sign"), std::string::npos);
 	EXPECT_NE(r.out.find("--check"), std::string::npos);
+	EXPECT_NE(r.out.find("--core"), std::string::npos);
+}
+
+TEST(Command, CoreSelectsTheOutput)
+{
+	TempDir dir;
+	RunResult kernel = klp_convert(dir, {"--core", "kernel", fixture("crossmod_bundled.ko"),
+					     dir.file("kernel.ko")});
+	ASSERT_EQ(kernel.status, 0) << kernel.err;
+	RunResult bundled = klp_convert(dir, {"--core", "bundled", fixture("crossmod_bundled.ko"),
+					      dir.file("bundled.ko")});
+	ASSERT_EQ(bundled.status, 0) << bundled.err;
+	RunResult relocs = run_program(dir, KLPCONV_READOBJ,
+				       {"--relocs", dir.file("kernel.ko"), dir.file("bundled.ko")});
+	ASSERT_EQ(relocs.status, 0) << relocs.err;
+	size_t split = relocs.out.find("bundled.ko");
+	ASSERT_NE(split, std::string::npos);
+	std::string k = relocs.out.substr(0, split), b = relocs.out.substr(split);
+	EXPECT_NE(k.find("Section ("), std::string::npos);
+	EXPECT_NE(k.find(".klp.rela.vfat..text.vfat_create"), std::string::npos) << k;
+	EXPECT_EQ(k.find(".rela.klpkit.relocs"), std::string::npos) << k;
+	EXPECT_EQ(b.find(".klp.rela."), std::string::npos) << b;
+	EXPECT_NE(b.find(".rela.klpkit.relocs"), std::string::npos) << b;
 }
 
 TEST(Sign, SignsTheConvertedModule)
