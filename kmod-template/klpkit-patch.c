@@ -88,17 +88,6 @@ KLPKIT_ANCHOR(struct klpkit_callback, ".klpkit.callbacks.post_unpatch");
 KLPKIT_ANCHOR(struct klpkit_state, ".klpkit.states");
 KLPKIT_ANCHOR(void *, ".klpkit.immediate");
 
-/* The functions KLP_IMMEDIATE() names, by their new code. */
-static bool is_immediate(const void *new_func)
-{
-	void *const *p;
-
-	for (p = __klpkit_immediate_start; p < __klpkit_immediate_end; p++)
-		if (*p == new_func)
-			return true;
-	return false;
-}
-
 /* Every KLP_IMMEDIATE() must name a function the patch replaces. */
 static int check_immediate(void)
 {
@@ -444,7 +433,7 @@ static int __init klpkit_init(void)
 		return ret;
 	/* The kernel's consistency model is per task: every function is safe
 	 * to switch without one. */
-	if (__klpkit_immediate_end > __klpkit_immediate_start)
+	if (__klpkit_immediate_end - __klpkit_immediate_start)
 		pr_info("KLP_IMMEDIATE() is for the bundled core; the kernel's core switches each task when it is safe\n");
 
 	ret = build_patch(&klpkit_patch);
@@ -509,6 +498,17 @@ static struct klpkit_core_patch klpkit_patch = {
 	.mod = THIS_MODULE,
 	.replace = KLPKIT_REPLACE,
 };
+
+/* The functions KLP_IMMEDIATE() names, by their new code. */
+static bool is_immediate(const void *new_func)
+{
+	void *const *p;
+
+	for (p = __klpkit_immediate_start; p < __klpkit_immediate_end; p++)
+		if (*p == new_func)
+			return true;
+	return false;
+}
 
 static struct klpkit_core_object *find_object(const char *objname)
 {

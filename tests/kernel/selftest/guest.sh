@@ -79,6 +79,9 @@ if [ "$KLP_CORE" = bundled ]; then
 	klp_check sysfs-root-gone [ ! -e /sys/kernel/klpkit ]
 fi
 
+# The bundled core's own scenarios.
+[ "$KLP_CORE" != bundled ] || . /klp/core-guest.sh
+
 # qemu-run checks the whole log as well; this names the test that caused it.
 if dmesg | grep -E -q 'Call Trace|WARNING:|BUG:'; then
 	klp_fail clean-dmesg "kernel splat in dmesg"
