@@ -403,6 +403,7 @@ struct switch_ctx {
 	struct code_range *ranges;
 	size_t nr_ranges;
 	unsigned long *stack;
+	unsigned int tasks;		/* tasks checked */
 	/* what held it */
 	pid_t pid;
 	char comm[TASK_COMM_LEN];
@@ -503,6 +504,7 @@ static int switch_fn(void *data)
 	if (!ctx->force && ctx->nr_ranges) {
 		rcu_read_lock();
 		for_each_process_thread(g, t) {
+			ctx->tasks++;
 			n = klpkit_save_stack(t, ctx->stack, KLPKIT_MAX_STACK);
 			for (i = 0; i < n; i++)
 				if (in_ranges(ctx, ctx->stack[i]))
@@ -529,6 +531,7 @@ static void schedule_retry(struct klpkit_core_patch *patch);
 static int try_switch(struct klpkit_core_patch *patch, bool force)
 {
 	struct switch_ctx ctx = { .patch = patch, .enable = patch->enabled, .force = force };
+	ktime_t start;
 	int ret;
 
 	lockdep_assert_held(&klpkit_mutex);
@@ -540,7 +543,12 @@ static int try_switch(struct klpkit_core_patch *patch, bool force)
 		kvfree(ctx.ranges);
 		return -ENOMEM;
 	}
+	start = ktime_get();
 	ret = stop_machine(switch_fn, &ctx, NULL);
+	if (!ret)
+		pr_info("%s: switched in %lld us: %u tasks checked against %zu code ranges\n",
+			patch_name(patch), ktime_us_delta(ktime_get(), start), ctx.tasks,
+			ctx.nr_ranges);
 	kfree(ctx.stack);
 	kvfree(ctx.ranges);
 
