@@ -470,6 +470,18 @@ TEST_F(Bundled, RefusesWhatTheKernelPathRefuses)
 		       "vmlinux code cannot refer to a symbol of module fat");
 }
 
+// The loader reads jump labels, static call sites and alternatives while it loads
+// the module; the core relocates only at the patch module's init.
+TEST_F(Bundled, RefusesPlacesTheLoaderReadsFirst)
+{
+	for (std::string sec : {"__jump_table", ".static_call_sites", ".altinstr_replacement",
+				".altinstructions", "__ex_table"})
+		expect_refused(module({{"@TEXT@", sec}}),
+			       "the loader reads " + sec + " before the bundled core relocates it");
+	// Code run in place (static_cpu_has()'s .altinstr_aux) is relocated in time.
+	EXPECT_TRUE(convert(module({{"@TEXT@", ".altinstr_aux"}}), "aux.ko"));
+}
+
 // The verifier on bundled modules: recognised by `.klpkit.relocs`, each entry checked
 // like a `.klp.rela` relocation and its `.klp.sym.` symbol.
 class BundledCheck : public Bundled {

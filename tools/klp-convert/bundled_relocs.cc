@@ -4,6 +4,7 @@
 // symbols. The relocations are those of the kernel's path (klp_relocs.cc decides);
 // the bytes are relocs_table.cc's. It refuses what such a kernel rejects or ignores.
 #include "convert.h"
+#include "livepatch/special_sections.h"
 #include "livepatch/tables.h"
 #include "relocs_table.h"
 
@@ -68,6 +69,22 @@ Expected<void> refuse_kernel_livepatch(const elf::Object &obj)
 	return success();
 }
 
+// The module loader reads these while it loads the module (jump labels and static
+// calls register their keys, alternatives are copied into the code, exception
+// tables sorted), before the patch module's init hands the table to the core,
+// which applies it only then: a place in one of them would be read unrelocated.
+// The kernel's core applies vmlinux relocations during the load itself (5.8+).
+std::optional<std::string_view> read_at_load(const elf::Section &sec)
+{
+	for (const livepatch::SpecialSection &special : livepatch::x86_64_special_sections())
+		if (special.name == sec.name)
+			return special.kind != livepatch::SpecialKind::WholeIfUsed ||
+					       sec.name == ".altinstr_replacement"
+				       ? std::optional(special.name)
+				       : std::nullopt;
+	return std::nullopt;
+}
+
 } // namespace
 
 Expected<KlpRelocStats> write_bundled_relocations(elf::Object &obj, const ArchTraits &arch,
@@ -80,6 +97,13 @@ Expected<KlpRelocStats> write_bundled_relocations(elf::Object &obj, const ArchTr
 	std::vector<TableEntry> entries;
 	auto stats = move_converted_relocations(
 		obj, arch, conversions, [&](const MovedRelocation &m) -> Expected<void> {
+			if (auto special = read_at_load(*m.base))
+				return make_error("{}: {}+{:#x} refers to {} symbol '{}': the loader "
+						  "reads {} before the bundled core relocates it "
+						  "(at the patch module's init); not supported with "
+						  "the bundled core",
+						  obj.path, m.base->name, m.reloc.offset,
+						  m.conv->to.objname, m.conv->to.name, *special);
 			entries.push_back({m.base, m.reloc.offset, m.reloc.addend, m.reloc.type,
 					   m.conv->to, m.conv->sec_objname, m.sym_type});
 			return success();
