@@ -6,9 +6,20 @@
 # on any splat in the log.
 # /klp/cases, when the host puts it there, names the cases to run (e.g.
 # "oot late" for klp-build-e2e --oot-only); without it all of them run.
+# With /klp/core saying "bundled" (klp-build-e2e --core bundled) the modules
+# are for klpkit-core.ko, loaded first; its sysfs is /sys/kernel/klpkit, with
+# no directory per function.
 . /klp/lib.sh
 
 LP=$KLP_SYSFS
+if [ "$KLP_CORE" = bundled ]; then
+	klp_check insmod-klpkit-core insmod /klp/klpkit-core.ko
+	klp_check no-kernel-livepatch sh -c "[ -z \"\$(ls /sys/kernel/livepatch 2>/dev/null)\" ]"
+fi
+# func_dir PATCH OBJECT FUNC,POS: the kernel's core has a directory per function.
+func_dir() {
+	[ "$KLP_CORE" = bundled ] || test -d "$LP/$1/$2/$3"
+}
 
 # now_ms: guest uptime in milliseconds, for the per-case times.
 now_ms() { awk '{ printf "%d", $1 * 1000 }' /proc/uptime; }
@@ -50,7 +61,7 @@ case_cmdline() {
 	case_start cmdline
 	orig_cmdline=$(cat /proc/cmdline)
 	load_patch livepatch-cmdline.ko livepatch_cmdline
-	klp_check cmdline-sysfs-func test -d "$LP/livepatch_cmdline/vmlinux/cmdline_proc_show,1"
+	klp_check cmdline-sysfs-func func_dir livepatch_cmdline vmlinux "cmdline_proc_show,1"
 	patched=$(cat /proc/cmdline)
 	if [ "$patched" = "$orig_cmdline klpkit.livepatched=1" ]; then
 		klp_pass cmdline-patched
@@ -121,8 +132,8 @@ case_kernel_cases() {
 	klp_check vmallocinfo-plain-before test "$before" -gt 0 -a "$(tagged_vmalloc)" = 0
 
 	load_patch livepatch-kernel-cases.ko livepatch_kernel_cases
-	klp_check vmalloc-sympos4-sysfs test -d "$LP/livepatch_kernel_cases/vmlinux/s_show,4"
-	klp_check numa-sysfs test -d "$LP/livepatch_kernel_cases/vmlinux/sysctl_vm_numa_stat_handler,1"
+	klp_check vmalloc-sympos4-sysfs func_dir livepatch_kernel_cases vmlinux "s_show,4"
+	klp_check numa-sysfs func_dir livepatch_kernel_cases vmlinux "sysctl_vm_numa_stat_handler,1"
 	if [ "$(tagged_vmalloc)" -gt 0 ] && [ "$(plain_vmalloc)" = 0 ]; then
 		klp_pass vmallocinfo-patched
 	else
@@ -141,7 +152,7 @@ case_kernel_cases() {
 	if insmod /klp/binfmt_misc.ko && mkdir -p $bm && mount -t binfmt_misc binfmt_misc $bm &&
 		echo ':klpkit:E::klp::/bin/true:' >$bm/register; then
 		klp_check binfmt-late-patched test "$(obj_patched livepatch_kernel_cases binfmt_misc)" = 1
-		klp_check binfmt-sysfs test -d "$LP/livepatch_kernel_cases/binfmt_misc/bm_entry_read,1"
+		klp_check binfmt-sysfs func_dir livepatch_kernel_cases binfmt_misc "bm_entry_read,1"
 		klp_check binfmt-entry-patched grep -qx 'interpreter /bin/true (livepatched)' $bm/klpkit
 	else
 		klp_fail binfmt-setup "insmod/mount/register binfmt_misc failed"
@@ -173,7 +184,7 @@ case_meminfo() {
 	before=$(vmalloc_total)
 	klp_check meminfo-plain-before sh -c "! grep -q '^Livepatched:' /proc/meminfo"
 	load_patch livepatch-meminfo.ko livepatch_meminfo
-	klp_check meminfo-sysfs test -d "$LP/livepatch_meminfo/vmlinux/meminfo_proc_show,1"
+	klp_check meminfo-sysfs func_dir livepatch_meminfo vmlinux "meminfo_proc_show,1"
 	klp_check meminfo-patched grep -qx 'Livepatched:    klpkit' /proc/meminfo
 	klp_check meminfo-vmalloc-total test "$(vmalloc_total)" = "$before"
 	unload_patch livepatch_meminfo
@@ -201,7 +212,7 @@ case_binfmt() {
 	klp_check binfmt-plain test "$(entry)" = "interpreter /bin/true"
 	load_patch livepatch-binfmt-misc.ko livepatch_binfmt_misc
 	klp_check binfmt-object-patched test "$(object_patched)" = 1
-	klp_check binfmt-sysfs test -d "$LP/livepatch_binfmt_misc/binfmt_misc/bm_entry_read,1"
+	klp_check binfmt-sysfs func_dir livepatch_binfmt_misc binfmt_misc "bm_entry_read,1"
 	klp_check binfmt-patched test "$(entry)" = "interpreter /bin/true (livepatched)"
 	unload_patch livepatch_binfmt_misc
 	klp_check binfmt-restored test "$(entry)" = "interpreter /bin/true"
@@ -240,7 +251,7 @@ case_vfat() {
 	klp_check vfat-orig-silent test "$(created orig.txt)" = 0
 
 	load_patch livepatch-vfat-create.ko livepatch_vfat_create
-	klp_check vfat-sysfs test -d "$LP/livepatch_vfat_create/vfat/vfat_create,1"
+	klp_check vfat-sysfs func_dir livepatch_vfat_create vfat "vfat_create,1"
 	klp_check vfat-object-patched test "$(obj_patched livepatch_vfat_create vfat)" = 1
 	klp_check vfat-create-patched touch $mnt/patched.txt
 	klp_check vfat-patched-logged test "$(created patched.txt)" = 1
@@ -278,7 +289,7 @@ case_kpatch() {
 	klp_check kpatch-no-callback-yet sh -c "! dmesg | grep -q 'consoles: pre-patch callback'"
 	load_patch livepatch-consoles-kpatch.ko $lp
 	klp_check kpatch-pre-patch-callback klp_dmesg_has "consoles: pre-patch callback for vmlinux"
-	klp_check kpatch-sysfs test -d "$LP/$lp/vmlinux/show_console_dev,1"
+	klp_check kpatch-sysfs func_dir $lp vmlinux "show_console_dev,1"
 	klp_check kpatch-ignored-not-patched sh -c "! ls $LP/$lp/vmlinux | grep -q c_stop"
 	klp_check kpatch-patched sh -c "grep -q ' livepatched\$' /proc/consoles"
 	klp_check kpatch-ignored-silent sh -c "! dmesg | grep -q 'c_stop is never patched'"
@@ -303,7 +314,7 @@ case_helpers() {
 	klp_check helpers-orig sh -c "! dmesg | grep -q 'klp-helpers:'"
 	load_patch livepatch-umask-klp-helpers.ko $lp
 	klp_check helpers-post-patch-callback klp_dmesg_has "klp-helpers: post-patch callback for vmlinux"
-	klp_check helpers-sysfs test -d "$LP/$lp/vmlinux/__x64_sys_umask,1"
+	klp_check helpers-sysfs func_dir $lp vmlinux "__x64_sys_umask,1"
 	sh -c "umask 027; umask" >/dev/null
 	klp_check helpers-patched klp_dmesg_has "klp-helpers: umask(027) by sh"
 	klp_check helpers-no-pre-unpatch-yet sh -c "! dmesg | grep -q 'klp-helpers: pre-unpatch callback'"
