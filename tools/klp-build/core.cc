@@ -78,11 +78,12 @@ Expected<std::vector<fs::path>> template_sources(const std::string &dir)
 	std::error_code ec;
 	for (fs::recursive_directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
 		fs::path rel = it->path().lexically_relative(dir);
-		if (it->is_directory() && rel.filename().string().starts_with(".")) {
+		std::error_code type_ec;
+		if (it->is_directory(type_ec) && rel.filename().string().starts_with(".")) {
 			it.disable_recursion_pending();
 			continue;
 		}
-		if (it->is_regular_file() && is_template_source(rel))
+		if (it->is_regular_file(type_ec) && is_template_source(rel))
 			files.push_back(rel);
 	}
 	if (ec)
