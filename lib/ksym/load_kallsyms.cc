@@ -24,7 +24,9 @@ void bind_and_type(char letter, KernelSymbol &sym)
 	// per-cpu symbols absolute), e.g. `0000000000030b60 A flush_works` for net/core/
 	// dev.c's `static DEFINE_PER_CPU(struct work_struct, flush_works)`; a module
 	// lists its per-cpu symbols as `a` (kernel/module/kallsyms.c), extern or not.
-	if (up == 'A')
+	// `?` is nm's "unknown": System.map has it for linker-script symbols such
+	// as `__nosave_begin` on some configs.
+	if (up == 'A' || letter == '?')
 		sym.bind_known = false;
 	switch (up) {
 	case 'T':
@@ -74,7 +76,7 @@ Expected<void> SymbolTable::add_kallsyms_text(std::string_view text, const std::
 		uint64_t address = 0;
 		bool ok = (f.size() == 3 || f.size() == 4) && f[0].size() <= 16 &&
 			  parse_hex(f[0], address) && !f[0].starts_with("0x") && f[1].size() == 1 &&
-			  std::isalpha(static_cast<unsigned char>(f[1][0]));
+			  (std::isalpha(static_cast<unsigned char>(f[1][0])) || f[1][0] == '?');
 		std::string objname = "vmlinux";
 		if (ok && f.size() == 4) {
 			ok = f[3].size() > 2 && f[3].front() == '[' && f[3].back() == ']';

@@ -106,6 +106,19 @@ TEST(KsymKallsyms, MalformedLinesNameFileAndLine)
 	}
 }
 
+// nm's "unknown" type in a System.map (`ffffffff81d45000 ? __nosave_begin` on a
+// small 6.1 config): read, its binding not known.
+TEST(KsymKallsyms, SystemMapUnknownTypeIsRead)
+{
+	SymbolTable table;
+	ASSERT_TRUE(table.add_kallsyms_text("ffffffff81000000 T _stext\n"
+					    "ffffffff81d45000 ? __nosave_begin\n",
+					    "System.map"));
+	auto found = table.find("vmlinux", "__nosave_begin");
+	ASSERT_EQ(found.size(), 1u);
+	EXPECT_FALSE(found[0]->bind_known);
+}
+
 TEST(KsymKallsyms, EmptyDumpAndDuplicateObjectRefused)
 {
 	SymbolTable table;
