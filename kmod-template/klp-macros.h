@@ -31,32 +31,9 @@ struct klp_object;
 struct klp_patch;
 struct klp_state;
 
-/*
- * For the bundled core (KLPKIT_CORE_BUNDLED, defined by klp-build for every
- * file of such a patch): the kernel's livepatch names patch code uses map
- * onto klpkit-core.ko's, and a kernel without CONFIG_LIVEPATCH gets the
- * two structures patch code reads (the kernel's layouts; the core passes
- * its own objects, which start with the name).
- */
+/* The bundled core's names for the kernel's (klp-build force-includes it too). */
 #if defined(KLPKIT_CORE_BUNDLED) && KLPKIT_CORE_BUNDLED
-#include "klpkit-core.h"
-#if !IS_ENABLED(CONFIG_LIVEPATCH)
-struct klp_object {
-	const char *name;
-};
-struct klp_state {
-	unsigned long id;
-	unsigned int version;
-	void *data;
-};
-#endif
-#define klp_shadow_get			klpkit_shadow_get
-#define klp_shadow_alloc		klpkit_shadow_alloc
-#define klp_shadow_get_or_alloc		klpkit_shadow_get_or_alloc
-#define klp_shadow_free			klpkit_shadow_free
-#define klp_shadow_free_all		klpkit_shadow_free_all
-#define klp_get_prev_state		klpkit_get_prev_state
-struct klp_state *klpkit_get_prev_state(unsigned long id);
+#include "klpkit-bundled.h"
 #endif
 
 /* ---- Record layouts (64-bit; docs/intermediate-format.md) ---- */

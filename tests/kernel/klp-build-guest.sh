@@ -326,6 +326,34 @@ case_helpers() {
 	case_end helpers
 }
 
+# ---------------------------------------------------------------- case 1h
+# The umask patch loaded and disabled three times while 64 processes call
+# umask(2) in a loop. The console is quiet meanwhile (the patched syscall logs
+# every call); the ring buffer, which the checks and no-splat read, is not.
+case_syscall_load() {
+	case_start syscall-load
+	lp=livepatch_umask_klp_helpers
+	dmesg -n 1
+	rm -f /tmp/stop-umask
+	i=0
+	while [ $i -lt 64 ]; do
+		(while [ ! -e /tmp/stop-umask ]; do umask 022; done) &
+		i=$((i + 1))
+	done
+	n=0
+	while [ $n -lt 3 ]; do
+		load_patch livepatch-umask-klp-helpers.ko $lp
+		unload_patch $lp
+		n=$((n + 1))
+	done
+	touch /tmp/stop-umask
+	wait
+	dmesg -n 7
+	klp_check syscall-load-patched klp_dmesg_has "klp-helpers: umask(022) by sh"
+	klp_check syscall-load-loops-ended sh -c "[ -z \"\$(jobs -p)\" ]"
+	case_end syscall-load
+}
+
 # ---------------------------------------------------------------- case 2
 # An out-of-tree module patched in out-of-tree mode: the patched hello_show()
 # shares the module's static counter and calls its static helper.

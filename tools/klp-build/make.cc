@@ -81,8 +81,13 @@ Command with_patched_flags(const Options &opts, KernelRun &run, Command cmd)
 					    dir));
 	else if (!dir.empty())
 		flags += " -idirafter " + dir;
-	if (run.core.kind == CoreKind::bundled)
+	// The bundled core's names for the kernel's livepatch API, whichever header
+	// the patch uses (kmod-template/klpkit-bundled.h).
+	if (run.core.kind == CoreKind::bundled) {
 		flags += " -DKLPKIT_CORE_BUNDLED=1";
+		if (flags.find(" -idirafter ") != std::string::npos)
+			flags += " -include " + dir + "/klpkit-bundled.h";
+	}
 	if (flags.empty())
 		return cmd;
 	auto kcflags = std::find_if(cmd.argv.begin(), cmd.argv.end(),

@@ -243,13 +243,16 @@ TEST(CoreFlags, PatchedBuildOfABundledPatchDefinesIt)
 	EXPECT_EQ(with_patched_flags(opts, run, cmd).argv[3],
 		  "KCFLAGS=-ffunction-sections -fdata-sections -idirafter /opt/klpkit/kmod-template");
 
-	// klp-macros.h maps the kernel's livepatch API onto klpkit-core.ko's with it.
+	// klpkit-bundled.h, force-included, maps the kernel's livepatch API onto
+	// klpkit-core.ko's whichever header the patch uses.
 	run.core = {CoreKind::bundled, "target lacks CONFIG_LIVEPATCH"};
-	EXPECT_EQ(with_patched_flags(opts, run, cmd).argv[3], "KCFLAGS=-ffunction-sections -fdata-sections "
-							       "-idirafter /opt/klpkit/kmod-template "
-							       "-DKLPKIT_CORE_BUNDLED=1");
+	EXPECT_EQ(with_patched_flags(opts, run, cmd).argv[3],
+		  "KCFLAGS=-ffunction-sections -fdata-sections "
+		  "-idirafter /opt/klpkit/kmod-template -DKLPKIT_CORE_BUNDLED=1 "
+		  "-include /opt/klpkit/kmod-template/klpkit-bundled.h");
 	// Out of tree the make has no KCFLAGS of its own yet.
 	cmd.argv = {"make", "-C", "/headers", "M=/work/oot/patched"};
 	EXPECT_EQ(with_patched_flags(opts, run, cmd).argv.back(),
-		  "KCFLAGS=-idirafter /opt/klpkit/kmod-template -DKLPKIT_CORE_BUNDLED=1");
+		  "KCFLAGS=-idirafter /opt/klpkit/kmod-template -DKLPKIT_CORE_BUNDLED=1 "
+		  "-include /opt/klpkit/kmod-template/klpkit-bundled.h");
 }
