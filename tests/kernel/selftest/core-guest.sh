@@ -87,7 +87,8 @@ expect reload-patched "2 10"
 # 5. Atomic replace: B takes over; A2's value goes back to the original (nop).
 klp_check insmod-b insmod /klp/livepatch-b.ko
 klp_check b-settled wait_until 10 settled livepatch_b
-expect replaced "1 20"
+# B adds the shadow variable A2's post-patch callback set: it outlived A2.
+expect replaced-with-shadow "1 62"
 klp_check a2-gone wait_until 5 gone livepatch_a2
 klp_check a2-unloadable rmmod livepatch_a2
 # Going back to A2: disable B, rmmod, insmod A2.
@@ -123,7 +124,18 @@ klp_check disable-d klp_disable livepatch_d 10
 klp_check rmmod-d rmmod livepatch_d
 expect d-gone "1 10"
 
-# 8. Switching while 64 processes read through the patched functions.
+# 8. A pre-patch callback's veto: the load fails and nothing of E stays.
+if insmod /klp/livepatch-e.ko 2>/dev/null; then
+	klp_fail veto "insmod of the vetoed patch succeeded"
+else
+	klp_pass veto
+fi
+klp_check veto-reported klp_dmesg_has "object klpkit_target: the pre-patch callback refused"
+klp_check veto-nothing-left [ ! -d $KLP_SYSFS/livepatch_e ]
+klp_check veto-not-loaded sh -c "! grep -q '^livepatch_e ' /proc/modules"
+expect veto-unchanged "1 10"
+
+# 9. Switching while 64 processes read through the patched functions.
 i=0
 while [ $i -lt 64 ]; do
 	(while [ ! -e /tmp/stop ]; do

@@ -71,6 +71,9 @@ echo "unpatched /proc/cmdline: '$after'"
 klp_check old-text [ "$after" = "$orig" ]
 klp_check pre-unpatch-callback klp_dmesg_has "livepatch_klpkit_selftest: selftest: pre_unpatch callback ran"
 klp_check post-unpatch-callback klp_dmesg_has "livepatch_klpkit_selftest: selftest: post_unpatch callback ran, reads=2"
+# The four callbacks in the kernel core's order.
+order=$(dmesg | grep -o 'selftest: [a-z_]* callback ran' | awk '{ print $2 }' | tr '\n' ' ')
+klp_check callback-order [ "$order" = "pre_patch post_patch pre_unpatch post_unpatch " ]
 
 klp_check rmmod rmmod "$patch"
 klp_check unloaded sh -c "! grep -q '^$patch ' /proc/modules"
