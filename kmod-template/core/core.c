@@ -584,8 +584,11 @@ static void retry_work_fn(struct work_struct *work)
 		container_of(to_delayed_work(work), struct klpkit_core_patch, work);
 
 	mutex_lock(&klpkit_mutex);
-	if (patch->in_transition)
-		try_switch(patch, false);
+	/* -EBUSY schedules the next attempt itself; anything else (no memory)
+	 * must not leave the transition without one. */
+	if (patch->in_transition && try_switch(patch, false) && patch->in_transition &&
+	    !delayed_work_pending(&patch->work))
+		schedule_retry(patch);
 	mutex_unlock(&klpkit_mutex);
 }
 
@@ -842,9 +845,14 @@ int klpkit_core_register(struct klpkit_core_patch *patch)
 
 nops:
 	free_nops(patch);
+	patch->enabled = false;
+	patch->in_transition = false;
+	/* Its sysfs files take the mutex: removed without it. */
+	mutex_unlock(&klpkit_mutex);
 	remove_sysfs(patch);
 	free_dynamic_objects(patch);
 	module_put(patch->mod);
+	return ret;
 unlock:
 	mutex_unlock(&klpkit_mutex);
 	return ret;
@@ -1029,9 +1037,11 @@ static ssize_t enabled_store(struct kobject *kobj, struct kobj_attribute *attr,
 	if (ret)
 		return ret;
 	mutex_lock(&klpkit_mutex);
-	/* As the kernel's core: writing the value it has is an error, and a
-	 * disabled (or replaced) patch is gone; insmod it again. */
-	if (patch->enabled == enable || patch->replaced)
+	/* As the kernel's core: a disabled (or replaced) patch is gone, insmod
+	 * it again; writing the value it has is an error. */
+	if (patch->replaced || (!patch->enabled && !patch->in_transition))
+		ret = -EINVAL;
+	else if (patch->enabled == enable)
 		ret = -EINVAL;
 	else if (patch->in_transition)
 		reverse(patch);
