@@ -135,7 +135,24 @@ klp_check veto-nothing-left [ ! -d $KLP_SYSFS/livepatch_e ]
 klp_check veto-not-loaded sh -c "! grep -q '^livepatch_e ' /proc/modules"
 expect veto-unchanged "1 10"
 
-# 9. Switching while 64 processes read through the patched functions.
+# 9. Two static functions of one name in the module: sympos 2 patches the
+# second (100 + 2000), no position is ambiguous and refused.
+dup() { cat /proc/klpkit_target_dup; }
+klp_check dup-original [ "$(dup)" = 300 ]
+if insmod /klp/livepatch-g.ko 2>/dev/null; then
+	klp_fail sympos-ambiguous "a patch of klpkit_target_dup without a position loaded"
+else
+	klp_pass sympos-ambiguous
+fi
+klp_check sympos-ambiguous-reported klp_dmesg_has "symbol klpkit_target_dup is ambiguous in klpkit_target"
+klp_check insmod-f insmod /klp/livepatch-f.ko
+klp_check f-settled wait_until 10 settled livepatch_f
+klp_check sympos-2-patched [ "$(dup)" = 2100 ]
+klp_check disable-f klp_disable livepatch_f 10
+klp_check sympos-2-unpatched [ "$(dup)" = 300 ]
+klp_check rmmod-f rmmod livepatch_f
+
+# 10. Switching while 64 processes read through the patched functions.
 i=0
 while [ $i -lt 64 ]; do
 	(while [ ! -e /tmp/stop ]; do

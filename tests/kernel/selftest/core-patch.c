@@ -8,6 +8,8 @@
  *   C  klpkit_target_value() returns 3 (stacked: built with KLPKIT_REPLACE=0)
  *   D  klpkit_target_value() returns 4; klpkit_target_sleep() KLP_IMMEDIATE
  *   E  klpkit_target_value() returns 5, but its pre-patch callback vetoes it
+ *   F  the second static klpkit_target_dup() (sympos 2) returns 2000
+ *   G  klpkit_target_dup() without a position: ambiguous, refused at load
  * A's post-patch callback sets a shadow variable (42, on init_task) that B's
  * klpkit_target_other() adds: a shadow variable across an atomic replace. B's
  * post-unpatch callback frees it.
@@ -24,10 +26,11 @@
 
 #define NEW_FN noinline __attribute__((__noipa__))
 
-#define PATCH_FUNC(fn, name)							\
+#define PATCH_FUNC_POS(fn, name, pos)						\
 	static struct klpkit_func __klpkit_func_##fn __klpkit_record(".klpkit.funcs") = { \
-		.new_func = fn, .old_name = name, .objname = KLPKIT_OBJNAME, .sympos = 0, \
+		.new_func = fn, .old_name = name, .objname = KLPKIT_OBJNAME, .sympos = pos, \
 	}
+#define PATCH_FUNC(fn, name) PATCH_FUNC_POS(fn, name, 0)
 
 #if defined(PATCH_A) || defined(PATCH_C) || defined(PATCH_D) || defined(PATCH_E)
 NEW_FN static int patched_value(void)
@@ -92,4 +95,16 @@ static void b_post_unpatch(struct klp_object *obj)
 	KLP_SHADOW_FREE(&init_task, SHADOW_ID);
 }
 KLP_POST_UNPATCH_CALLBACK(b_post_unpatch);
+#endif
+
+#if defined(PATCH_F) || defined(PATCH_G)
+NEW_FN static int patched_dup(void)
+{
+	return 2000;
+}
+# ifdef PATCH_F
+PATCH_FUNC_POS(patched_dup, "klpkit_target_dup", 2);
+# else
+PATCH_FUNC(patched_dup, "klpkit_target_dup");
+# endif
 #endif

@@ -4,6 +4,8 @@
  * /proc/klpkit_target shows "<klpkit_target_value()> <klpkit_target_other()>";
  * writing "sleep" starts a kthread that waits in klpkit_target_sleep() until
  * "wake" is written, so that a task sits in a function a patch replaces.
+ * /proc/klpkit_target_dup shows the sum of the two static klpkit_target_dup()
+ * (this file's returns 100, core-target2.c's 200): one name, two positions.
  */
 #include <linux/completion.h>
 #include <linux/kthread.h>
@@ -22,6 +24,18 @@ static struct completion wake;
 int klpkit_target_value(void);
 int klpkit_target_other(void);
 int klpkit_target_sleep(struct completion *done);
+int klpkit_target_dup2(void);
+
+TARGET_FN static int klpkit_target_dup(void)
+{
+	return 100;
+}
+
+static int dup_show(struct seq_file *m, void *v)
+{
+	seq_printf(m, "%d\n", klpkit_target_dup() + klpkit_target_dup2());
+	return 0;
+}
 
 TARGET_FN int klpkit_target_value(void)
 {
@@ -89,11 +103,18 @@ static int __init target_init(void)
 {
 	init_completion(&wake);
 	complete_all(&wake);
-	return proc_create("klpkit_target", 0600, NULL, &target_ops) ? 0 : -ENOMEM;
+	if (!proc_create("klpkit_target", 0600, NULL, &target_ops))
+		return -ENOMEM;
+	if (!proc_create_single("klpkit_target_dup", 0400, NULL, dup_show)) {
+		remove_proc_entry("klpkit_target", NULL);
+		return -ENOMEM;
+	}
+	return 0;
 }
 
 static void __exit target_exit(void)
 {
+	remove_proc_entry("klpkit_target_dup", NULL);
 	remove_proc_entry("klpkit_target", NULL);
 }
 
