@@ -173,6 +173,54 @@ static const struct callback_table callback_tables[] = {
 	{ "post_unpatch", __klpkit_post_unpatch_start, __klpkit_post_unpatch_end },
 };
 
+/*
+ * Whether the KLP_STATE() record s declares a state of its own: 1 for the
+ * first record of its id, 0 for a repeat (the same KLP_STATE() in two
+ * patched files is one state), -EINVAL for a bad record.
+ */
+static int state_is_new(const struct klpkit_state *s)
+{
+	const struct klpkit_state *t;
+
+	/* id 0 ends the kernel's array. */
+	if (!s->id || s->version > UINT_MAX) {
+		pr_err("state id %lu version %lu: id must be non-zero and version fit an unsigned int\n",
+		       s->id, s->version);
+		return -EINVAL;
+	}
+	for (t = __klpkit_states_start; t < s && t->id != s->id; t++)
+		;
+	if (t == s)
+		return 1;
+	if (t->version != s->version) {
+		pr_err("state id %lu declared with versions %lu and %lu\n",
+		       s->id, t->version, s->version);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* Every table a whole number of entries, every KLP_IMMEDIATE() one of ours. */
+static int check_tables(void)
+{
+	size_t k;
+	int ret;
+
+	ret = check_table(".klpkit.funcs", __klpkit_funcs_start,
+			  __klpkit_funcs_end, sizeof(struct klpkit_func));
+	for (k = 0; !ret && k < ARRAY_SIZE(callback_tables); k++)
+		ret = check_table(callback_tables[k].kind, callback_tables[k].start,
+				  callback_tables[k].end,
+				  sizeof(struct klpkit_callback));
+	if (!ret)
+		ret = check_table(".klpkit.states", __klpkit_states_start,
+				  __klpkit_states_end, sizeof(struct klpkit_state));
+	if (!ret)
+		ret = check_table(".klpkit.immediate", __klpkit_immediate_start,
+				  __klpkit_immediate_end, sizeof(void *));
+	return ret ? ret : check_immediate();
+}
+
 #if !KLPKIT_CORE_BUNDLED	/* the kernel's livepatch core */
 
 static struct klp_patch *klpkit_patch;
@@ -244,8 +292,9 @@ static void free_patch(struct klp_patch *patch)
 static int build_states(struct klp_patch *patch)
 {
 	size_t nr = __klpkit_states_end - __klpkit_states_start, n = 0;
-	const struct klpkit_state *s, *t;
+	const struct klpkit_state *s;
 	struct klp_state *states;
+	int ret;
 
 	if (!nr)
 		return 0;
@@ -254,21 +303,10 @@ static int build_states(struct klp_patch *patch)
 		return -ENOMEM;
 	patch->states = states;
 	for (s = __klpkit_states_start; s < __klpkit_states_end; s++) {
-		/* id 0 ends the kernel's array. */
-		if (!s->id || s->version > UINT_MAX) {
-			pr_err("state id %lu version %lu: id must be non-zero and version fit an unsigned int\n",
-			       s->id, s->version);
-			return -EINVAL;
-		}
-		/* The same KLP_STATE() in two patched files is one state. */
-		for (t = __klpkit_states_start; t < s && t->id != s->id; t++)
-			;
-		if (t < s) {
-			if (t->version != s->version) {
-				pr_err("state id %lu declared with versions %lu and %lu\n",
-				       s->id, t->version, s->version);
-				return -EINVAL;
-			}
+		ret = state_is_new(s);
+		if (ret <= 0) {
+			if (ret)
+				return ret;
 			continue;
 		}
 		states[n].id = s->id;
@@ -412,23 +450,9 @@ struct klp_state *klpkit_get_state(unsigned long id)
 
 static int __init klpkit_init(void)
 {
-	size_t k;
 	int ret;
 
-	ret = check_table(".klpkit.funcs", __klpkit_funcs_start,
-			  __klpkit_funcs_end, sizeof(struct klpkit_func));
-	for (k = 0; !ret && k < ARRAY_SIZE(callback_tables); k++)
-		ret = check_table(callback_tables[k].kind, callback_tables[k].start,
-				  callback_tables[k].end,
-				  sizeof(struct klpkit_callback));
-	if (!ret)
-		ret = check_table(".klpkit.states", __klpkit_states_start,
-				  __klpkit_states_end, sizeof(struct klpkit_state));
-	if (!ret)
-		ret = check_table(".klpkit.immediate", __klpkit_immediate_start,
-				  __klpkit_immediate_end, sizeof(void *));
-	if (!ret)
-		ret = check_immediate();
+	ret = check_tables();
 	if (ret)
 		return ret;
 	/* The kernel's consistency model is per task: every function is safe
@@ -574,7 +598,8 @@ static int build_callbacks(void)
 static int build_states(void)
 {
 	size_t nr = __klpkit_states_end - __klpkit_states_start;
-	const struct klpkit_state *s, *t;
+	const struct klpkit_state *s;
+	int ret;
 
 	if (!nr)
 		return 0;
@@ -582,19 +607,10 @@ static int build_states(void)
 	if (!klpkit_patch.states)
 		return -ENOMEM;
 	for (s = __klpkit_states_start; s < __klpkit_states_end; s++) {
-		if (!s->id || s->version > UINT_MAX) {
-			pr_err("state id %lu version %lu: id must be non-zero and version fit an unsigned int\n",
-			       s->id, s->version);
-			return -EINVAL;
-		}
-		for (t = __klpkit_states_start; t < s && t->id != s->id; t++)
-			;
-		if (t < s) {
-			if (t->version != s->version) {
-				pr_err("state id %lu declared with versions %lu and %lu\n",
-				       s->id, t->version, s->version);
-				return -EINVAL;
-			}
+		ret = state_is_new(s);
+		if (ret <= 0) {
+			if (ret)
+				return ret;
 			continue;
 		}
 		klpkit_patch.states[klpkit_patch.nr_states].id = s->id;
@@ -683,23 +699,9 @@ struct klp_state *klpkit_get_prev_state(unsigned long id)
 
 static int __init klpkit_init(void)
 {
-	size_t k;
 	int ret;
 
-	ret = check_table(".klpkit.funcs", __klpkit_funcs_start,
-			  __klpkit_funcs_end, sizeof(struct klpkit_func));
-	for (k = 0; !ret && k < ARRAY_SIZE(callback_tables); k++)
-		ret = check_table(callback_tables[k].kind, callback_tables[k].start,
-				  callback_tables[k].end,
-				  sizeof(struct klpkit_callback));
-	if (!ret)
-		ret = check_table(".klpkit.states", __klpkit_states_start,
-				  __klpkit_states_end, sizeof(struct klpkit_state));
-	if (!ret)
-		ret = check_table(".klpkit.immediate", __klpkit_immediate_start,
-				  __klpkit_immediate_end, sizeof(void *));
-	if (!ret)
-		ret = check_immediate();
+	ret = check_tables();
 	if (!ret)
 		ret = build_patch();
 	if (!ret) {

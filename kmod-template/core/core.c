@@ -32,33 +32,10 @@
 
 DEFINE_MUTEX(klpkit_mutex);
 
-static LIST_HEAD(patches);
-static struct kobject *root_kobj;
+LIST_HEAD(klpkit_patches);
 
 #define KLPKIT_MAX_STACK 256
 #define KLPKIT_RETRY_MAX (HZ)
-
-static const char *obj_name(const struct klpkit_core_object *obj)
-{
-	return obj->name ? obj->name : "vmlinux";
-}
-
-static const char *patch_name(const struct klpkit_core_patch *patch)
-{
-	return patch->mod->name;
-}
-
-#define for_each_obj(patch, obj) \
-	for (obj = (patch)->objs; obj < (patch)->objs + (patch)->nr_objs; obj++)
-#define for_each_func(obj, func) \
-	for (func = (obj)->funcs; func < (obj)->funcs + (obj)->nr_funcs; func++)
-#define for_each_nop(obj, func) \
-	for (func = (obj)->nops; func < (obj)->nops + (obj)->nr_nops; func++)
-
-static bool same_name(const char *a, const char *b)
-{
-	return a == b || (a && b && !strcmp(a, b));
-}
 
 /* A patch is in effect from the switch that enables it to the one that
  * disables it. */
@@ -71,7 +48,7 @@ static struct klpkit_core_patch *transition_patch(void)
 {
 	struct klpkit_core_patch *patch;
 
-	list_for_each_entry(patch, &patches, node)
+	list_for_each_entry(patch, &klpkit_patches, node)
 		if (patch->in_transition)
 			return patch;
 	return NULL;
@@ -112,8 +89,6 @@ static void post_unpatch(struct klpkit_core_object *obj)
 }
 
 /* ---- objects: resolve, relocate, hook ---- */
-
-static int resolve_nop(struct klpkit_core_func *nop);
 
 static int resolve_func(struct klpkit_core_func *func)
 {
@@ -163,7 +138,7 @@ static int load_object(struct klpkit_core_object *obj, bool active)
 			return ret;
 	}
 	for_each_nop(obj, func) {
-		ret = resolve_nop(func);
+		ret = klpkit_resolve_nop(func);
 		if (ret)
 			return ret;
 	}
@@ -209,185 +184,6 @@ static void unload_object(struct klpkit_core_object *obj)
 		klpkit_clear_relocs(obj->patch, obj->name);
 	obj->loaded = false;
 	obj->patched = false;
-}
-
-/* ---- atomic replace: nops for what only the older patches change ---- */
-
-static bool patch_has_func(struct klpkit_core_patch *patch, const char *objname,
-			   const struct klpkit_core_func *old)
-{
-	struct klpkit_core_object *obj;
-	struct klpkit_core_func *func;
-
-	for_each_obj(patch, obj) {
-		if (!same_name(obj->name, objname))
-			continue;
-		for_each_func(obj, func)
-			if (!strcmp(func->old_name, old->old_name) &&
-			    func->sympos == old->sympos)
-				return true;
-	}
-	return false;
-}
-
-static struct klpkit_core_object *find_object(struct klpkit_core_patch *patch,
-					      const char *name)
-{
-	struct klpkit_core_object *obj;
-
-	for_each_obj(patch, obj)
-		if (same_name(obj->name, name))
-			return obj;
-	return NULL;
-}
-
-/* Objects of older patches with functions this one does not have. */
-static bool needs_object(struct klpkit_core_patch *patch, struct klpkit_core_object *old_obj)
-{
-	struct klpkit_core_func *old_func;
-
-	for_each_func(old_obj, old_func)
-		if (!patch_has_func(patch, old_obj->name, old_func))
-			return true;
-	return false;
-}
-
-/*
- * The objects older patches change and this one does not name become
- * dynamic objects of this patch (a copy of its array with them added), to
- * carry their nops.
- */
-static int add_dynamic_objects(struct klpkit_core_patch *patch)
-{
-	struct klpkit_core_patch *old;
-	struct klpkit_core_object *old_obj, *objs, *obj;
-	size_t extra = 0, n;
-
-	list_for_each_entry(old, &patches, node)
-		for_each_obj(old, old_obj)
-			extra += !find_object(patch, old_obj->name) &&
-				 needs_object(patch, old_obj);
-	if (!extra)
-		return 0;
-	objs = kcalloc(patch->nr_objs + extra, sizeof(*objs), GFP_KERNEL);
-	if (!objs)
-		return -ENOMEM;
-	memcpy(objs, patch->objs, patch->nr_objs * sizeof(*objs));
-	n = patch->nr_objs;
-	patch->objs = objs;
-	patch->objs_alloc = objs;
-	list_for_each_entry(old, &patches, node)
-		for_each_obj(old, old_obj) {
-			if (find_object(patch, old_obj->name) || !needs_object(patch, old_obj))
-				continue;
-			obj = &objs[n];
-			obj->dynamic = true;
-			if (old_obj->name) {
-				obj->name = kstrdup(old_obj->name, GFP_KERNEL);
-				if (!obj->name)
-					return -ENOMEM;
-			}
-			patch->nr_objs = ++n;
-		}
-	return 0;
-}
-
-/* A nop per function an enabled patch changes and this one does not. */
-static int add_nops(struct klpkit_core_patch *patch)
-{
-	struct klpkit_core_patch *old;
-	struct klpkit_core_object *obj, *old_obj;
-	struct klpkit_core_func *old_func, *nop;
-	size_t n;
-	int ret;
-
-	ret = add_dynamic_objects(patch);
-	if (ret)
-		return ret;
-	for_each_obj(patch, obj) {
-		n = 0;
-		list_for_each_entry(old, &patches, node)
-			for_each_obj(old, old_obj) {
-				if (!same_name(old_obj->name, obj->name))
-					continue;
-				for_each_func(old_obj, old_func)
-					n += !patch_has_func(patch, obj->name, old_func);
-			}
-		if (!n)
-			continue;
-		obj->nops = kcalloc(n, sizeof(*obj->nops), GFP_KERNEL);
-		if (!obj->nops)
-			return -ENOMEM;
-		list_for_each_entry(old, &patches, node)
-			for_each_obj(old, old_obj) {
-				if (!same_name(old_obj->name, obj->name))
-					continue;
-				for_each_func(old_obj, old_func) {
-					if (patch_has_func(patch, obj->name, old_func))
-						continue;
-					/* Two older patches, one function: one nop. */
-					for_each_nop(obj, nop)
-						if (!strcmp(nop->old_name, old_func->old_name) &&
-						    nop->sympos == old_func->sympos)
-							break;
-					if (nop < obj->nops + obj->nr_nops)
-						continue;
-					nop = &obj->nops[obj->nr_nops++];
-					nop->old_name = kstrdup(old_func->old_name, GFP_KERNEL);
-					if (!nop->old_name)
-						return -ENOMEM;
-					nop->sympos = old_func->sympos;
-					nop->nop = true;
-					nop->obj = obj;
-				}
-			}
-	}
-	return 0;
-}
-
-static void free_nops(struct klpkit_core_patch *patch)
-{
-	struct klpkit_core_object *obj;
-
-	struct klpkit_core_func *nop;
-
-	for_each_obj(patch, obj) {
-		for_each_nop(obj, nop)
-			kfree(nop->old_name);
-		kfree(obj->nops);
-		obj->nops = NULL;
-		obj->nr_nops = 0;
-	}
-}
-
-/* After remove_sysfs(): the dynamic objects hold kobjects. */
-static void free_dynamic_objects(struct klpkit_core_patch *patch)
-{
-	struct klpkit_core_object *obj;
-
-	if (!patch->objs_alloc)
-		return;
-	for_each_obj(patch, obj)
-		if (obj->dynamic)
-			kfree(obj->name);
-	kfree(patch->objs_alloc);
-	patch->objs_alloc = NULL;
-}
-
-/* nops resolve to the original: resolve_func() needs a new function size. */
-static int resolve_nop(struct klpkit_core_func *nop)
-{
-	struct klpkit_core_object *obj = nop->obj;
-	unsigned long offset;
-	int ret;
-
-	ret = klpkit_find_symbol(obj->name, nop->old_name, nop->sympos, &nop->old_addr);
-	if (ret)
-		return ret;
-	if (!klpkit_symbol_size(nop->old_addr, &nop->old_size, &offset))
-		return -EINVAL;
-	nop->new_size = 0;
-	return 0;
 }
 
 /* ---- the switch ---- */
@@ -602,8 +398,6 @@ static void schedule_retry(struct klpkit_core_patch *patch)
 
 /* ---- freeing a patch (disabled or replaced) ---- */
 
-static void remove_sysfs(struct klpkit_core_patch *patch);
-
 static void free_work_fn(struct work_struct *work);
 static DECLARE_WORK(free_work, free_work_fn);
 static LIST_HEAD(free_list);
@@ -620,7 +414,7 @@ static void retire_patch(struct klpkit_core_patch *patch)
 
 	for_each_obj(patch, obj)
 		unload_object(obj);
-	free_nops(patch);
+	klpkit_free_nops(patch);
 	list_del(&patch->node);
 	spin_lock(&free_lock);
 	list_add_tail(&patch->node, &free_list);
@@ -641,8 +435,8 @@ static void free_work_fn(struct work_struct *work)
 		if (!patch)
 			return;
 		cancel_delayed_work_sync(&patch->work);
-		remove_sysfs(patch);
-		free_dynamic_objects(patch);
+		klpkit_sysfs_remove(patch);
+		klpkit_free_dynamic_objects(patch);
 		/* The last touch of the patch: its module may go after this. */
 		if (!patch->forced)
 			module_put(patch->mod);
@@ -674,7 +468,7 @@ static void complete_transition(struct klpkit_core_patch *patch)
 		/* The older patches are shadowed now: take them out (their
 		 * callbacks do not run, as with the kernel's core), then the
 		 * nops, which only covered them. */
-		list_for_each_entry_safe(old, tmp, &patches, node) {
+		list_for_each_entry_safe(old, tmp, &klpkit_patches, node) {
 			if (old == patch)
 				continue;
 			old->enabled = false;
@@ -686,7 +480,7 @@ static void complete_transition(struct klpkit_core_patch *patch)
 			for_each_nop(obj, nop)
 				klpkit_hook_remove(nop);
 		synchronize_rcu();
-		free_nops(patch);
+		klpkit_free_nops(patch);
 	}
 	for_each_obj(patch, obj) {
 		if (!obj->loaded)
@@ -717,7 +511,7 @@ static int check_states(struct klpkit_core_patch *patch)
 	struct klpkit_core_patch *old;
 	size_t i;
 
-	list_for_each_entry(old, &patches, node)
+	list_for_each_entry(old, &klpkit_patches, node)
 		for (i = 0; i < old->nr_states; i++) {
 			struct klpkit_core_state *s = find_state(patch, old->states[i].id);
 
@@ -764,10 +558,6 @@ fail:
 	return ret;
 }
 
-int klpkit_core_register(struct klpkit_core_patch *patch);
-
-static int add_sysfs(struct klpkit_core_patch *patch);
-
 int klpkit_core_register(struct klpkit_core_patch *patch)
 {
 	struct klpkit_core_object *obj;
@@ -806,7 +596,7 @@ int klpkit_core_register(struct klpkit_core_patch *patch)
 		goto unlock;
 	}
 	if (patch->replace) {
-		ret = add_nops(patch);
+		ret = klpkit_add_nops(patch);
 		if (ret)
 			goto nops;
 	}
@@ -815,14 +605,14 @@ int klpkit_core_register(struct klpkit_core_patch *patch)
 		for_each_func(obj, func)
 			func->obj = obj;
 	}
-	ret = add_sysfs(patch);
+	ret = klpkit_sysfs_add(patch);
 	if (ret)
 		goto nops;
 	ret = load_objects(patch);
 	if (ret)
 		goto nops;
 
-	list_add_tail(&patch->node, &patches);
+	list_add_tail(&patch->node, &klpkit_patches);
 	patch->enabled = true;
 	patch->in_transition = true;
 	pr_info("%s: patching %zu object(s)%s\n", patch_name(patch), patch->nr_objs,
@@ -844,13 +634,13 @@ int klpkit_core_register(struct klpkit_core_patch *patch)
 	return 0;
 
 nops:
-	free_nops(patch);
+	klpkit_free_nops(patch);
 	patch->enabled = false;
 	patch->in_transition = false;
 	/* Its sysfs files take the mutex: removed without it. */
 	mutex_unlock(&klpkit_mutex);
-	remove_sysfs(patch);
-	free_dynamic_objects(patch);
+	klpkit_sysfs_remove(patch);
+	klpkit_free_dynamic_objects(patch);
 	module_put(patch->mod);
 	return ret;
 unlock:
@@ -913,6 +703,40 @@ static void reverse(struct klpkit_core_patch *patch)
 	}
 }
 
+/* Writing `enabled` (sysfs.c), as the kernel's core takes it: a disabled (or
+ * replaced) patch is gone, insmod it again; writing the value it has is an
+ * error; the other value during a transition reverses it. */
+int klpkit_set_enabled(struct klpkit_core_patch *patch, bool enable)
+{
+	int ret = 0;
+
+	mutex_lock(&klpkit_mutex);
+	if (patch->replaced || (!patch->enabled && !patch->in_transition))
+		ret = -EINVAL;
+	else if (patch->enabled == enable)
+		ret = -EINVAL;
+	else if (patch->in_transition)
+		reverse(patch);
+	else
+		ret = start_disable(patch);
+	mutex_unlock(&klpkit_mutex);
+	return ret;
+}
+
+/* Writing 1 to `force`: the pending switch without the stack check. */
+int klpkit_force(struct klpkit_core_patch *patch)
+{
+	int ret = -EINVAL;
+
+	mutex_lock(&klpkit_mutex);
+	if (patch->in_transition) {
+		cancel_delayed_work(&patch->work);
+		ret = try_switch(patch, true);
+	}
+	mutex_unlock(&klpkit_mutex);
+	return ret;
+}
+
 /* ---- modules that come and go ---- */
 
 static int module_coming(struct module *mod)
@@ -921,8 +745,8 @@ static int module_coming(struct module *mod)
 	struct klpkit_core_object *obj;
 	int ret;
 
-	list_for_each_entry(patch, &patches, node) {
-		obj = find_object(patch, mod->name);
+	list_for_each_entry(patch, &klpkit_patches, node) {
+		obj = klpkit_find_object(patch, mod->name);
 		if (!obj || obj->loaded)
 			continue;
 		/* Nothing runs the module's code yet: no stack to check. */
@@ -938,8 +762,8 @@ static int module_coming(struct module *mod)
 	return 0;
 fail:
 	pr_err("%s: refusing to load module %s (%d)\n", patch_name(patch), mod->name, ret);
-	list_for_each_entry_continue_reverse(patch, &patches, node) {
-		obj = find_object(patch, mod->name);
+	list_for_each_entry_continue_reverse(patch, &klpkit_patches, node) {
+		obj = klpkit_find_object(patch, mod->name);
 		if (obj && obj->loaded) {
 			if (obj->patched)
 				pre_unpatch(obj);
@@ -955,8 +779,8 @@ static void module_going(struct module *mod)
 	struct klpkit_core_patch *patch;
 	struct klpkit_core_object *obj;
 
-	list_for_each_entry(patch, &patches, node) {
-		obj = find_object(patch, mod->name);
+	list_for_each_entry(patch, &klpkit_patches, node) {
+		obj = klpkit_find_object(patch, mod->name);
 		if (!obj || !obj->loaded)
 			continue;
 		if (obj->patched)
@@ -1004,7 +828,7 @@ struct klpkit_core_state *klpkit_core_get_prev_state(struct klpkit_core_patch *p
 	struct klpkit_core_patch *old;
 	struct klpkit_core_state *state, *last = NULL;
 
-	list_for_each_entry(old, &patches, node) {
+	list_for_each_entry(old, &klpkit_patches, node) {
 		if (old == patch)
 			break;
 		state = find_state(old, id);
@@ -1015,162 +839,6 @@ struct klpkit_core_state *klpkit_core_get_prev_state(struct klpkit_core_patch *p
 }
 EXPORT_SYMBOL_GPL(klpkit_core_get_prev_state);
 
-/* ---- sysfs: /sys/kernel/klpkit/<patch>/{enabled,transition,force,replace,blocked},
- * <patch>/<object>/patched ---- */
-
-#define to_patch(k) container_of(k, struct klpkit_core_patch, kobj)
-#define to_object(k) container_of(k, struct klpkit_core_object, kobj)
-
-static ssize_t enabled_show(struct kobject *kobj, struct kobj_attribute *attr, char *buf)
-{
-	return sysfs_emit(buf, "%d\n", to_patch(kobj)->enabled);
-}
-
-static ssize_t enabled_store(struct kobject *kobj, struct kobj_attribute *attr,
-			     const char *buf, size_t count)
-{
-	struct klpkit_core_patch *patch = to_patch(kobj);
-	bool enable;
-	int ret;
-
-	ret = kstrtobool(buf, &enable);
-	if (ret)
-		return ret;
-	mutex_lock(&klpkit_mutex);
-	/* As the kernel's core: a disabled (or replaced) patch is gone, insmod
-	 * it again; writing the value it has is an error. */
-	if (patch->replaced || (!patch->enabled && !patch->in_transition))
-		ret = -EINVAL;
-	else if (patch->enabled == enable)
-		ret = -EINVAL;
-	else if (patch->in_transition)
-		reverse(patch);
-	else
-		ret = start_disable(patch);
-	mutex_unlock(&klpkit_mutex);
-	return ret ? ret : count;
-}
-
-static ssize_t transition_show(struct kobject *kobj, struct kobj_attribute *attr,
-			       char *buf)
-{
-	return sysfs_emit(buf, "%d\n", to_patch(kobj)->in_transition);
-}
-
-static ssize_t force_store(struct kobject *kobj, struct kobj_attribute *attr,
-			   const char *buf, size_t count)
-{
-	struct klpkit_core_patch *patch = to_patch(kobj);
-	bool val;
-	int ret;
-
-	ret = kstrtobool(buf, &val);
-	if (ret || !val)
-		return ret ? ret : -EINVAL;
-	mutex_lock(&klpkit_mutex);
-	if (!patch->in_transition) {
-		ret = -EINVAL;
-	} else {
-		cancel_delayed_work(&patch->work);
-		ret = try_switch(patch, true);
-	}
-	mutex_unlock(&klpkit_mutex);
-	return ret ? ret : count;
-}
-
-static ssize_t replace_show(struct kobject *kobj, struct kobj_attribute *attr, char *buf)
-{
-	return sysfs_emit(buf, "%d\n", to_patch(kobj)->replace);
-}
-
-static ssize_t blocked_show(struct kobject *kobj, struct kobj_attribute *attr, char *buf)
-{
-	struct klpkit_core_patch *patch = to_patch(kobj);
-	ssize_t n;
-
-	mutex_lock(&klpkit_mutex);
-	n = patch->in_transition && patch->blocker[0]
-		    ? sysfs_emit(buf, "%s\n", patch->blocker) : sysfs_emit(buf, "\n");
-	mutex_unlock(&klpkit_mutex);
-	return n;
-}
-
-static struct kobj_attribute enabled_attr = __ATTR_RW(enabled);
-static struct kobj_attribute transition_attr = __ATTR_RO(transition);
-static struct kobj_attribute force_attr = __ATTR_WO(force);
-static struct kobj_attribute replace_attr = __ATTR_RO(replace);
-static struct kobj_attribute blocked_attr = __ATTR_RO(blocked);
-
-static struct attribute *patch_attrs[] = {
-	&enabled_attr.attr, &transition_attr.attr, &force_attr.attr,
-	&replace_attr.attr, &blocked_attr.attr, NULL,
-};
-ATTRIBUTE_GROUPS(patch);
-
-static ssize_t patched_show(struct kobject *kobj, struct kobj_attribute *attr, char *buf)
-{
-	return sysfs_emit(buf, "%d\n", to_object(kobj)->patched);
-}
-
-static struct kobj_attribute patched_attr = __ATTR_RO(patched);
-static struct attribute *object_attrs[] = { &patched_attr.attr, NULL };
-ATTRIBUTE_GROUPS(object);
-
-/* The kobjects live in the patch module's memory, freed with it: nothing to
- * release here (remove_sysfs() waits for the last reference). */
-static void kobj_release(struct kobject *kobj)
-{
-}
-
-static struct kobj_type patch_ktype = {
-	.release = kobj_release,
-	.sysfs_ops = &kobj_sysfs_ops,
-	.default_groups = patch_groups,
-};
-
-static struct kobj_type object_ktype = {
-	.release = kobj_release,
-	.sysfs_ops = &kobj_sysfs_ops,
-	.default_groups = object_groups,
-};
-
-static int add_sysfs(struct klpkit_core_patch *patch)
-{
-	struct klpkit_core_object *obj;
-	int ret;
-
-	ret = kobject_init_and_add(&patch->kobj, &patch_ktype, root_kobj, "%s",
-				   patch_name(patch));
-	patch->kobj_added = true;
-	if (ret)
-		goto fail;
-	for_each_obj(patch, obj) {
-		ret = kobject_init_and_add(&obj->kobj, &object_ktype, &patch->kobj, "%s",
-					   obj_name(obj));
-		obj->kobj_added = true;
-		if (ret)
-			goto fail;
-	}
-	return 0;
-fail:
-	remove_sysfs(patch);
-	return ret;
-}
-
-static void remove_sysfs(struct klpkit_core_patch *patch)
-{
-	struct klpkit_core_object *obj;
-
-	for_each_obj(patch, obj) {
-		if (obj->kobj_added)
-			kobject_put(&obj->kobj);
-		obj->kobj_added = false;
-	}
-	if (patch->kobj_added)
-		kobject_put(&patch->kobj);
-	patch->kobj_added = false;
-}
-
 /* ---- the module ---- */
 
 static int __init klpkit_core_init(void)
@@ -1180,12 +848,12 @@ static int __init klpkit_core_init(void)
 	ret = klpkit_symbols_init();
 	if (ret)
 		return ret;
-	root_kobj = kobject_create_and_add("klpkit", kernel_kobj);
-	if (!root_kobj)
-		return -ENOMEM;
+	ret = klpkit_sysfs_init();
+	if (ret)
+		return ret;
 	ret = register_module_notifier(&module_nb);
 	if (ret) {
-		kobject_put(root_kobj);
+		klpkit_sysfs_exit();
 		return ret;
 	}
 	pr_info("ready (ABI %u)\n", KLPKIT_CORE_ABI);
@@ -1198,7 +866,7 @@ static void __exit klpkit_core_exit(void)
 	unregister_module_notifier(&module_nb);
 	flush_work(&free_work);
 	klpkit_shadow_exit();
-	kobject_put(root_kobj);
+	klpkit_sysfs_exit();
 }
 
 module_init(klpkit_core_init);

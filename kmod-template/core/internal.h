@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * The parts of klpkit-core.ko and what they give each other:
- *   core.c     patches, objects, the consistency engine, sysfs, modules
+ *   core.c     patches, objects, the consistency engine, modules
+ *   replace.c  atomic replace: nops and dynamic objects
+ *   sysfs.c    /sys/kernel/klpkit
  *   symbols.c  kernel internals found through kallsyms; symbol resolution
  *              and relocations (the .klpkit.relocs table)
  *   hook.c     ftrace hooks and the arch part of redirecting a call
@@ -14,9 +16,59 @@
 
 #include <linux/module.h>
 #include <linux/mutex.h>
+#include <linux/string.h>
 
 /* Held for every change of a patch, an object or a hook. */
 extern struct mutex klpkit_mutex;
+
+static inline const char *obj_name(const struct klpkit_core_object *obj)
+{
+	return obj->name ? obj->name : "vmlinux";
+}
+
+static inline const char *patch_name(const struct klpkit_core_patch *patch)
+{
+	return patch->mod->name;
+}
+
+#define for_each_obj(patch, obj) \
+	for (obj = (patch)->objs; obj < (patch)->objs + (patch)->nr_objs; obj++)
+#define for_each_func(obj, func) \
+	for (func = (obj)->funcs; func < (obj)->funcs + (obj)->nr_funcs; func++)
+#define for_each_nop(obj, func) \
+	for (func = (obj)->nops; func < (obj)->nops + (obj)->nr_nops; func++)
+
+static inline bool klpkit_same_name(const char *a, const char *b)
+{
+	return a == b || (a && b && !strcmp(a, b));
+}
+
+/* ---- core.c ---- */
+
+/* The registered patches, oldest first (klpkit_mutex). */
+extern struct list_head klpkit_patches;
+
+int klpkit_set_enabled(struct klpkit_core_patch *patch, bool enable);
+int klpkit_force(struct klpkit_core_patch *patch);
+
+/* ---- replace.c ---- */
+
+struct klpkit_core_object *klpkit_find_object(struct klpkit_core_patch *patch,
+					      const char *name);
+int klpkit_add_nops(struct klpkit_core_patch *patch);
+/* The address and size of a nop's original function. */
+int klpkit_resolve_nop(struct klpkit_core_func *nop);
+void klpkit_free_nops(struct klpkit_core_patch *patch);
+/* After klpkit_sysfs_remove(): the dynamic objects hold kobjects. */
+void klpkit_free_dynamic_objects(struct klpkit_core_patch *patch);
+
+/* ---- sysfs.c ---- */
+
+int klpkit_sysfs_init(void);
+void klpkit_sysfs_exit(void);
+int klpkit_sysfs_add(struct klpkit_core_patch *patch);
+/* Waits for running reads and writes of its files: not with klpkit_mutex held. */
+void klpkit_sysfs_remove(struct klpkit_core_patch *patch);
 
 /* ---- symbols.c ---- */
 
