@@ -3,7 +3,10 @@
 // any pass sees it. It does not interpret sections beyond what the model holds.
 #include "elf/object.h"
 
+#include "elf/input_file.h"
+
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -51,6 +54,7 @@ private:
 
 	Expected<void> read_header();
 	Expected<void> read_sections();
+	Expected<void> check_overlaps();
 	Expected<void> read_symbols();
 	Expected<void> read_relocations(Section *sec, Elf_Data *data);
 	Expected<void> read_group(Section *sec);
@@ -59,6 +63,7 @@ private:
 	Object &obj_;
 	Elf *elf_;
 	ReadOptions options_;
+	GElf_Ehdr ehdr_{};
 	std::vector<GElf_Shdr> shdrs_; // index 0 unused
 	std::vector<Elf_Scn *> scns_;
 	Section *xindex_ = nullptr; // SHT_SYMTAB_SHNDX
@@ -74,7 +79,10 @@ Expected<void> Reader::read_header()
 		return fail("cannot read the ELF identification: {}", elf_errmsg(-1));
 	if (ident[EI_CLASS] != ELFCLASS64)
 		return fail("ELF class {} is not supported (ELF64 only)", int(ident[EI_CLASS]));
-	GElf_Ehdr ehdr;
+	if (ident[EI_DATA] != ELFDATA2LSB)
+		return fail("{} objects are not supported (little-endian only)",
+			    ident[EI_DATA] == ELFDATA2MSB ? "big-endian" : "unknown-endian");
+	GElf_Ehdr &ehdr = ehdr_;
 	if (!gelf_getehdr(elf_, &ehdr))
 		return fail("cannot read the ELF header: {}", elf_errmsg(-1));
 	obj_.elf_type = ehdr.e_type;
@@ -131,6 +139,10 @@ Expected<void> Reader::read_sections()
 		if (!name)
 			return fail("section {}: name offset {} is outside the section name table",
 				    i, sh.sh_name);
+		if (sh.sh_type == SHT_REL)
+			return fail("section {} ({}): SHT_REL relocations are not supported (ELF64 "
+				    "uses SHT_RELA)",
+				    i, name);
 		auto sec = std::make_unique<Section>();
 		sec->name = name;
 		sec->type = sh.sh_type;
@@ -142,6 +154,7 @@ Expected<void> Reader::read_sections()
 		sec->index = i;
 		obj_.sections.push_back(std::move(sec));
 	}
+	KLP_TRY(check_overlaps());
 	// Contents, once all headers are known (relocation sections need the symtab).
 	for (size_t i = 1; i < shnum; i++) {
 		Section *sec = section(i);
@@ -170,6 +183,44 @@ Expected<void> Reader::read_sections()
 	return success();
 }
 
+// No two extents of the file overlap: the ELF header, the program and section
+// header tables, and each section's contents.
+Expected<void> Reader::check_overlaps()
+{
+	struct Extent {
+		uint64_t begin, end;
+		size_t section; // 0: one of the headers
+		const char *what;
+	};
+	std::vector<Extent> extents;
+	extents.push_back({0, sizeof(Elf64_Ehdr), 0, "the ELF header"});
+	if (ehdr_.e_phnum)
+		extents.push_back({ehdr_.e_phoff,
+				   ehdr_.e_phoff + uint64_t(ehdr_.e_phnum) * ehdr_.e_phentsize, 0,
+				   "the program header table"});
+	extents.push_back({ehdr_.e_shoff, ehdr_.e_shoff + (shdrs_.size()) * sizeof(Elf64_Shdr), 0,
+			   "the section header table"});
+	for (size_t i = 1; i < shdrs_.size(); i++)
+		if (shdrs_[i].sh_type != SHT_NOBITS && shdrs_[i].sh_size)
+			extents.push_back({shdrs_[i].sh_offset, shdrs_[i].sh_offset + shdrs_[i].sh_size,
+					   i, nullptr});
+	std::sort(extents.begin(), extents.end(),
+		  [](const Extent &a, const Extent &b) { return a.begin < b.begin; });
+	auto desc = [&](const Extent &e) { return e.section ? sec_desc(e.section) : e.what; };
+	const Extent *reach = &extents.front(); // the extent that ends last so far
+	for (size_t i = 1; i < extents.size(); i++) {
+		const Extent &e = extents[i];
+		if (e.begin < reach->end) {
+			const Extent &a = e.section ? e : *reach, &b = e.section ? *reach : e;
+			return fail("{}: contents [{:#x}, +{:#x}) overlap {}", desc(a), a.begin,
+				    a.end - a.begin, desc(b));
+		}
+		if (e.end > reach->end)
+			reach = &e;
+	}
+	return success();
+}
+
 Expected<void> Reader::link_sections()
 {
 	size_t nsec = obj_.sections.size() + 1;
@@ -190,6 +241,9 @@ Expected<void> Reader::link_sections()
 			if (sh.sh_entsize != sizeof(Elf64_Sym))
 				return fail("{}: entry size {} is not {}", sec_desc(i), sh.sh_entsize,
 					    sizeof(Elf64_Sym));
+			if (sh.sh_size % sizeof(Elf64_Sym))
+				return fail("{}: size {} is not a multiple of {}", sec_desc(i),
+					    sh.sh_size, sizeof(Elf64_Sym));
 			obj_.symtab = sec;
 			break;
 		case SHT_SYMTAB_SHNDX:
@@ -205,6 +259,22 @@ Expected<void> Reader::link_sections()
 			if (sh.sh_entsize != sizeof(Elf64_Rela))
 				return fail("{}: entry size {} is not {}", sec_desc(i), sh.sh_entsize,
 					    sizeof(Elf64_Rela));
+			if (sh.sh_size % sizeof(Elf64_Rela))
+				return fail("{}: size {} is not a multiple of {}", sec_desc(i),
+					    sh.sh_size, sizeof(Elf64_Rela));
+			switch (shdrs_[sh.sh_info].sh_type) {
+			case SHT_NULL:
+			case SHT_SYMTAB:
+			case SHT_DYNSYM:
+			case SHT_STRTAB:
+			case SHT_RELA:
+			case SHT_GROUP:
+			case SHT_SYMTAB_SHNDX:
+				return fail("{}: sh_info {} is not a section that relocations apply to",
+					    sec_desc(i), sec_desc(sh.sh_info));
+			default:
+				break;
+			}
 			sec->base = sec->info_section = section(sh.sh_info);
 			// A livepatch module holds `.klp.rela.<obj>.<sec>` next to `.rela<sec>`
 			// for the same base: it keeps `base` but never becomes `base->rela`.
@@ -215,10 +285,6 @@ Expected<void> Reader::link_sections()
 					    sec_desc(sh.sh_info), sec->base->rela->name);
 			sec->base->rela = sec;
 			break;
-		case SHT_REL:
-			return fail("{}: SHT_REL relocations are not supported (ELF64 uses "
-				    "SHT_RELA)",
-				    sec_desc(i));
 		default:
 			if ((sh.sh_flags & SHF_INFO_LINK) && sh.sh_info) {
 				if (sh.sh_info >= nsec)
@@ -400,10 +466,21 @@ Expected<std::unique_ptr<Object>> Object::read(const std::string &path, ReadOpti
 	obj->path = path;
 	if (elf_version(EV_CURRENT) == EV_NONE)
 		return make_error("{}: libelf is out of date", path);
+	KLP_TRY(check_input_file(path));
 	Closer c;
 	c.fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
 	if (c.fd < 0)
 		return make_error("{}: cannot open: {}", path, strerror(errno));
+	struct stat st;
+	if (fstat(c.fd, &st) == 0 && S_ISREG(st.st_mode)) {
+		if (st.st_size == 0)
+			return make_error("{}: the file is empty", path);
+		char magic[SELFMAG];
+		if (st.st_size < off_t(sizeof(Elf64_Ehdr)) &&
+		    pread(c.fd, magic, SELFMAG, 0) == SELFMAG && memcmp(magic, ELFMAG, SELFMAG) == 0)
+			return make_error("{}: truncated: {} bytes, shorter than the ELF header", path,
+					  st.st_size);
+	}
 	c.elf = elf_begin(c.fd, ELF_C_READ_MMAP, nullptr);
 	if (!c.elf)
 		return make_error("{}: not an ELF file: {}", path, elf_errmsg(-1));

@@ -54,6 +54,8 @@ Expected<void> SymbolTable::add_file(const std::string &path, const std::string 
 	auto text = read_text_file(path);
 	if (!text)
 		return text.take_error();
+	if (text->empty())
+		return make_error("{}: the file is empty", path);
 	switch (detect_text(*text)) {
 	case Format::readelf:
 		return add_readelf_text(*text, path, objname);

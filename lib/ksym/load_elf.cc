@@ -61,6 +61,13 @@ Expected<void> SymbolTable::add_elf(const std::string &path, const std::string &
 
 Expected<void> SymbolTable::add_elf(const elf::Object &elf, const std::string &objname)
 {
+	if (machine_ && elf.machine != machine_)
+		return make_error("{}: machine {} differs from {}'s {}", elf.path, elf.machine,
+				  machine_path_, machine_);
+	if (!machine_) {
+		machine_ = elf.machine;
+		machine_path_ = elf.path;
+	}
 	std::string name = normalize_objname(objname.empty() ? modinfo_name(elf) : objname);
 	if (name.empty())
 		name = objname_from_path(elf.path);

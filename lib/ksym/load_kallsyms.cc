@@ -106,7 +106,8 @@ Expected<void> SymbolTable::add_kallsyms_text(std::string_view text, const std::
 		count++;
 	}
 	if (count == 0)
-		return make_error("{}: no symbols (expected a /proc/kallsyms dump)", origin);
+		return make_error("{}: {} (expected a /proc/kallsyms dump)", origin,
+				  text.empty() ? "the file is empty" : "no symbols");
 	// With kptr_restrict, an unprivileged read of /proc/kallsyms shows 0 for every
 	// address. The per-CPU symbols of x86_64 sit at small addresses (even 0), so only
 	// an all-zero dump is refused.

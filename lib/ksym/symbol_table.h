@@ -146,9 +146,15 @@ public:
 					      SymbolSource source);
 	void finish_object(KernelObject *obj);
 
+	// The ELF machine of the ELF files read (0 when none was), and the first of them.
+	uint16_t machine() const { return machine_; }
+	const std::string &machine_path() const { return machine_path_; }
+
 private:
 	std::vector<std::unique_ptr<KernelObject>> objects_;
 	std::unordered_map<std::string_view, KernelObject *> by_name_;
+	uint16_t machine_ = 0;
+	std::string machine_path_;
 };
 
 // A module name as the kernel spells it: '-' becomes '_' ("foo-bar" -> "foo_bar").

@@ -2,6 +2,8 @@
 // kallsyms, readelf and Module.symvers loaders share. No format knowledge here.
 #include "ksym/text_input.h"
 
+#include "elf/input_file.h"
+
 #include <cerrno>
 #include <charconv>
 #include <cstring>
@@ -12,6 +14,7 @@ namespace klp::ksym {
 
 Expected<std::string> read_text_file(const std::string &path)
 {
+	KLP_TRY(check_input_file(path));
 	std::ifstream in(path, std::ios::binary);
 	if (!in)
 		return make_error("{}: cannot open: {}", path, std::strerror(errno));

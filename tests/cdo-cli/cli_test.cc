@@ -294,7 +294,8 @@ TEST(MalformedInput, WrongMachineInBoth)
 	Result r = cdo(Inputs::with(Inputs::with(in.args(), "--orig", bad_orig), "--patched",
 				    bad_patched),
 		       in.dir.path());
-	expect_input_error(in, r, bad_patched, "not supported");
+	// Each object is checked as it is read: the original is named first.
+	expect_input_error(in, r, bad_orig, "not supported");
 }
 
 TEST(MalformedInput, NotAnElfFile)

@@ -3,6 +3,7 @@
 // It does not look at what changed.
 #include "diff.h"
 
+#include "elf/input_file.h"
 #include "ksym/symbol_table.h"
 #include "ksym/symvers.h"
 
@@ -27,14 +28,20 @@ Expected<void> validate_inputs(DiffContext &ctx)
 					  obj->elf_type);
 		if (!obj->symtab)
 			return make_error("{}: has no symbol table", obj->path);
+		if (!arch_traits(obj->machine))
+			return make_error("{}: machine {} is not supported (x86_64 is)", obj->path,
+					  obj->machine);
+		// kbuild's <name>.o, not the <name>.ko modpost and the linker made of it.
+		for (const auto &sec : obj->sections)
+			if (sec->name == ".gnu.linkonce.this_module")
+				return make_error("{}: a linked kernel module (it has {}), not the object "
+						  "file kbuild compiled",
+						  obj->path, sec->name);
 	}
 	if (ctx.orig->machine != ctx.patched->machine)
 		return make_error("{}: machine {} differs from {}'s {}", ctx.patched->path,
 				  ctx.patched->machine, ctx.orig->path, ctx.orig->machine);
 	ctx.arch = arch_traits(ctx.patched->machine);
-	if (!ctx.arch)
-		return make_error("{}: machine {} is not supported (x86_64 is)", ctx.patched->path,
-				  ctx.patched->machine);
 	// Special sections are tables of entries with contents; a NOBITS one is a
 	// malformed object, not something to filter.
 	for (const elf::Object *obj : {ctx.orig.get(), ctx.patched.get()})
@@ -62,6 +69,7 @@ namespace {
 
 Expected<void> load_names(const std::string &path, std::unordered_set<std::string> &names)
 {
+	KLP_TRY(check_input_file(path));
 	std::ifstream in(path);
 	if (!in)
 		return make_error("{}: cannot read", path);

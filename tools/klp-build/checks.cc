@@ -183,6 +183,9 @@ Status check_patches(const Options &opts, KernelRun &run)
 		auto info = parse_patch(p);
 		if (!info)
 			return refuse("bad-patch", info.error().message());
+		if (info->binary_line)
+			return refuse("bad-patch", fmt::format("{}:{}: binary patches are not supported",
+							       p, info->binary_line));
 		for (const auto &f : info->files) {
 			const std::string &path = f.path;
 			std::string name = fs::path(path).filename().string();

@@ -5,6 +5,7 @@
 
 #include "core.h"
 #include "kbuild.h"
+#include "patches.h"
 
 #include <boost/program_options.hpp>
 #include <fmt/format.h>
@@ -247,8 +248,13 @@ Expected<ParsedOptions> parse_options(int argc, char **argv)
 		return make_error("no patch given\n{}", usage_head);
 	for (const auto &p : patches) {
 		std::error_code ec;
-		if (!fs::is_regular_file(p, ec))
+		if (fs::is_directory(p, ec))
+			return make_error("{}: is a directory, not a patch file", p);
+		if (!fs::exists(p, ec))
 			return make_error("{}: no such patch file", p);
+		// Not a unified diff, unreadable or empty: an error before any kernel work.
+		if (auto info = parse_patch(p); !info)
+			return info.take_error();
 		o.patches.push_back(absolute(p));
 	}
 	if (name.empty()) {

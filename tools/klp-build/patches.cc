@@ -73,6 +73,8 @@ Expected<PatchInfo> parse_patch(const std::string &path)
 	auto text = read_text(path);
 	if (!text)
 		return text.take_error();
+	if (text->empty())
+		return make_error("{}: the file is empty", path);
 	PatchInfo info;
 	info.path = path;
 	std::istringstream in(*text);
@@ -103,7 +105,8 @@ Expected<PatchInfo> parse_patch(const std::string &path)
 		} else if (line.starts_with("rename to ") || line.starts_with("copy to ")) {
 			add({line.substr(line.find(" to ") + 4), true, false});
 		} else if (line.starts_with("Binary files ") || line.starts_with("GIT binary patch")) {
-			return make_error("{}:{}: binary patches are not supported", path, lineno);
+			if (!info.binary_line)
+				info.binary_line = lineno;
 		}
 	}
 	if (info.files.empty())

@@ -20,6 +20,7 @@ struct FileChange {
 struct PatchInfo {
 	std::string path;
 	std::vector<FileChange> files;
+	size_t binary_line = 0; // the first binary change's line (refused by check_patches)
 };
 
 Expected<PatchInfo> parse_patch(const std::string &path);

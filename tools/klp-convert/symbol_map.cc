@@ -14,6 +14,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "elf/input_file.h"
 #include "ksym/text_input.h"
 
 namespace klp::convert {
@@ -139,6 +140,7 @@ std::vector<KlpSymbol> SymbolMap::candidates(std::string_view name) const
 
 Expected<SymbolMap> SymbolMap::read(const std::string &path)
 {
+	KLP_TRY(check_input_file(path));
 	std::ifstream in(path, std::ios::binary);
 	if (!in)
 		return make_error("{}: cannot open: {}", path, strerror(errno));
