@@ -318,6 +318,43 @@ TEST(Baseline, EachPlaceSucceedsOnValidInput)
 	}
 }
 
+// An output path that cannot be written (its directory is missing, or it is a
+// directory): one line naming it, exit 1, and no temporary left beside it.
+TEST(OutputPath, UnwritableGivesOneLineAndNoTemporary)
+{
+	const Valid &v = valid();
+	for (bool missing_dir : {true, false}) {
+		TempDir dir;
+		fs::path out = dir.path() / "out";
+		fs::create_directories(out);
+		std::string target = missing_dir ? (out / "no-such-dir" / "out.x").string()
+						 : (out / "is-a-dir").string();
+		if (!missing_dir)
+			fs::create_directories(target);
+		std::vector<Invocation> invocations = {
+			{CDO_BIN,
+			 {"--orig", v.orig, "--patched", v.patched, "--parent", "vmlinux", "--symtab",
+			  v.symtab, "--symvers", v.symvers, "--patch-name", "livepatch-bad", "-o", target},
+			 "create-diff-object"},
+			{KLPCONV_BIN, {v.module, target}, "klp-convert"},
+			{KLPCONV_BIN, {"symbols", "--vmlinux", v.vmlinux, "-o", target}, "klp-convert"},
+		};
+		for (const Invocation &inv : invocations) {
+			SCOPED_TRACE(inv.args.front() + (missing_dir ? ": missing directory" : ": a directory"));
+			Result r = run(inv.bin, inv.args, dir.path());
+			EXPECT_EQ(r.status, 1) << r.err;
+			EXPECT_TRUE(r.err.starts_with(inv.tool + ": error: " + target) &&
+				    r.err.find('\n') == r.err.size() - 1)
+				<< r.err;
+			std::set<std::string> expected;
+			if (!missing_dir)
+				expected.insert("is-a-dir");
+			EXPECT_EQ(entries(out), expected);
+			EXPECT_EQ(entries(dir.path()).count("out"), 1u);
+		}
+	}
+}
+
 // The corpus holds at least 25 kinds, and every kind is used somewhere.
 TEST(Baseline, CorpusSize)
 {
