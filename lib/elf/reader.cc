@@ -3,7 +3,7 @@
 // any pass sees it. It does not interpret sections beyond what the model holds.
 #include "elf/object.h"
 
-#include "elf/input_file.h"
+#include "elf/file_io.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>

@@ -291,8 +291,13 @@ Expected<void> Writer::emit(Elf *elf)
 	}
 	if (!gelf_update_ehdr(elf, &ehdr))
 		return fail("cannot write the ELF header: {}", elf_errmsg(-1));
-	if (elf_update(elf, ELF_C_WRITE) < 0)
-		return fail("cannot write: {}", elf_errmsg(-1));
+	errno = 0;
+	if (elf_update(elf, ELF_C_WRITE) < 0) {
+		// libelf says only "cannot write data to file"; errno says why (ENOSPC).
+		int err = errno;
+		std::string why = elf_errmsg(-1);
+		return fail("cannot write: {}", err ? strerror(err) : why);
+	}
 	return success();
 }
 

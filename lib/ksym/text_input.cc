@@ -2,7 +2,7 @@
 // kallsyms, readelf and Module.symvers loaders share. No format knowledge here.
 #include "ksym/text_input.h"
 
-#include "elf/input_file.h"
+#include "elf/file_io.h"
 
 #include <cerrno>
 #include <charconv>

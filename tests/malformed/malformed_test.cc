@@ -355,6 +355,69 @@ TEST(OutputPath, UnwritableGivesOneLineAndNoTemporary)
 	}
 }
 
+// A report that cannot be written takes the object with it: all or nothing.
+TEST(OutputPath, UnwritableReportLeavesNoObject)
+{
+	const Valid &v = valid();
+	TempDir dir;
+	fs::path out = dir.path() / "out";
+	fs::create_directories(out);
+	std::string report = (out / "no-such-dir" / "report.json").string();
+	Result r = run(CDO_BIN,
+		       {"--orig", v.orig, "--patched", v.patched, "--parent", "vmlinux", "--symtab",
+			v.symtab, "--symvers", v.symvers, "--patch-name", "livepatch-bad", "-o",
+			(out / "out.o").string(), "--json", report},
+		       dir.path());
+	EXPECT_EQ(r.status, 1) << r.err;
+	EXPECT_TRUE(r.err.starts_with("create-diff-object: error: " + report)) << r.err;
+	EXPECT_TRUE(entries(out).empty()) << ::testing::PrintToString(entries(out));
+}
+
+// A full disk: each tool writes into a tmpfs that is already full (a private mount
+// in a user and mount namespace of its own, so no root and no trace on the host).
+// One line naming the output and ENOSPC, exit 1, and nothing but the filler left.
+TEST(FullDisk, NoSpaceGivesOneLineAndNoPartialFile)
+{
+	if (std::system("unshare --user --map-root-user --mount true 2>/dev/null") != 0)
+		GTEST_SKIP() << "no user and mount namespaces here (unshare failed)";
+	const Valid &v = valid();
+	std::vector<Invocation> invocations = {
+		{CDO_BIN,
+		 {"--orig", v.orig, "--patched", v.patched, "--parent", "vmlinux", "--symtab", v.symtab,
+		  "--symvers", v.symvers, "--patch-name", "livepatch-full", "-o", "OUT/out.o", "--json",
+		  "OUT/report.json"},
+		 "create-diff-object"},
+		{KLPCONV_BIN, {v.module, "OUT/out.ko"}, "klp-convert"},
+		{KLPCONV_BIN, {"symbols", "--vmlinux", v.vmlinux, "-o", "OUT/symbols.klp"}, "klp-convert"},
+	};
+	// The mount, the filler (dd stops at ENOSPC), the tool, then a listing.
+	const char *script = "set -u; out=$1; listing=$2; shift 2; "
+			     "mount -t tmpfs -o size=64k tmpfs \"$out\" || exit 125; "
+			     "dd if=/dev/zero of=\"$out/filler\" bs=4k 2>/dev/null; "
+			     "\"$@\"; rc=$?; ls -A \"$out\" >\"$listing\"; exit $rc";
+	for (const Invocation &inv : invocations) {
+		SCOPED_TRACE(inv.bin);
+		TempDir dir;
+		fs::path out = dir.path() / "out";
+		fs::create_directories(out);
+		std::vector<std::string> args = {"--user", "--map-root-user", "--mount", "sh", "-c",
+						 script, "sh", out.string(), dir.file("listing"), inv.bin};
+		for (std::string a : inv.args) {
+			if (a.starts_with("OUT/"))
+				a = (out / a.substr(4)).string();
+			args.push_back(a);
+		}
+		Result r = run("/usr/bin/unshare", args, dir.path());
+		ASSERT_NE(r.status, 125) << "cannot mount a tmpfs: " << r.err;
+		EXPECT_EQ(r.status, 1) << r.err;
+		EXPECT_TRUE(r.err.starts_with(inv.tool + ": error: " + out.string()) &&
+			    r.err.find('\n') == r.err.size() - 1)
+			<< r.err;
+		EXPECT_NE(r.err.find("No space left on device"), std::string::npos) << r.err;
+		EXPECT_EQ(slurp(dir.file("listing")), "filler\n");
+	}
+}
+
 // The corpus holds at least 25 kinds, and every kind is used somewhere.
 TEST(Baseline, CorpusSize)
 {

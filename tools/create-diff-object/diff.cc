@@ -4,6 +4,8 @@
 
 #include "cdo.h"
 
+#include <cstdio>
+
 namespace klp::cdo {
 
 const char *status_name(Status s)
@@ -105,8 +107,14 @@ Expected<Outcome> create_diff_object(const Options &opts)
 	else
 		KLP_TRY(build_output(ctx));
 
-	if (!opts.json_path.empty())
-		KLP_TRY(write_report(ctx, outcome_name(outcome), exit_code(outcome)));
+	if (!opts.json_path.empty()) {
+		if (auto r = write_report(ctx, outcome_name(outcome), exit_code(outcome)); !r) {
+			// All or nothing: no object without the report that was asked for.
+			if (outcome == Outcome::Written)
+				std::remove(opts.output_path.c_str());
+			return r.take_error();
+		}
+	}
 	print_summary(ctx, outcome);
 	return outcome;
 }

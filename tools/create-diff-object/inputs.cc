@@ -3,7 +3,7 @@
 // It does not look at what changed.
 #include "diff.h"
 
-#include "elf/input_file.h"
+#include "elf/file_io.h"
 #include "ksym/symbol_table.h"
 #include "ksym/symvers.h"
 

@@ -1,6 +1,7 @@
 // The JSON report (docs/json-report.md) and the lines printed on stderr. Lists are
 // sorted so that the report, like the object, does not depend on hash order.
 #include "cdo.h"
+#include "elf/file_io.h"
 
 #include <nlohmann/json.hpp>
 
@@ -139,17 +140,10 @@ Expected<void> write_report(const DiffContext &ctx, const std::string &result, i
 			{{"name", s.name}, {"entries_kept", s.kept}, {"entries_total", s.total}});
 	j["warnings"] = d.warnings;
 
-	std::string tmp = ctx.opts.json_path + ".tmp";
-	{
-		std::ofstream out(tmp);
-		// Symbol names are bytes, not always UTF-8: replace what JSON cannot hold.
-		out << j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
-		if (!out)
-			return make_error("{}: cannot write the report", ctx.opts.json_path);
-	}
-	if (std::rename(tmp.c_str(), ctx.opts.json_path.c_str()) != 0)
-		return make_error("{}: cannot write the report", ctx.opts.json_path);
-	return success();
+	// Symbol names are bytes, not always UTF-8: replace what JSON cannot hold.
+	return write_file_atomically(
+		ctx.opts.json_path,
+		j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
 }
 
 void print_summary(const DiffContext &ctx, Outcome o)

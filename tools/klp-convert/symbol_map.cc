@@ -14,7 +14,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "elf/input_file.h"
+#include "elf/file_io.h"
 #include "ksym/text_input.h"
 
 namespace klp::convert {
@@ -209,32 +209,7 @@ Expected<void> SymbolMap::write(const std::string &path) const
 	}
 	for (const auto &[name, objname] : exports_)
 		out << "export " << name << " " << objname << "\n";
-	std::string text = out.str();
-
-	std::string tmp = path + ".tmp.XXXXXX";
-	int fd = mkstemp(tmp.data());
-	if (fd < 0)
-		return make_error("{}: cannot create a temporary file: {}", path, strerror(errno));
-	fchmod(fd, 0644);
-	size_t done = 0;
-	while (done < text.size()) {
-		ssize_t n = ::write(fd, text.data() + done, text.size() - done);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			int err = errno;
-			close(fd);
-			unlink(tmp.c_str());
-			return make_error("{}: cannot write: {}", path, strerror(err));
-		}
-		done += size_t(n);
-	}
-	if (close(fd) != 0 || rename(tmp.c_str(), path.c_str()) != 0) {
-		int err = errno;
-		unlink(tmp.c_str());
-		return make_error("{}: cannot write: {}", path, strerror(err));
-	}
-	return success();
+	return write_file_atomically(path, out.str());
 }
 
 } // namespace klp::convert

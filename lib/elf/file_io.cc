@@ -1,0 +1,58 @@
+#include "elf/file_io.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+namespace klp {
+
+Expected<void> check_input_file(const std::string &path)
+{
+	struct stat st;
+	if (stat(path.c_str(), &st) != 0)
+		return make_error("{}: cannot open: {}", path, std::strerror(errno));
+	if (S_ISDIR(st.st_mode))
+		return make_error("{}: is a directory, not a file", path);
+	if (S_ISFIFO(st.st_mode))
+		return success(); // opened once, by its reader: a test open would end it
+	if (!S_ISREG(st.st_mode))
+		return make_error("{}: not a regular file", path);
+	int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return make_error("{}: cannot open: {}", path, std::strerror(errno));
+	close(fd);
+	return success();
+}
+
+Expected<void> write_file_atomically(const std::string &path, std::string_view bytes)
+{
+	std::string tmp = path + ".tmp.XXXXXX";
+	int fd = mkstemp(tmp.data());
+	if (fd < 0)
+		return make_error("{}: cannot create a temporary file: {}", path, std::strerror(errno));
+	fchmod(fd, 0644);
+	size_t done = 0;
+	while (done < bytes.size()) {
+		ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			int err = errno;
+			close(fd);
+			unlink(tmp.c_str());
+			return make_error("{}: cannot write: {}", path, std::strerror(err));
+		}
+		done += size_t(n);
+	}
+	if (close(fd) != 0 || rename(tmp.c_str(), path.c_str()) != 0) {
+		int err = errno;
+		unlink(tmp.c_str());
+		return make_error("{}: cannot write: {}", path, std::strerror(err));
+	}
+	return success();
+}
+
+} // namespace klp
