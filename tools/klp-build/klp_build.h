@@ -215,6 +215,11 @@ Status select_core(const Options &opts, KernelRun &run); // core.cc
 Status enter_build_root(const Options &opts, KernelRun &run); // checks.cc
 Status check_compiler_and_config(const Options &opts, KernelRun &run); // checks.cc
 Status prepare_tree(const Options &opts, KernelRun &run); // tree.cc
+// A linux-source tarball extracted to `dest` once: into a temporary directory, renamed
+// into place, then stamped; a tree without its stamp (a run killed half-way) or
+// without its top Makefile is extracted again.
+Status extract_tarball(const Options &opts, KernelRun &run, const std::string &tarball,
+		       const std::string &dest); // tree.cc
 Status choose_targets(const Options &opts, KernelRun &run); // targets.cc
 bool has_build_records(const std::string &tree); // targets.cc
 Status targets_from_records(const Options &opts, KernelRun &run); // targets.cc

@@ -1,6 +1,8 @@
 // Original-object cache: a key from what the build of one object depends on beyond
 // its files, and a list of (file, content hash) for the files, checked on every hit.
-// Entries are written into a temporary directory and renamed into place.
+// Entries are written into a temporary directory and renamed into place, and hold
+// the hash of their own object and command file: an entry damaged on disk (cut
+// short, overwritten) is removed and its object built again, never used.
 #include "objcache.h"
 
 #include "kbuild.h"
@@ -55,6 +57,18 @@ Expected<std::string> dependency_hashes(const KernelRun &run, const std::string 
 	return out;
 }
 
+// "object.o\t<hash>\nobject.cmd\t<hash>\n": what the entry's own files must hash to.
+std::string content_hashes(const std::string &dir)
+{
+	std::string out;
+	for (const char *name : {"object.o", "object.cmd"}) {
+		Hasher h;
+		h.add_file_bytes(dir + "/" + name);
+		out += fmt::format("{}\t{}\n", name, h.hex());
+	}
+	return out;
+}
+
 } // namespace
 
 bool cache_fetch(const Options &opts, const KernelRun &run, const std::string &rel,
@@ -64,6 +78,13 @@ bool cache_fetch(const Options &opts, const KernelRun &run, const std::string &r
 	auto recorded = read_text(dir + "/deps");
 	if (!recorded)
 		return false;
+	auto contents = read_text(dir + "/contents");
+	if (!contents || *contents != content_hashes(dir)) {
+		// Damaged (or from a klp-build that did not record its contents): rebuilt.
+		std::error_code ec;
+		fs::remove_all(dir, ec);
+		return false;
+	}
 	auto now = dependency_hashes(run, dir + "/object.cmd");
 	if (!now || *now != *recorded)
 		return false;
@@ -86,6 +107,7 @@ Expected<void> cache_store(const Options &opts, const KernelRun &run, const std:
 	KLP_TRY(copy_file(object, tmp + "/object.o"));
 	KLP_TRY(copy_file(cmd, tmp + "/object.cmd"));
 	KLP_TRY(write_text(tmp + "/deps", *deps));
+	KLP_TRY(write_text(tmp + "/contents", content_hashes(tmp)));
 	KLP_TRY(write_text(tmp + "/source", rel + "\n" + run.tree + "\n"));
 	fs::remove_all(dir, ec);
 	fs::rename(tmp, dir, ec);

@@ -32,9 +32,11 @@ bool exists(const std::string &p)
 	return fs::exists(p, ec);
 }
 
+} // namespace
+
 // "/usr/src/linux-source-6.1.tar.xz\n138009412\n1700123456\n": re-extract when the
 // tarball is replaced (a new linux-source package).
-std::string tarball_identity(const std::string &path)
+static std::string tarball_identity(const std::string &path)
 {
 	struct stat st = {};
 	stat(path.c_str(), &st);
@@ -53,8 +55,12 @@ Status extract_tarball(const Options &opts, KernelRun &run, const std::string &t
 	StageClock clock(opts, run, "extract");
 	std::error_code ec;
 	fs::create_directories(fs::path(dest).parent_path(), ec);
+	// Called under the tree's lock: another dest.tmp.* is a killed run's leftover.
+	std::string prefix = fs::path(dest).filename().string() + ".tmp.";
+	for (const auto &e : fs::directory_iterator(fs::path(dest).parent_path(), ec))
+		if (e.path().filename().string().starts_with(prefix))
+			fs::remove_all(e.path(), ec);
 	std::string tmp = dest + ".tmp." + std::to_string(getpid());
-	fs::remove_all(tmp, ec);
 	fs::create_directories(tmp, ec);
 	Command tar;
 	tar.argv = {"tar", "-xf", tarball, "-C", tmp, "--strip-components=1"};
@@ -77,6 +83,8 @@ Status extract_tarball(const Options &opts, KernelRun &run, const std::string &t
 	clock.done(fmt::format("{} -> {}", tarball, dest));
 	return std::nullopt;
 }
+
+namespace {
 
 // One klp-build at a time per tree: it is patched in place. The lock file is next
 // to the tree (a cached tree may not be extracted yet); held until the run ends.

@@ -530,6 +530,48 @@ TEST(EntrySizes, ATypeTheHeadersLackIsRefused)
 	ASSERT_FALSE(choose_entry_sizes(opts, run, {{".parainstructions", "arch/x86/kernel/x.o"}}, measured));
 }
 
+// ---- the source tree extracted from a tarball
+
+// A tree left half-made (stamp missing: killed between the rename and the stamp, or
+// an older klp-build; its Makefile gone) is extracted again, never used as it is.
+TEST(SourceTree, HalfExtractedTreeIsExtractedAgain)
+{
+	TempDir t;
+	Options opts = quiet_options(t.path() + "/cache");
+	KernelRun run;
+	run.work = t.path() + "/work";
+	fs::create_directories(run.work);
+	t.write("src/linux-source-6.1/Makefile", "VERSION = 6\n");
+	t.write("src/linux-source-6.1/fs/proc/cmdline.c", "int cmdline;\n");
+	std::string tarball = t.path() + "/linux-source-6.1.tar.gz";
+	ASSERT_EQ(std::system(("tar -czf " + tarball + " -C " + t.path() + "/src linux-source-6.1").c_str()), 0);
+	std::string dest = t.path() + "/tree";
+
+	ASSERT_FALSE(extract_tarball(opts, run, tarball, dest));
+	EXPECT_EQ(t.read("tree/fs/proc/cmdline.c"), "int cmdline;\n");
+	ASSERT_TRUE(fs::exists(dest + "/.klp-build/source"));
+
+	// Stamped and whole: used as it is (a local edit stays).
+	t.write("tree/fs/proc/cmdline.c", "edited\n");
+	ASSERT_FALSE(extract_tarball(opts, run, tarball, dest));
+	EXPECT_EQ(t.read("tree/fs/proc/cmdline.c"), "edited\n");
+
+	// No stamp: extracted again.
+	fs::resize_file(dest + "/fs/proc/cmdline.c", 3);
+	fs::remove(dest + "/.klp-build/source");
+	ASSERT_FALSE(extract_tarball(opts, run, tarball, dest));
+	EXPECT_EQ(t.read("tree/fs/proc/cmdline.c"), "int cmdline;\n");
+
+	// No Makefile: extracted again; a killed extraction's temporary is removed.
+	fs::remove(dest + "/Makefile");
+	t.write("tree.tmp.999999/half/extracted.c", "int x");
+	ASSERT_FALSE(extract_tarball(opts, run, tarball, dest));
+	EXPECT_TRUE(fs::exists(dest + "/Makefile"));
+	// No temporary directory is left beside the tree.
+	for (const auto &e : fs::directory_iterator(t.path()))
+		EXPECT_EQ(e.path().filename().string().find(".tmp."), std::string::npos) << e.path();
+}
+
 // ---- cache of original objects
 
 TEST(ObjectCache, HitOnlyWhileTheSourcesAreTheSame)
@@ -561,6 +603,50 @@ TEST(ObjectCache, HitOnlyWhileTheSourcesAreTheSame)
 	EXPECT_TRUE(cache_fetch(opts, run, "fs/proc/cmdline.o", out, cmd_file_of(out)));
 	run.cc_version = "gcc-13 (Debian 13.1.0) 13.1.0"; // another compiler
 	EXPECT_FALSE(cache_fetch(opts, run, "fs/proc/cmdline.o", out, cmd_file_of(out)));
+}
+
+// A cached object cut short (a full disk, a crash while copying, a bad sector) or
+// overwritten is detected by its recorded hash: the entry is removed, never used.
+TEST(ObjectCache, DamagedEntryIsDroppedNotUsed)
+{
+	TempDir t;
+	Options opts = quiet_options(t.path() + "/cache");
+	KernelRun run;
+	run.tree = t.path() + "/tree";
+	run.release = "6.1.0-56-amd64";
+	run.cc = {"gcc-12"};
+	run.cc_version = "gcc-12 (Debian 12.2.0-14) 12.2.0";
+	t.write("tree/.config", "CONFIG_LIVEPATCH=y\n");
+	t.write("tree/fs/proc/cmdline.c", "int a;\n");
+	std::string obj = t.write("tree/fs/proc/cmdline.o", "ORIGINAL OBJECT BYTES");
+	t.write("tree/fs/proc/.cmdline.o.cmd", "cmd_fs/proc/cmdline.o := gcc -c\n\nsource_fs/proc/cmdline.o "
+					       ":= fs/proc/cmdline.c\n\ndeps_fs/proc/cmdline.o := \\\n\n");
+	std::string out = t.path() + "/out/cmdline.o";
+	for (const char *damage : {"truncate", "overwrite", "cmd", "unrecorded"}) {
+		SCOPED_TRACE(damage);
+		ASSERT_TRUE(cache_store(opts, run, "fs/proc/cmdline.o", obj, cmd_file_of(obj)));
+		std::vector<fs::path> entries;
+		for (const auto &e : fs::directory_iterator(opts.cache_dir + "/objects"))
+			entries.push_back(e.path());
+		ASSERT_EQ(entries.size(), 1u);
+		fs::path entry = entries.front();
+		if (std::string(damage) == "truncate")
+			fs::resize_file(entry / "object.o", 8);
+		else if (std::string(damage) == "overwrite")
+			std::ofstream(entry / "object.o", std::ios::binary) << "ORIGINAL OBJECT BYTEZ";
+		else if (std::string(damage) == "cmd")
+			fs::resize_file(entry / "object.cmd", 10);
+		else
+			fs::remove(entry / "contents");
+		fs::remove(out);
+		EXPECT_FALSE(cache_fetch(opts, run, "fs/proc/cmdline.o", out, cmd_file_of(out)));
+		EXPECT_FALSE(fs::exists(out));
+		EXPECT_FALSE(fs::exists(entry)) << "a damaged entry stays in the cache";
+	}
+	// Stored again, it is used again.
+	ASSERT_TRUE(cache_store(opts, run, "fs/proc/cmdline.o", obj, cmd_file_of(obj)));
+	EXPECT_TRUE(cache_fetch(opts, run, "fs/proc/cmdline.o", out, cmd_file_of(out)));
+	EXPECT_EQ(t.read("out/cmdline.o"), "ORIGINAL OBJECT BYTES");
 }
 
 } // namespace
