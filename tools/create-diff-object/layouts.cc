@@ -9,6 +9,7 @@
 
 #include <fmt/format.h>
 
+#include <llvm/ADT/StringRef.h>
 #include <llvm/DebugInfo/DWARF/DWARFContext.h>
 #include <llvm/DebugInfo/DWARF/DWARFDie.h>
 #include <llvm/DebugInfo/DWARF/DWARFFormValue.h>
@@ -139,9 +140,9 @@ Layout layout_of(const llvm::DWARFDie &die)
 		if (const auto *lines = unit->getContext().getLineTableForUnit(unit))
 			lines->getFileNameByIndex(*index, dir ? dir : "",
 						  llvm::DILineInfoSpecifier::FileLineInfoKind::AbsoluteFilePath, file);
-	if (dir && *dir && file.starts_with(std::string(dir) + "/"))
+	if (dir && *dir && llvm::StringRef(file).startswith(std::string(dir) + "/"))
 		file.erase(0, std::string(dir).size() + 1);
-	if (file.starts_with("./"))
+	if (llvm::StringRef(file).startswith("./"))
 		file.erase(0, 2);
 	if (!file.empty())
 		l.decl = fmt::format("{}:{}", file, die.getDeclLine());
