@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <chrono>
 #include <cstring>
 #include <filesystem>
 #include <set>
@@ -504,6 +505,29 @@ TEST(Determinism, SameUnderAnotherWorkingDirectory)
 	EXPECT_EQ(bytes_of(in.out), obj1);
 	EXPECT_EQ(bytes_of(in.json), json1);
 	EXPECT_TRUE(entries(elsewhere.path()).empty());
+}
+
+// Nothing of the environment reaches the output: not the locale, the time zone, the
+// clock (SOURCE_DATE_EPOCH) nor the inputs' modification times.
+TEST(Determinism, SameUnderAnotherLocaleTimeZoneAndMtime)
+{
+	Inputs in;
+	ASSERT_EQ(cdo(in.args(), in.dir.path()).status, 0);
+	auto obj1 = bytes_of(in.out), json1 = bytes_of(in.json);
+	fs::remove(in.out);
+	fs::remove(in.json);
+	for (const std::string &f : {in.orig, in.patched, in.symvers})
+		fs::last_write_time(f, fs::file_time_type::clock::now() - std::chrono::hours(24 * 9000));
+	setenv("LC_ALL", "C.UTF-8", 1);
+	setenv("TZ", "Pacific/Chatham", 1);
+	setenv("SOURCE_DATE_EPOCH", "86400", 1);
+	Result r = cdo(in.args(), in.dir.path());
+	unsetenv("LC_ALL");
+	unsetenv("TZ");
+	unsetenv("SOURCE_DATE_EPOCH");
+	ASSERT_EQ(r.status, 0) << r.err;
+	EXPECT_EQ(bytes_of(in.out), obj1);
+	EXPECT_EQ(bytes_of(in.json), json1);
 }
 
 // The same inputs under other absolute paths give the same object. The report

@@ -29,6 +29,35 @@ std::string fake_sign_file(const TempDir &dir, const std::string &name,
 
 } // namespace
 
+// The converted module and a symbol map are the same bytes whatever the locale,
+// time zone, clock or output directory: nothing of the environment is written.
+TEST(Command, OutputDoesNotDependOnTheEnvironment)
+{
+	TempDir a, b;
+	std::filesystem::create_directories(b.path() / "elsewhere");
+	std::string env = "/usr/bin/env";
+	std::vector<std::string> other = {"LC_ALL=C.UTF-8", "TZ=Pacific/Chatham",
+					  "SOURCE_DATE_EPOCH=86400"};
+	auto with_env = [&](std::vector<std::string> args) {
+		args.insert(args.begin(), KLPCONV_BIN);
+		args.insert(args.begin(), other.begin(), other.end());
+		return args;
+	};
+	ASSERT_EQ(klp_convert(a, {fixture("patch.ko"), a.file("out.ko")}).status, 0);
+	ASSERT_EQ(run_program(b, env, with_env({fixture("patch.ko"), b.file("elsewhere/out.ko")})).status, 0);
+	EXPECT_EQ(read_bytes(a.file("out.ko")), read_bytes(b.file("elsewhere/out.ko")));
+	ASSERT_EQ(klp_convert(a, {"symbols", "--vmlinux", fixture("vmlinux"), "--module",
+				  "btrfs=" + fixture("btrfs.ko"), "-o", a.file("s.klp")})
+			  .status,
+		  0);
+	ASSERT_EQ(run_program(b, env, with_env({"symbols", "--vmlinux", fixture("vmlinux"), "--module",
+						"btrfs=" + fixture("btrfs.ko"), "-o",
+						b.file("elsewhere/s.klp")}))
+			  .status,
+		  0);
+	EXPECT_EQ(read_bytes(a.file("s.klp")), read_bytes(b.file("elsewhere/s.klp")));
+}
+
 TEST(Command, UsageErrorsExitWith2)
 {
 	TempDir dir;

@@ -3,6 +3,8 @@
 // except write_text/copy_file, which write through a temporary file and a rename.
 #include "kbuild.h"
 
+#include "elf/file_io.h"
+
 #include <fcntl.h>
 #include <gelf.h>
 #include <libelf.h>
@@ -34,22 +36,7 @@ Expected<std::string> read_text(const std::string &path)
 
 Expected<void> write_text(const std::string &path, std::string_view text)
 {
-	std::string tmp = path + ".tmp." + std::to_string(getpid());
-	{
-		std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-		if (!out)
-			return make_error("{}: cannot write: {}", path, strerror(errno));
-		out.write(text.data(), std::streamsize(text.size()));
-		if (!out.flush())
-			return make_error("{}: write failed: {}", tmp, strerror(errno));
-	}
-	std::error_code ec;
-	fs::rename(tmp, path, ec);
-	if (ec) {
-		fs::remove(tmp, ec);
-		return make_error("{}: cannot rename into place: {}", path, ec.message());
-	}
-	return success();
+	return write_file_atomically(path, text);
 }
 
 Expected<void> copy_file(const std::string &from, const std::string &to)
@@ -58,8 +45,11 @@ Expected<void> copy_file(const std::string &from, const std::string &to)
 	fs::create_directories(fs::path(to).parent_path(), ec);
 	std::string tmp = to + ".tmp." + std::to_string(getpid());
 	fs::copy_file(from, tmp, fs::copy_options::overwrite_existing, ec);
-	if (ec)
+	if (ec) {
+		std::error_code ignored;
+		fs::remove(tmp, ignored); // a copy cut short by a full disk
 		return make_error("cannot copy {} to {}: {}", from, to, ec.message());
+	}
 	fs::rename(tmp, to, ec);
 	if (ec) {
 		fs::remove(tmp, ec);

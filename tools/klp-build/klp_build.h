@@ -227,6 +227,9 @@ Status build_original(const Options &opts, KernelRun &run); // build_tree.cc
 Status build_patched(const Options &opts, KernelRun &run); // build_tree.cc
 Status build_oot(const Options &opts, KernelRun &run); // build_oot.cc
 Status find_parents(const Options &opts, KernelRun &run); // parents.cc
+// The file of module `module` under `dir` (NAME.ko, .ko.xz, ...): under updates/ first,
+// then by path; "" if none. parents.cc
+std::string find_module_file(const std::string &dir, const std::string &module);
 Status find_used_modules(const Options &opts, KernelRun &run); // parents.cc
 Status run_objtool_like_kbuild(const Options &opts, KernelRun &run); // objtool.cc
 Status find_entry_sizes(const Options &opts, KernelRun &run); // entry_sizes.cc

@@ -64,6 +64,20 @@ Command module_make(const Options &opts, const KernelRun &run, const std::string
 	cmd.argv = {"make", "-C", run.headers, "M=" + dir, fmt::format("-j{}", opts.jobs),
 		    "CC=" + shell_line(run.cc)};
 	cmd.argv.insert(cmd.argv.end(), args.begin(), args.end());
+	// The work directory is a fresh temporary: its name must not reach the module
+	// (__FILE__ strings, DWARF), or the same inputs would give different bytes.
+	std::string root = fs::path(run.work).parent_path().string();
+	if (!root.empty() && root.find_first_of(" \t\n'\"\\$#") == std::string::npos) {
+		std::string map = "-ffile-prefix-map=" + root + "=/klp-build";
+		auto kcflags = std::find_if(cmd.argv.begin(), cmd.argv.end(),
+					    [](const std::string &a) { return a.starts_with("KCFLAGS="); });
+		if (kcflags != cmd.argv.end())
+			*kcflags += " " + map;
+		else if (const char *env = std::getenv("KCFLAGS"); env && *env)
+			cmd.argv.push_back(fmt::format("KCFLAGS={} {}", env, map));
+		else
+			cmd.argv.push_back("KCFLAGS=" + map);
+	}
 	cmd.argv = in_root(run, cmd.argv);
 	cmd.log = log_path(run, log_name);
 	cmd.echo = opts.verbose;

@@ -12,9 +12,11 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <set>
+#include <vector>
 
 namespace fs = std::filesystem;
 
@@ -29,29 +31,6 @@ std::string normalized_stem(const fs::path &p)
 		if (c == '-')
 			c = '_';
 	return name;
-}
-
-// NAME.ko, NAME.ko.xz, ... under `dir`.
-std::string find_module_file(const std::string &dir, const std::string &module)
-{
-	std::error_code ec;
-	for (auto it = fs::recursive_directory_iterator(dir, fs::directory_options::skip_permission_denied, ec);
-	     it != fs::recursive_directory_iterator(); it.increment(ec)) {
-		if (ec)
-			break;
-		std::string name = it->path().filename().string();
-		if (it->is_directory(ec)) {
-			if (name == ".git" || name == ".klp-build" || name == "source" || name == "build")
-				it.disable_recursion_pending();
-			continue;
-		}
-		if (name.find(".ko") == std::string::npos)
-			continue;
-		for (const char *ext : {".ko", ".ko.xz", ".ko.zst", ".ko.gz"})
-			if (name.ends_with(ext) && normalized_stem(it->path()) == module)
-				return it->path().string();
-	}
-	return "";
 }
 
 // create-diff-object reads ELF: a compressed module is unpacked into the work dir.
@@ -114,6 +93,39 @@ Expected<std::string> module_symbols(const Options &opts, KernelRun &run, const 
 }
 
 } // namespace
+
+// NAME.ko, NAME.ko.xz, ... under `dir`. Of two copies, the one modprobe loads: under
+// updates/ (depmod's default search order), else the first by path, so that the
+// choice never follows the order a filesystem lists a directory in.
+std::string find_module_file(const std::string &dir, const std::string &module)
+{
+	std::error_code ec;
+	std::vector<std::string> found;
+	for (auto it = fs::recursive_directory_iterator(dir, fs::directory_options::skip_permission_denied, ec);
+	     it != fs::recursive_directory_iterator(); it.increment(ec)) {
+		if (ec)
+			break;
+		std::string name = it->path().filename().string();
+		if (it->is_directory(ec)) {
+			if (name == ".git" || name == ".klp-build" || name == "source" || name == "build")
+				it.disable_recursion_pending();
+			continue;
+		}
+		if (name.find(".ko") == std::string::npos)
+			continue;
+		for (const char *ext : {".ko", ".ko.xz", ".ko.zst", ".ko.gz"})
+			if (name.ends_with(ext) && normalized_stem(it->path()) == module)
+				found.push_back(it->path().string());
+	}
+	if (found.empty())
+		return "";
+	std::string updates = (fs::path(dir) / "updates/").string();
+	std::sort(found.begin(), found.end(), [&](const std::string &a, const std::string &b) {
+		bool ua = a.starts_with(updates), ub = b.starts_with(updates);
+		return ua != ub ? ua : a < b;
+	});
+	return found.front();
+}
 
 Status find_parents(const Options &opts, KernelRun &run)
 {

@@ -530,6 +530,29 @@ TEST(EntrySizes, ATypeTheHeadersLackIsRefused)
 	ASSERT_FALSE(choose_entry_sizes(opts, run, {{".parainstructions", "arch/x86/kernel/x.o"}}, measured));
 }
 
+// ---- the files klp-build finds do not depend on the order a directory lists them
+
+// Two copies of a module: modprobe's (updates/ first), then the first by path,
+// whichever was made first (tmpfs lists the newest first, ext4 by hash).
+TEST(ModuleFile, ChoiceDoesNotFollowDirectoryOrder)
+{
+	for (bool reversed : {false, true}) {
+		SCOPED_TRACE(reversed ? "made in reverse" : "made in order");
+		TempDir t;
+		std::vector<std::string> files = {"kernel/fs/fat/vfat.ko", "kernel/fs/zz/vfat.ko.xz",
+						  "updates/dkms/vfat.ko", "extra/vfat.ko"};
+		if (reversed)
+			std::reverse(files.begin(), files.end());
+		for (const auto &f : files)
+			t.write("modules/" + f, "x");
+		EXPECT_EQ(find_module_file(t.path() + "/modules", "vfat"),
+			  t.path() + "/modules/updates/dkms/vfat.ko");
+		fs::remove_all(t.path() + "/modules/updates");
+		EXPECT_EQ(find_module_file(t.path() + "/modules", "vfat"), t.path() + "/modules/extra/vfat.ko");
+		EXPECT_EQ(find_module_file(t.path() + "/modules", "fat"), "");
+	}
+}
+
 // ---- the source tree extracted from a tarball
 
 // A tree left half-made (stamp missing: killed between the rename and the stamp, or
