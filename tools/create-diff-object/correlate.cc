@@ -29,32 +29,120 @@ bool is_correlatable(const Symbol *sym)
 	       !is_string_literal(sym);
 }
 
+// Whether each symbol of an object (by .symtab position) is a special static
+// (names.h), for the correlatable ones that have a section: asked once, not in each
+// of the steps below.
+std::vector<uint8_t> special_statics(const Object &obj)
+{
+	std::vector<uint8_t> special(obj.symbols.size());
+	for (size_t i = 0; i < obj.symbols.size(); i++) {
+		const Symbol *sym = obj.symbols[i].get();
+		special[i] = is_correlatable(sym) && sym->sec && is_special_static(sym->name);
+	}
+	return special;
+}
+
 // Locals of one object, grouped by (file, stripped name, type). The file is the
 // STT_FILE symbol the local follows in .symtab: a whole vmlinux.o (`ld -r` of every
 // translation unit) holds 17 static `type_show`s, each after its own file symbol.
+// Files are numbered in a dictionary both objects share.
 struct LocalKey {
-	std::string file;
+	uint32_t file;
 	std::string name;
 	uint8_t type;
-	auto operator<=>(const LocalKey &) const = default;
+	bool operator==(const LocalKey &) const = default;
 };
-using LocalGroups = std::map<LocalKey, std::vector<Symbol *>>;
+struct LocalKeyHash {
+	size_t operator()(const LocalKey &k) const
+	{
+		return std::hash<std::string>()(k.name) ^ (size_t(k.file) * 0x9e3779b97f4a7c15ull) ^ k.type;
+	}
+};
+using FileIds = std::unordered_map<std::string, uint32_t>;
+// The groups in the order of their first member in .symtab (never in hash order),
+// and their index by key.
+struct LocalGroups {
+	std::vector<std::pair<LocalKey, std::vector<Symbol *>>> groups;
+	std::unordered_map<LocalKey, size_t, LocalKeyHash> index;
 
-LocalGroups group_locals(const Object &obj)
+	std::vector<Symbol *> *find(const LocalKey &key)
+	{
+		auto it = index.find(key);
+		return it == index.end() ? nullptr : &groups[it->second].second;
+	}
+};
+
+LocalGroups group_locals(const Object &obj, const std::vector<uint8_t> &special, FileIds &files)
 {
-	LocalGroups groups;
+	LocalGroups out;
 	// arch/x86/events/amd/core.c and .../intel/core.c are both `core.c`: the n-th
 	// file symbol of a name is the n-th in the other object too (same link order).
 	std::unordered_map<std::string, int> seen;
-	std::string file;
-	for (auto &sym : obj.symbols) {
+	uint32_t file = files.try_emplace("", uint32_t(files.size())).first->second;
+	for (size_t i = 0; i < obj.symbols.size(); i++) {
+		const auto &sym = obj.symbols[i];
 		if (sym->is_file())
-			file = fmt::format("{}#{}", sym->name, seen[sym->name]++);
-		if (is_correlatable(sym.get()) && sym->is_local() && sym->sec &&
-		    !is_special_static(sym->name))
-			groups[{file, strip_suffix(sym->name), sym->type}].push_back(sym.get());
+			file = files.try_emplace(fmt::format("{}#{}", sym->name, seen[sym->name]++),
+						 uint32_t(files.size()))
+				       .first->second;
+		if (is_correlatable(sym.get()) && sym->is_local() && sym->sec && !special[i]) {
+			LocalKey key{file, strip_suffix(sym->name), sym->type};
+			auto [it, fresh] = out.index.try_emplace(key, out.groups.size());
+			if (fresh)
+				out.groups.emplace_back(std::move(key), std::vector<Symbol *>());
+			out.groups[it->second].second.push_back(sym.get());
+		}
 	}
-	return groups;
+	return out;
+}
+
+// Where the statics of the groups below are used: each patched static's references
+// from functions, and each original relocation section's references to them,
+// built once for every group (the groups of a whole vmlinux.o number in the
+// thousands; scanning every relocation section per group was quadratic).
+struct StaticUses {
+	struct Use {
+		Symbol *func; // the patched function referring to the static (its twin
+			      // is looked at when the group is, as matching goes on)
+		const elf::Relocation *r;
+	};
+	std::unordered_map<const Symbol *, std::vector<Use>> patched; // static -> uses
+	// (original relocation section, group) -> its references to the group's statics
+	std::map<std::pair<const Section *, size_t>, std::vector<const elf::Relocation *>> orig;
+	std::unordered_map<const Symbol *, size_t> orig_group; // static -> its group
+};
+
+StaticUses index_static_uses(const Object &orig, const Object &patched,
+			     const std::vector<std::pair<std::vector<Symbol *> *, std::vector<Symbol *> *>> &groups)
+{
+	StaticUses uses;
+	std::unordered_set<const Symbol *> p_members;
+	for (size_t g = 0; g < groups.size(); g++) {
+		p_members.insert(groups[g].first->begin(), groups[g].first->end());
+		for (const Symbol *o : *groups[g].second)
+			uses.orig_group.emplace(o, g);
+	}
+	for (auto &sec : patched.sections) {
+		if (!sec->is_rela() || !sec->base || !sec->base->is_text())
+			continue;
+		Symbol *func = section_owner(sec->base);
+		if (!func)
+			continue;
+		for (const elf::Relocation &r : sec->relocs)
+			if (r.sym && p_members.count(r.sym))
+				uses.patched[r.sym].push_back({func, &r});
+	}
+	for (auto &sec : orig.sections) {
+		if (!sec->is_rela())
+			continue;
+		for (const elf::Relocation &o : sec->relocs) {
+			if (!o.sym)
+				continue;
+			if (auto it = uses.orig_group.find(o.sym); it != uses.orig_group.end())
+				uses.orig[{sec.get(), it->second}].push_back(&o);
+		}
+	}
+	return uses;
 }
 
 // Static locals that share a name (two functions, each with `static int count`:
@@ -62,30 +150,29 @@ LocalGroups group_locals(const Object &obj)
 // matched through the function using them: if patched `foo` refers to `count.3` and
 // original `foo` refers to `count.1`, those two are twins. When `foo` uses several
 // (`__flags.3` and `__flags.4` of two trace events' output functions) and kept its
-// size, the relocation at the same offset decides.
-void correlate_static_locals(const Object &patched, std::vector<Symbol *> &p_group,
-			     std::vector<Symbol *> &o_group)
+// size, the relocation at the same offset decides. `group` is the pair's index in
+// `uses`.
+void correlate_static_locals(const StaticUses &uses, size_t group, std::vector<Symbol *> &p_group)
 {
-	std::unordered_set<const Symbol *> p_members(p_group.begin(), p_group.end());
-	std::unordered_set<const Symbol *> o_members(o_group.begin(), o_group.end());
 	std::map<Symbol *, std::set<Symbol *>> by_offset, by_use;
-	for (auto &sec : patched.sections) {
-		if (!sec->is_rela() || !sec->base || !sec->base->is_text())
+	for (Symbol *p : p_group) {
+		auto used = uses.patched.find(p);
+		if (used == uses.patched.end())
 			continue;
-		Symbol *func = section_owner(sec->base);
-		if (!func || !func->twin || !func->twin->sec || !func->twin->sec->rela)
-			continue;
-		const auto &orel = func->twin->sec->rela->relocs;
-		bool same_layout = func->size == func->twin->size;
-		for (const elf::Relocation &r : sec->relocs) {
-			if (!r.sym || !p_members.count(r.sym))
+		for (const StaticUses::Use &use : used->second) {
+			const Symbol *func = use.func;
+			if (!func->twin || !func->twin->sec || !func->twin->sec->rela)
 				continue;
-			for (const elf::Relocation &o : orel) {
-				if (!o.sym || o.sym->twin || !o_members.count(o.sym))
+			auto refs = uses.orig.find({func->twin->sec->rela, group});
+			if (refs == uses.orig.end())
+				continue;
+			bool same_layout = func->size == func->twin->size;
+			for (const elf::Relocation *o : refs->second) {
+				if (o->sym->twin)
 					continue;
-				by_use[r.sym].insert(o.sym);
-				if (same_layout && o.offset - func->twin->value == r.offset - func->value)
-					by_offset[r.sym].insert(o.sym);
+				by_use[p].insert(o->sym);
+				if (same_layout && o->offset - func->twin->value == use.r->offset - func->value)
+					by_offset[p].insert(o->sym);
 			}
 		}
 	}
@@ -132,58 +219,65 @@ void correlate_symbols(Object &orig, Object &patched)
 		if (auto it = orig_globals.find(sym->name); it != orig_globals.end())
 			pair(sym.get(), it->second);
 	}
+	std::vector<uint8_t> orig_special = special_statics(orig);
+	std::vector<uint8_t> patched_special = special_statics(patched);
 	// A static that became global or the reverse (`static int foo` -> `int foo`)
 	// keeps its identity: match by name across bindings for what is left, where
 	// the name is defined once in each object.
-	auto defined_once = [](const Object &obj) {
+	auto defined_once = [](const Object &obj, const std::vector<uint8_t> &special) {
 		std::unordered_map<std::string_view, Symbol *> once;
 		std::unordered_set<std::string_view> repeated;
-		for (auto &sym : obj.symbols) {
-			if (!is_correlatable(sym.get()) || !sym->sec || is_special_static(sym->name))
+		for (size_t i = 0; i < obj.symbols.size(); i++) {
+			Symbol *sym = obj.symbols[i].get();
+			if (!is_correlatable(sym) || !sym->sec || special[i])
 				continue;
-			if (!once.try_emplace(sym->name, sym.get()).second)
+			if (!once.try_emplace(sym->name, sym).second)
 				repeated.insert(sym->name);
 		}
 		for (std::string_view name : repeated)
 			once.erase(name);
 		return once;
 	};
-	auto orig_unmatched = defined_once(orig);
-	auto patched_once = defined_once(patched);
+	auto orig_unmatched = defined_once(orig, orig_special);
+	auto patched_once = defined_once(patched, patched_special);
 
-	LocalGroups p_groups = group_locals(patched);
-	LocalGroups o_groups = group_locals(orig);
+	FileIds files;
+	LocalGroups p_groups = group_locals(patched, patched_special, files);
+	LocalGroups o_groups = group_locals(orig, orig_special, files);
+	// The groups both objects have, in the patched object's order.
+	std::vector<std::pair<std::vector<Symbol *> *, std::vector<Symbol *> *>> both;
+	std::vector<uint8_t> both_type;
+	for (auto &[key, p_group] : p_groups.groups)
+		if (std::vector<Symbol *> *o_group = o_groups.find(key)) {
+			both.emplace_back(&p_group, o_group);
+			both_type.push_back(key.type);
+		}
 	// Unique names first, so that functions are matched before the statics that are
 	// matched through them.
-	for (auto &[key, p_group] : p_groups) {
-		auto it = o_groups.find(key);
-		if (it == o_groups.end())
+	for (auto &[p_group, o_group] : both)
+		if (p_group->size() == 1 && o_group->size() == 1)
+			pair(p_group->front(), o_group->front());
+	std::vector<std::pair<std::vector<Symbol *> *, std::vector<Symbol *> *>> static_groups;
+	for (size_t g = 0; g < both.size(); g++) {
+		auto [p_group, o_group] = both[g];
+		if (p_group->size() == 1 && o_group->size() == 1)
 			continue;
-		if (p_group.size() == 1 && it->second.size() == 1)
-			pair(p_group.front(), it->second.front());
+		if (both_type[g] == STT_FUNC)
+			correlate_clones(*p_group, *o_group);
+		else
+			static_groups.emplace_back(p_group, o_group);
 	}
-	for (auto &[key, p_group] : p_groups) {
-		auto it = o_groups.find(key);
-		if (it == o_groups.end() || (p_group.size() == 1 && it->second.size() == 1))
-			continue;
-		if (key.type == STT_FUNC)
-			correlate_clones(p_group, it->second);
-	}
-	for (auto &[key, p_group] : p_groups) {
-		auto it = o_groups.find(key);
-		if (it == o_groups.end() || (p_group.size() == 1 && it->second.size() == 1))
-			continue;
-		if (key.type != STT_FUNC)
-			correlate_static_locals(patched, p_group, it->second);
-	}
-	for (auto &sym : patched.symbols) {
-		if (!is_correlatable(sym.get()) || sym->twin || !sym->sec ||
-		    is_special_static(sym->name))
+	StaticUses uses = index_static_uses(orig, patched, static_groups);
+	for (size_t g = 0; g < static_groups.size(); g++)
+		correlate_static_locals(uses, g, *static_groups[g].first);
+	for (size_t i = 0; i < patched.symbols.size(); i++) {
+		Symbol *sym = patched.symbols[i].get();
+		if (!is_correlatable(sym) || sym->twin || !sym->sec || patched_special[i])
 			continue;
 		auto it = orig_unmatched.find(sym->name);
 		if (it != orig_unmatched.end() && patched_once.count(sym->name) && !it->second->twin &&
 		    it->second->type == sym->type)
-			pair(sym.get(), it->second);
+			pair(sym, it->second);
 	}
 }
 
