@@ -153,6 +153,8 @@ void Object::reindex()
 {
 	section_by_name_.clear();
 	symbol_by_name_.clear();
+	section_by_name_.reserve(sections.size());
+	symbol_by_name_.reserve(symbols.size());
 	for (auto &sec : sections) {
 		sec->symbols.clear();
 		if (!sec->removed)
@@ -166,13 +168,16 @@ void Object::reindex()
 		if (sym->sec)
 			sym->sec->symbols.push_back(sym.get());
 	}
+	auto by_place = [](const Symbol *a, const Symbol *b) {
+		if (a->value != b->value)
+			return a->value < b->value;
+		return a->size > b->size;
+	};
+	// Most sections hold one symbol or a sorted few (-ffunction-sections): checking
+	// spares a sort and its buffer per section.
 	for (auto &sec : sections)
-		std::stable_sort(sec->symbols.begin(), sec->symbols.end(),
-				 [](const Symbol *a, const Symbol *b) {
-					 if (a->value != b->value)
-						 return a->value < b->value;
-					 return a->size > b->size;
-				 });
+		if (!std::is_sorted(sec->symbols.begin(), sec->symbols.end(), by_place))
+			std::stable_sort(sec->symbols.begin(), sec->symbols.end(), by_place);
 }
 
 std::string reloc_type_name(uint16_t machine, uint32_t type)

@@ -108,11 +108,13 @@ void rebase_section_relocations(DiffContext &ctx, elf::Object &obj)
 			r.addend -= int64_t(sym->value);
 			r.sym = sym;
 		}
-		// Sorted by offset, so that a function's relocations are a range.
-		std::stable_sort(sec->relocs.begin(), sec->relocs.end(),
-				 [](const elf::Relocation &a, const elf::Relocation &b) {
-					 return a.offset < b.offset;
-				 });
+		// Sorted by offset, so that a function's relocations are a range (gas
+		// writes them sorted already: checking is cheaper than sorting).
+		auto by_offset = [](const elf::Relocation &a, const elf::Relocation &b) {
+			return a.offset < b.offset;
+		};
+		if (!std::is_sorted(sec->relocs.begin(), sec->relocs.end(), by_offset))
+			std::stable_sort(sec->relocs.begin(), sec->relocs.end(), by_offset);
 	}
 }
 
