@@ -8,6 +8,7 @@ namespace klp::cdo {
 namespace {
 
 constexpr uint32_t x86_pc_relative[] = {R_X86_64_PC32, R_X86_64_PLT32, R_X86_64_PC64};
+constexpr uint32_t x86_abs32[] = {R_X86_64_32, R_X86_64_32S};
 
 constexpr std::string_view x86_always_exported[] = {
 	"__fentry__",
@@ -20,6 +21,7 @@ const ArchTraits x86_64 = {
 	.machine = EM_X86_64,
 	.reloc_none = R_X86_64_NONE,
 	.reloc_abs64 = R_X86_64_64,
+	.abs32 = x86_abs32,
 	.pc_relative = x86_pc_relative,
 	.pc_bias = 4,
 	.fentry_symbol = "__fentry__",

@@ -20,6 +20,9 @@ struct ArchTraits {
 	uint16_t machine;
 	uint32_t reloc_none;
 	uint32_t reloc_abs64;
+	// Absolute relocation types of a 4-byte field (DWARF's string and section
+	// offsets: R_X86_64_32 .debug_str+0x4cb9).
+	std::span<const uint32_t> abs32;
 	// PC-relative types whose addend is biased by the distance from the relocated
 	// field to the end of the instruction (-4 for `call foo`: R_X86_64_PLT32, foo-4).
 	std::span<const uint32_t> pc_relative;

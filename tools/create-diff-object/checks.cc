@@ -7,6 +7,8 @@
 #include "layouts.h"
 #include "names.h"
 
+#include <algorithm>
+
 namespace klp::cdo {
 namespace {
 
@@ -183,9 +185,77 @@ void check_refusals(DiffContext &ctx)
 	check_groups(ctx);
 }
 
+// An object's DWARF for compare_layouts(): .debug_info with the value of each
+// relocation (S + A) written into it, as a debugger's reader does, and the sections
+// its entries point into. Not usable by the fast reader when a section is
+// compressed or repeated, or a relocation is not a plain absolute one: LLVM then
+// reads the file.
+DebugSections debug_sections(const elf::Object &obj, const ArchTraits &arch)
+{
+	DebugSections out;
+	const Section *info = nullptr, *abbrev = nullptr, *str = nullptr, *line_str = nullptr;
+	out.usable = obj.data_encoding == ELFDATA2LSB;
+	std::set<std::string_view> relocated;
+	for (const auto &sec : obj.sections) {
+		// LLVM records the relocations of every section its DWARF reader maps, by
+		// section name, and fails on three at one offset: -g3's many COMDAT
+		// .debug_macro sections (objtool's libsubcmd) have them. Two at one offset,
+		// or two sections of one name, and LLVM decides.
+		if (sec->is_rela() && sec->base && !sec->is_livepatch_rela() &&
+		    (sec->base->name.starts_with(".debug_") || sec->base->name.starts_with(".zdebug_") ||
+		     sec->base->name == ".eh_frame") &&
+		    (!relocated.insert(sec->base->name).second ||
+		     std::adjacent_find(sec->relocs.begin(), sec->relocs.end(),
+					[](const elf::Relocation &a, const elf::Relocation &b) {
+						return a.offset >= b.offset;
+					}) != sec->relocs.end()))
+			out.usable = false;
+		const Section **slot = sec->name == ".debug_info"	 ? &info
+				       : sec->name == ".debug_abbrev"	 ? &abbrev
+				       : sec->name == ".debug_str"	 ? &str
+				       : sec->name == ".debug_line_str" ? &line_str
+									 : nullptr;
+		if (!slot)
+			continue;
+		if (*slot || (sec->flags & SHF_COMPRESSED) || sec->contents_skipped ||
+		    (sec->rela && slot != &info))
+			out.usable = false;
+		*slot = sec.get();
+	}
+	out.present = info != nullptr;
+	if (!out.present || !out.usable)
+		return out;
+	out.info = info->data;
+	for (auto [sec, to] : {std::pair{abbrev, &out.abbrev}, {str, &out.str}, {line_str, &out.line_str}})
+		if (sec)
+			*to = sec->data;
+	if (!info->rela)
+		return out;
+	uint64_t last = 0;
+	for (const elf::Relocation &r : info->rela->relocs) {
+		if (r.type == arch.reloc_none)
+			continue;
+		bool abs64 = r.type == arch.reloc_abs64;
+		unsigned size = abs64 ? 8 : 4;
+		// Two at one offset, or out of order: LLVM's rules for that are its own.
+		bool abs32 = std::find(arch.abs32.begin(), arch.abs32.end(), r.type) != arch.abs32.end();
+		if ((!abs64 && !abs32) || r.offset > out.info.size() || out.info.size() - r.offset < size ||
+		    (last && r.offset < last)) {
+			out.usable = false;
+			return out;
+		}
+		last = r.offset + size;
+		uint64_t value = (r.sym ? r.sym->value : 0) + uint64_t(r.addend);
+		for (unsigned i = 0; i < size; i++)
+			out.info[r.offset + i] = uint8_t(value >> (8 * i));
+	}
+	return out;
+}
+
 Expected<void> check_layouts(DiffContext &ctx)
 {
-	auto layouts = compare_layouts(ctx.opts.orig_path, ctx.opts.patched_path);
+	auto layouts = compare_layouts(ctx.opts.orig_path, debug_sections(*ctx.orig, *ctx.arch),
+				       ctx.opts.patched_path, debug_sections(*ctx.patched, *ctx.arch));
 	if (!layouts)
 		return layouts.error();
 	if (layouts->one_sided)

@@ -5,6 +5,7 @@
 
 #include "arch.h"
 #include "elf/object.h"
+#include "layouts.h"
 #include "ksym/symbol_table.h"
 #include "ksym/symvers.h"
 
@@ -246,6 +247,9 @@ void compare_bug_entries(DiffContext &ctx);
 void check_refusals(DiffContext &ctx);
 // A struct or union whose layout the patch changes (from both objects' DWARF).
 Expected<void> check_layouts(DiffContext &ctx);
+// An object's DWARF as check_layouts() hands it to compare_layouts(): .debug_info
+// with its relocations applied (checks.cc).
+DebugSections debug_sections(const elf::Object &obj, const ArchTraits &arch);
 void include_changes(DiffContext &ctx);
 void filter_special_sections(DiffContext &ctx);
 Expected<void> classify_relocations(DiffContext &ctx);

@@ -5,6 +5,7 @@
 
 #include "elf/error.h"
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -23,7 +24,22 @@ struct LayoutComparison {
 	std::vector<std::string> prototype_changes;
 };
 
-// Unreadable DWARF is an error naming the file.
-Expected<LayoutComparison> compare_layouts(const std::string &orig_path, const std::string &patched_path);
+// An object's DWARF as create-diff-object holds it: .debug_info's contents with its
+// relocations applied, and the sections its entries point into.
+struct DebugSections {
+	bool present = false; // the object has a .debug_info
+	// Whether dwarf_dies.h's reader may take them (no compression, no relocations
+	// elsewhere, nothing unusual); else LLVM reads the file.
+	bool usable = false;
+	std::vector<uint8_t> info, abbrev, str, line_str;
+};
+
+// The objects' DWARF read with dwarf_dies.h when both are usable; a change found
+// that way, or DWARF it does not take, is read again with LLVM (which also names
+// the file and line of a changed type). Unreadable DWARF is an error naming the
+// file.
+Expected<LayoutComparison> compare_layouts(const std::string &orig_path, const DebugSections &orig,
+					   const std::string &patched_path,
+					   const DebugSections &patched);
 
 } // namespace klp::cdo
