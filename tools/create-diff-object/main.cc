@@ -98,6 +98,7 @@ int main(int argc, char **argv)
 	}
 	if (opts.patch_name.empty())
 		opts.patch_name = "livepatch";
+	opts.exit_after = true;
 
 	auto outcome = create_diff_object(opts);
 	if (!outcome)
