@@ -67,29 +67,57 @@ Expected<void> SymbolTable::add_kallsyms_text(std::string_view text, const std::
 	bool any_address = false;
 	size_t count = 0;
 
+	// The last line's module field and its object: a dump lists each object's
+	// symbols together, so the name is looked up once per object, not per line.
+	std::string_view last_field;
+	size_t last_object = SIZE_MAX;
 	LineReader lines(text);
 	std::string_view line;
+	std::string_view f[4];
 	while (lines.next(line)) {
-		if (is_blank(line))
-			continue;
-		auto f = split_whitespace(line);
+		// "ffffffff81000000 T _stext": the address and letter in their places
+		// spare splitting most of the line. Else (or if the address is not 16
+		// characters), split it all.
+		size_t n;
 		uint64_t address = 0;
-		bool ok = (f.size() == 3 || f.size() == 4) && f[0].size() <= 16 &&
-			  parse_hex(f[0], address) && !f[0].starts_with("0x") && f[1].size() == 1 &&
-			  (std::isalpha(static_cast<unsigned char>(f[1][0])) || f[1][0] == '?');
-		std::string objname = "vmlinux";
-		if (ok && f.size() == 4) {
-			ok = f[3].size() > 2 && f[3].front() == '[' && f[3].back() == ']';
-			objname = normalize_objname(f[3].substr(1, f[3].size() - 2));
+		bool hex = false;
+		auto blank = [](char c) { return c == ' ' || c == '\t'; };
+		if (line.size() >= 20 && line[16] == ' ' && !blank(line[17]) && line[18] == ' ' &&
+		    !blank(line[19]) && parse_hex(line.substr(0, 16), address)) {
+			f[0] = line.substr(0, 16);
+			f[1] = line.substr(17, 1);
+			n = 2 + split_whitespace(line.substr(19), f + 2, 2);
+			hex = true;
+		} else {
+			n = split_whitespace(line, f, 4);
+			hex = n >= 3 && f[0].size() <= 16 && parse_hex(f[0], address);
 		}
+		if (n == 0)
+			continue; // blank
+		bool ok = (n == 3 || n == 4) && hex && !f[0].starts_with("0x") && f[1].size() == 1 &&
+			  (std::isalpha(static_cast<unsigned char>(f[1][0])) || f[1][0] == '?');
+		std::string_view field = n == 4 ? f[3] : std::string_view();
+		if (ok && n == 4)
+			ok = f[3].size() > 2 && f[3].front() == '[' && f[3].back() == ']';
 		if (!ok)
 			return make_error("{}:{}: malformed line (expected \"<hex address> <type "
 					  "letter> <name> [\\t[<module>]]\")",
 					  origin, lines.number());
-		auto [it, fresh] = index.try_emplace(objname, pending.size());
-		if (fresh)
-			pending.push_back({objname, {}});
-		auto &syms = pending[it->second].symbols;
+		if (last_object == SIZE_MAX || field != last_field) {
+			std::string objname =
+				n == 4 ? normalize_objname(f[3].substr(1, f[3].size() - 2)) : "vmlinux";
+			auto [it, fresh] = index.try_emplace(objname, pending.size());
+			if (fresh) {
+				pending.push_back({objname, {}});
+				// At most one symbol per 20 bytes of dump ("ffffffff81000000 T x\n"
+				// is 21): reserved, not touched.
+				if (pending.size() == 1)
+					pending.back().symbols.reserve(text.size() / 20);
+			}
+			last_field = field;
+			last_object = it->second;
+		}
+		auto &syms = pending[last_object].symbols;
 		KernelSymbol &sym = syms.emplace_back();
 		sym.name = f[2]; // into `text`; stored by the object below
 		sym.address = address;
@@ -98,7 +126,7 @@ Expected<void> SymbolTable::add_kallsyms_text(std::string_view text, const std::
 		// A module's letter is upper case when the symbol is exported, lower case
 		// otherwise (kernel/kallsyms.c s_show), whatever its binding: an extern
 		// but unexported `probe` of a module is listed as `t probe\t[mod]`.
-		if (f.size() == 4 && sym.bind == STB_LOCAL)
+		if (n == 4 && sym.bind == STB_LOCAL)
 			sym.bind_known = false;
 		sym.views = all_views;
 		sym.order = syms.size() - 1;

@@ -60,56 +60,86 @@ Expected<Symvers> Symvers::load(const std::string &path)
 Expected<Symvers> Symvers::parse(std::string_view text, const std::string &origin)
 {
 	Symvers symvers;
+	symvers.text_ = std::make_unique<const std::string>(text);
+	text = *symvers.text_;
+	// At most one export per 30 bytes ("0x00000000\tx\tvmlinux\tEXPORT_SYMBOL\n").
+	symvers.records_.reserve(text.size() / 30);
 	LineReader lines(text);
 	std::string_view line;
+	std::string_view f[5], name_fields[2];
 	while (lines.next(line)) {
 		if (is_blank(line))
 			continue;
-		auto f = split_exact(line, '\t');
-		Export e;
-		e.line = lines.number();
+		size_t n = split_exact(line, '\t', f, 5);
+		Record r{};
+		r.line = lines.number();
 		uint64_t crc = 0;
-		bool ok = (f.size() == 4 || f.size() == 5) && f[0].starts_with("0x") &&
+		bool ok = (n == 4 || n == 5) && f[0].starts_with("0x") &&
 			  parse_hex(f[0], crc) && crc <= UINT32_MAX && !f[1].empty();
-		std::string_view module, ns;
-		if (ok && f.size() == 4) {
-			module = f[2];
-			ok = parse_export_type(f[3], e.type);
-		} else if (ok && parse_export_type(f[3], e.type)) {
-			module = f[2];
-			ns = f[4];
+		if (ok && n == 4) {
+			r.module = f[2];
+			ok = parse_export_type(f[3], r.type);
+		} else if (ok && parse_export_type(f[3], r.type)) {
+			r.module = f[2];
+			r.ns = f[4];
 		} else if (ok) {
-			ns = f[2];
-			module = f[3];
-			ok = parse_export_type(f[4], e.type);
+			r.ns = f[2];
+			r.module = f[3];
+			ok = parse_export_type(f[4], r.type);
 		}
-		if (!ok || module.empty() || split_whitespace(f[1]).size() != 1)
+		if (!ok || r.module.empty() || split_whitespace(f[1], name_fields, 2) != 1)
 			return make_error("{}:{}: malformed line (expected "
 					  "\"0x<crc>\\t<symbol>\\t<module>\\tEXPORT_SYMBOL[_GPL]"
 					  "[\\t<namespace>]\")",
 					  origin, lines.number());
-		e.crc = uint32_t(crc);
-		e.name = std::string(f[1]);
-		e.module = std::string(module);
-		e.objname = module == "vmlinux" ? "vmlinux" : objname_from_path(module);
-		e.ns = std::string(ns);
-		symvers.exports_.push_back(std::move(e));
+		r.crc = uint32_t(crc);
+		r.name = f[1];
+		symvers.records_.push_back(r);
 	}
-	symvers.by_name_.reserve(symvers.exports_.size());
-	for (size_t i = 0; i < symvers.exports_.size(); i++) {
-		const Export &e = symvers.exports_[i];
-		auto [it, fresh] = symvers.by_name_.emplace(e.name, i);
+	symvers.by_name_.reserve(symvers.records_.size());
+	for (size_t i = 0; i < symvers.records_.size(); i++) {
+		const Record &r = symvers.records_[i];
+		auto [it, fresh] = symvers.by_name_.emplace(r.name, i);
 		if (!fresh)
 			return make_error("{}:{}: {} is exported twice (also at line {})", origin,
-					  e.line, e.name, symvers.exports_[it->second].line);
+					  r.line, r.name, symvers.records_[it->second].line);
 	}
 	return symvers;
+}
+
+Export Symvers::make(const Record &r) const
+{
+	Export e;
+	e.name = std::string(r.name);
+	e.module = std::string(r.module);
+	e.objname = r.module == "vmlinux" ? "vmlinux" : objname_from_path(r.module);
+	e.type = r.type;
+	e.ns = std::string(r.ns);
+	e.crc = r.crc;
+	e.line = r.line;
+	return e;
+}
+
+const std::vector<Export> &Symvers::exports() const
+{
+	if (exports_.size() != records_.size()) {
+		exports_.reserve(records_.size());
+		for (const Record &r : records_)
+			exports_.push_back(make(r));
+	}
+	return exports_;
 }
 
 const Export *Symvers::find(std::string_view name) const
 {
 	auto it = by_name_.find(name);
-	return it == by_name_.end() ? nullptr : &exports_[it->second];
+	if (it == by_name_.end())
+		return nullptr;
+	if (exports_.size() == records_.size())
+		return &exports_[it->second];
+	if (auto made = made_.find(it->second); made != made_.end())
+		return &made->second;
+	return &made_.emplace(it->second, make(records_[it->second])).first->second;
 }
 
 } // namespace klp::ksym

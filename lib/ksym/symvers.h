@@ -6,6 +6,7 @@
 #include "elf/error.h"
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -38,15 +39,28 @@ public:
 	Symvers() = default;
 	Symvers(Symvers &&) = default;
 	Symvers &operator=(Symvers &&) = default;
-	Symvers(const Symvers &) = delete; // the index points into exports_
+	Symvers(const Symvers &) = delete; // the records point into text_
 	Symvers &operator=(const Symvers &) = delete;
 
 	const Export *find(std::string_view name) const;
-	const std::vector<Export> &exports() const { return exports_; } // file order
+	const std::vector<Export> &exports() const; // file order
 
 private:
-	std::vector<Export> exports_;
+	// A line as read, its fields pointing into text_. Most runs look up a few names
+	// among tens of thousands: an Export is made when asked for (not thread-safe).
+	struct Record {
+		std::string_view name, module, ns;
+		uint32_t crc;
+		ExportType type;
+		size_t line;
+	};
+	Export make(const Record &r) const;
+
+	std::unique_ptr<const std::string> text_;
+	std::vector<Record> records_;
 	std::unordered_map<std::string_view, size_t> by_name_;
+	mutable std::vector<Export> exports_; // every one, once exports() is called
+	mutable std::unordered_map<size_t, Export> made_; // find()'s, by record
 };
 
 } // namespace klp::ksym

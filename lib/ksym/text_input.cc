@@ -42,9 +42,11 @@ bool LineReader::next(std::string_view &line)
 {
 	if (rest_.empty())
 		return false;
-	size_t nl = rest_.find('\n');
-	line = rest_.substr(0, nl);
-	rest_ = nl == std::string_view::npos ? std::string_view() : rest_.substr(nl + 1);
+	const char *p = rest_.data();
+	const void *nl = std::memchr(p, '\n', rest_.size());
+	size_t len = nl ? size_t(static_cast<const char *>(nl) - p) : rest_.size();
+	line = std::string_view(p, len);
+	rest_ = nl ? std::string_view(p + len + 1, rest_.size() - len - 1) : std::string_view();
 	if (!line.empty() && line.back() == '\r')
 		line.remove_suffix(1);
 	number_++;
@@ -82,6 +84,39 @@ std::vector<std::string_view> split_exact(std::string_view line, char sep)
 	}
 }
 
+size_t split_whitespace(std::string_view line, std::string_view *fields, size_t max)
+{
+	size_t n = 0;
+	const char *p = line.data(), *end = p + line.size();
+	while (p < end) {
+		while (p < end && (*p == ' ' || *p == '\t'))
+			p++;
+		const char *start = p;
+		while (p < end && *p != ' ' && *p != '\t')
+			p++;
+		if (p > start) {
+			if (n < max)
+				fields[n] = std::string_view(start, size_t(p - start));
+			n++;
+		}
+	}
+	return n;
+}
+
+size_t split_exact(std::string_view line, char sep, std::string_view *fields, size_t max)
+{
+	size_t n = 0, start = 0;
+	for (;;) {
+		size_t pos = line.find(sep, start);
+		if (n < max)
+			fields[n] = line.substr(start, pos == std::string_view::npos ? pos : pos - start);
+		n++;
+		if (pos == std::string_view::npos)
+			return n;
+		start = pos + 1;
+	}
+}
+
 bool is_blank(std::string_view line)
 {
 	return line.find_first_not_of(" \t") == std::string_view::npos;
@@ -95,11 +130,40 @@ static bool parse_base(std::string_view text, uint64_t &value, int base)
 	return ec == std::errc() && ptr == text.data() + text.size();
 }
 
+namespace {
+
+// Hex digit values, 16 for anything else.
+struct HexDigits {
+	uint8_t value[256];
+	constexpr HexDigits() : value()
+	{
+		for (int c = 0; c < 256; c++)
+			value[c] = c >= '0' && c <= '9'	  ? uint8_t(c - '0')
+				   : c >= 'a' && c <= 'f' ? uint8_t(c - 'a' + 10)
+				   : c >= 'A' && c <= 'F' ? uint8_t(c - 'A' + 10)
+							  : 16;
+	}
+};
+constexpr HexDigits hex_digits;
+
+} // namespace
+
 bool parse_hex(std::string_view text, uint64_t &value)
 {
 	if (text.starts_with("0x") || text.starts_with("0X"))
 		text.remove_prefix(2);
-	return parse_base(text, value, 16);
+	// By hand: a kallsyms dump is a hundred thousand of these.
+	if (text.empty())
+		return false;
+	uint64_t v = 0;
+	for (char c : text) {
+		uint8_t d = hex_digits.value[static_cast<unsigned char>(c)];
+		if (d > 15 || (v >> 60))
+			return false; // not a digit, or more than 64 bits
+		v = v << 4 | d;
+	}
+	value = v;
+	return true;
 }
 
 bool parse_decimal(std::string_view text, uint64_t &value)

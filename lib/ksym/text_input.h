@@ -30,6 +30,10 @@ private:
 std::vector<std::string_view> split_whitespace(std::string_view line);
 // Fields separated by exactly one `sep` each (empty fields kept).
 std::vector<std::string_view> split_exact(std::string_view line, char sep);
+// The same into `fields` without allocating, for the loaders' hot loops: stores the
+// first `max` fields and returns how many the line has (possibly more than `max`).
+size_t split_whitespace(std::string_view line, std::string_view *fields, size_t max);
+size_t split_exact(std::string_view line, char sep, std::string_view *fields, size_t max);
 bool is_blank(std::string_view line);
 
 // Whole-string numbers; a "0x" prefix is accepted by parse_hex and parse_number.
