@@ -84,6 +84,29 @@ std::vector<std::string_view> split_exact(std::string_view line, char sep)
 	}
 }
 
+namespace {
+
+// The first space or tab in [p, end), or end: eight bytes at a time (a byte equal to
+// ' ' or '\t' is a zero byte of the word xor'ed with it; the lowest such byte is
+// found exactly).
+const char *find_blank(const char *p, const char *end)
+{
+	constexpr uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
+	for (; end - p >= 8; p += 8) {
+		uint64_t w;
+		std::memcpy(&w, p, 8);
+		uint64_t s = w ^ (ones * ' '), t = w ^ (ones * '\t');
+		uint64_t zero = ((s - ones) & ~s & highs) | ((t - ones) & ~t & highs);
+		if (zero)
+			return p + (__builtin_ctzll(zero) >> 3);
+	}
+	while (p < end && *p != ' ' && *p != '\t')
+		p++;
+	return p;
+}
+
+} // namespace
+
 size_t split_whitespace(std::string_view line, std::string_view *fields, size_t max)
 {
 	size_t n = 0;
@@ -91,14 +114,13 @@ size_t split_whitespace(std::string_view line, std::string_view *fields, size_t 
 	while (p < end) {
 		while (p < end && (*p == ' ' || *p == '\t'))
 			p++;
+		if (p == end)
+			break;
 		const char *start = p;
-		while (p < end && *p != ' ' && *p != '\t')
-			p++;
-		if (p > start) {
-			if (n < max)
-				fields[n] = std::string_view(start, size_t(p - start));
-			n++;
-		}
+		p = find_blank(p, end);
+		if (n < max)
+			fields[n] = std::string_view(start, size_t(p - start));
+		n++;
 	}
 	return n;
 }
@@ -156,9 +178,10 @@ bool parse_hex(std::string_view text, uint64_t &value)
 	if (text.empty())
 		return false;
 	uint64_t v = 0;
+	bool fits = text.size() <= 16; // else leading zeros may still make it fit
 	for (char c : text) {
 		uint8_t d = hex_digits.value[static_cast<unsigned char>(c)];
-		if (d > 15 || (v >> 60))
+		if (d > 15 || (!fits && (v >> 60)))
 			return false; // not a digit, or more than 64 bits
 		v = v << 4 | d;
 	}

@@ -87,6 +87,14 @@ bool is_dyndbg_descriptor(std::string_view name)
 
 bool is_special_static(std::string_view name)
 {
+	// Each name below (and "descriptor", "__UNIQUE_ID_ddebug") is a dot-free piece
+	// of the symbol's name: without one of these pieces there is nothing to strip.
+	// (Most names, `fn123` or `counter.4`, end here, without an allocation.)
+	if (name.find("__") == std::string_view::npos && name.find("_rs") == std::string_view::npos &&
+	    name.find("CSWTCH") == std::string_view::npos &&
+	    name.find("_entry") == std::string_view::npos &&
+	    name.find("descriptor") == std::string_view::npos)
+		return false;
 	static constexpr std::array<std::string_view, 11> bases = {
 		"__key",	  "__warned", "__already_done", "__func__",
 		"__FUNCTION__",	  "_rs",      "CSWTCH",		"_entry",
@@ -119,7 +127,7 @@ std::string_view section_family(std::string_view s)
 		".text",      ".rodata",    ".data",	  ".bss",	  ".noinstr.text",
 	};
 	for (std::string_view f : families) {
-		if (s == f || starts_with(s, std::string(f) + "."))
+		if (starts_with(s, f) && (s.size() == f.size() || s[f.size()] == '.'))
 			return f;
 	}
 	return s;
