@@ -241,7 +241,10 @@ void compare_function(DiffContext &ctx, Symbol *sym, TrapLines &trap_lines)
 		d.reasons.insert("KLP_IGNORE_SECTION");
 		return;
 	}
-	if (!sym->twin) {
+	// A twin without a section is the original's undefined reference: the patch
+	// defines here what another file defined (`extern int helper(int);` called in
+	// orig.c, `int helper(int x) { ... }` in patched.c).
+	if (!sym->twin || !sym->twin->sec) {
 		d.status = Status::New;
 		return;
 	}
