@@ -15,6 +15,11 @@
 namespace klp::elf {
 namespace {
 
+// The largest section alignment read. Kernel objects ask for a page or two (8192
+// in a 6.1 vmlinux, Debian's modules and its kernel objects); 16 MiB leaves room
+// for huge-page-aligned data.
+constexpr uint64_t max_addralign = uint64_t(1) << 24;
+
 struct Closer {
 	int fd = -1;
 	Elf *elf = nullptr;
@@ -143,6 +148,15 @@ Expected<void> Reader::read_sections()
 			return fail("section {} ({}): SHT_REL relocations are not supported (ELF64 "
 				    "uses SHT_RELA)",
 				    i, name);
+		// The writer pads the file to each section's alignment: a corrupt one
+		// (2^35 on a 72-byte .rela__mcount_loc) would make a 32 GiB output.
+		if (sh.sh_addralign & (sh.sh_addralign - 1))
+			return fail("section {} ({}): alignment {:#x} is not a power of two", i,
+				    name, sh.sh_addralign);
+		if (sh.sh_addralign > max_addralign)
+			return fail("section {} ({}): alignment {:#x} is past {:#x}, more than any "
+				    "kernel section needs",
+				    i, name, sh.sh_addralign, max_addralign);
 		auto sec = std::make_unique<Section>();
 		sec->name = name;
 		sec->type = sh.sh_type;
