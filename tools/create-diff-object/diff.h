@@ -9,6 +9,7 @@
 #include "ksym/symbol_table.h"
 #include "ksym/symvers.h"
 
+#include <deque>
 #include <map>
 #include <memory>
 #include <optional>
@@ -182,6 +183,14 @@ struct DiffContext {
 	std::unordered_map<const elf::Relocation *, RelocTarget> reloc_targets;
 	// Functions of the patched object that replace an original (-> .klpkit.funcs).
 	std::vector<elf::Symbol *> patched_functions;
+	// Instruction ends of the text sections rebase_section_relocations() decoded,
+	// by a hash of their bytes: the original's and the patched copy of an unchanged
+	// section (all but a few of a vmlinux.o's) are decoded once.
+	struct DecodedText {
+		const elf::Section *sec;
+		std::optional<std::vector<uint64_t>> ends;
+	};
+	std::unordered_map<uint64_t, std::deque<DecodedText>> decoded_text; // stable entries
 	// Functions the author asked to leave alone, and sections to ignore.
 	std::unordered_set<const elf::Symbol *> ignored_functions;
 	std::unordered_set<std::string> ignored_sections;

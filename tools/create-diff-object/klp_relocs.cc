@@ -24,11 +24,7 @@ using elf::Symbol;
 
 class Classifier {
 public:
-	explicit Classifier(DiffContext &ctx)
-		: ctx_(ctx), tu_(ksym::TranslationUnit::from_object(*ctx.orig)),
-		  units_(ksym::TranslationUnit::per_file(*ctx.orig, file_of_))
-	{
-	}
+	explicit Classifier(DiffContext &ctx) : ctx_(ctx) {}
 	void classify(const Section *sec, const Relocation &r, bool from_special);
 	std::optional<unsigned long> sympos(const std::string &objname, const std::string &name,
 					    const Symbol *sym);
@@ -40,19 +36,25 @@ private:
 
 	// The unit a symbol of the original object belongs to: the whole object, or
 	// its file block when it links several (a whole vmlinux.o has 17 static
-	// `type_show`s; each is told apart by its own file's neighbours).
-	const ksym::TranslationUnit &unit_of(const Symbol *sym) const
+	// `type_show`s; each is told apart by its own file's neighbours). Described
+	// when a sympos is first asked for: most runs never ask, and a vmlinux.o's
+	// units are a copy of every name in it.
+	const ksym::TranslationUnit &unit_of(const Symbol *sym)
 	{
-		if (units_.size() <= 1 || !sym || sym->index >= file_of_.size() ||
+		if (!units_) {
+			tu_ = ksym::TranslationUnit::from_object(*ctx_.orig);
+			units_ = ksym::TranslationUnit::per_file(*ctx_.orig, file_of_);
+		}
+		if (units_->size() <= 1 || !sym || sym->index >= file_of_.size() ||
 		    ctx_.orig->symbols[sym->index].get() != sym || file_of_[sym->index] == SIZE_MAX)
 			return tu_;
-		return units_[file_of_[sym->index]];
+		return (*units_)[file_of_[sym->index]];
 	}
 
 	DiffContext &ctx_;
 	ksym::TranslationUnit tu_;
 	std::vector<size_t> file_of_;
-	std::vector<ksym::TranslationUnit> units_;
+	std::optional<std::vector<ksym::TranslationUnit>> units_;
 	std::map<std::tuple<std::string, std::string, const ksym::TranslationUnit *>,
 		 std::optional<unsigned long>>
 		cache_;

@@ -24,7 +24,7 @@ namespace {
 // +0, and .data.once-4 when it sits at +1.
 class TargetOffsets {
 public:
-	TargetOffsets(const DiffContext &ctx, const elf::Section *sec) : ctx_(ctx), sec_(sec) {}
+	TargetOffsets(DiffContext &ctx, const elf::Section *sec) : ctx_(ctx), sec_(sec) {}
 	std::optional<int64_t> of(const elf::Relocation &r)
 	{
 		if (!ctx_.arch->is_pc_relative(r.type))
@@ -32,23 +32,41 @@ public:
 		// `.long 1b - .` in __bug_table: the field is the whole expression.
 		if (!sec_->is_text())
 			return r.addend;
-		if (!decoded_) {
-			ends_ = instruction_ends(ctx_.patched->machine, *sec_);
-			decoded_ = true;
-		}
 		if (!ends_)
+			ends_ = &decoded(ctx_, *sec_);
+		if (!*ends_)
 			return std::nullopt;
-		auto end = std::upper_bound(ends_->begin(), ends_->end(), r.offset);
-		if (end == ends_->end())
+		auto end = std::upper_bound((*ends_)->begin(), (*ends_)->end(), r.offset);
+		if (end == (*ends_)->end())
 			return std::nullopt;
 		return r.addend + int64_t(*end - r.offset);
 	}
 
 private:
-	const DiffContext &ctx_;
+	// The section's instruction ends, decoded once per content.
+	static const std::optional<std::vector<uint64_t>> &decoded(DiffContext &ctx,
+								    const elf::Section &sec)
+	{
+		uint64_t hash = sec.data.size();
+		for (size_t i = 0; i + 8 <= sec.data.size(); i += 8) {
+			uint64_t w;
+			std::memcpy(&w, sec.data.data() + i, 8);
+			hash = (hash ^ w) * 0x9e3779b97f4a7c15ull;
+			hash ^= hash >> 29;
+		}
+		for (size_t i = sec.data.size() & ~size_t(7); i < sec.data.size(); i++)
+			hash = (hash ^ sec.data[i]) * 0x100000001b3ull;
+		auto &same_hash = ctx.decoded_text[hash];
+		for (const DiffContext::DecodedText &d : same_hash)
+			if (d.sec->data == sec.data)
+				return d.ends;
+		same_hash.push_back({&sec, instruction_ends(ctx.patched->machine, sec)});
+		return same_hash.back().ends;
+	}
+
+	DiffContext &ctx_;
 	const elf::Section *sec_;
-	bool decoded_ = false;
-	std::optional<std::vector<uint64_t>> ends_;
+	const std::optional<std::vector<uint64_t>> *ends_ = nullptr;
 };
 
 // The function or object that fills `sec` alone, if one does.
