@@ -589,7 +589,7 @@ std::optional<std::vector<LineChange>> line_only_changes(const elf::Object &orig
 	const LineArch *arch = find_arch(orig.machine);
 	if (!arch)
 		return std::nullopt;
-	std::lock_guard<std::mutex> lock(llvm_mutex);
+	std::unique_lock<std::mutex> lock(llvm_mutex);
 	const Disassembler *dis = Disassembler::get(*arch);
 	if (!dis)
 		return std::nullopt;
@@ -597,6 +597,9 @@ std::optional<std::vector<LineChange>> line_only_changes(const elf::Object &orig
 	if (!insns)
 		return std::nullopt;
 
+	// The caller's same_target decodes too (a jump into .altinstr_aux:
+	// same_shared_code() -> straight_line_end()): not under the lock, which it takes.
+	lock.unlock();
 	for (size_t k = 0; k < relocs_a.size(); k++) {
 		const Relocation &ra = *relocs_a[k], &rb = *relocs_b[k];
 		if (ra.offset != rb.offset || ra.type != rb.type)
@@ -607,6 +610,7 @@ std::optional<std::vector<LineChange>> line_only_changes(const elf::Object &orig
 		if (!same)
 			return std::nullopt;
 	}
+	lock.lock();
 
 	std::vector<LineChange> changes;
 	for (size_t i = 0; i < insns->size(); i++) {
