@@ -458,10 +458,12 @@ Expected<void> Reader::run()
 			KLP_TRY(read_group(sec.get()));
 		}
 	}
+	// Compared without adding: st_value 0xfffffffffffffffa and st_size 64 wrap
+	// around to 58, inside a 64-byte section.
 	for (auto &sym : obj_.symbols) {
 		if (sym->sec && obj_.elf_type == ET_REL && !sym->is_section() &&
-		    sym->sec->type != SHT_NOBITS && sym->value + sym->size > sym->sec->size() &&
-		    sym->size)
+		    sym->sec->type != SHT_NOBITS && sym->size &&
+		    (sym->value > sym->sec->size() || sym->size > sym->sec->size() - sym->value))
 			return fail("symbol {} ({}): [{:#x}, +{:#x}) lies past the end of {}",
 				    sym->index, sym->name, sym->value, sym->size, sym->sec->name);
 	}

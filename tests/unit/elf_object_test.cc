@@ -274,6 +274,31 @@ TEST_F(ElfMalformed, SymbolNameOutOfRange)
 	EXPECT_NE(read_error().find("symbol 1: name offset"), std::string::npos);
 }
 
+// st_value + st_size wraps around: 0xfffffffffffffffe plus the size is the size
+// less 2, inside the section (found by fuzzing: create-diff-object compared bytes
+// before the section's).
+TEST_F(ElfMalformed, SymbolExtentWrapsAround)
+{
+	size_t i = find_shdr(SHT_SYMTAB);
+	auto *syms = reinterpret_cast<Elf64_Sym *>(bytes_.data() + shdr(i)->sh_offset);
+	size_t n = shdr(i)->sh_size / sizeof(Elf64_Sym), k = 1;
+	while (k < n && !(ELF64_ST_TYPE(syms[k].st_info) == STT_FUNC && syms[k].st_size))
+		k++;
+	ASSERT_LT(k, n) << "no function with a size";
+	syms[k].st_value = ~uint64_t(1);
+	EXPECT_NE(read_error().find("lies past the end of"), std::string::npos);
+}
+
+// The writer pads the file to each alignment (found by fuzzing: 2^35 made a 32 GiB
+// output).
+TEST_F(ElfMalformed, SectionAlignment)
+{
+	shdr(1)->sh_addralign = 24;
+	EXPECT_NE(read_error().find("alignment 0x18 is not a power of two"), std::string::npos);
+	shdr(1)->sh_addralign = uint64_t(1) << 35;
+	EXPECT_NE(read_error().find("alignment 0x800000000 is past"), std::string::npos);
+}
+
 TEST(ElfObject, SkipsDebugContentsWhenAsked)
 {
 	TempDir dir;
