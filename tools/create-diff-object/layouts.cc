@@ -18,6 +18,7 @@
 #include <llvm/DebugInfo/DWARF/DWARFContext.h>
 #include <llvm/DebugInfo/DWARF/DWARFDie.h>
 #include <llvm/DebugInfo/DWARF/DWARFFormValue.h>
+#include <llvm/Object/Decompressor.h>
 #include <llvm/Object/ObjectFile.h>
 
 #include <algorithm>
@@ -263,6 +264,38 @@ template <typename Die> void add_facts(DwarfFacts &out, const Die &die)
 	out.layouts[key].insert(layout_of(die));
 }
 
+// LLVM allocates what a compressed section's header says it holds, before
+// decompressing: a mutated .debug_info's 0xd00000004 bytes ran out of memory. No
+// claim past deflate's limit of 1032:1 is believed (zlib is what LLVM 14 reads).
+Expected<void> check_compressed_sizes(const std::string &path,
+				      const llvm::object::ObjectFile &obj)
+{
+	for (const llvm::object::SectionRef &s : obj.sections()) {
+		if (!llvm::object::Decompressor::isCompressed(s))
+			continue;
+		auto name = s.getName();
+		auto data = s.getContents();
+		if (!name || !data) {
+			// Left for DWARFContext to report.
+			llvm::consumeError(name.takeError());
+			llvm::consumeError(data.takeError());
+			continue;
+		}
+		auto dec = llvm::object::Decompressor::create(*name, *data, obj.isLittleEndian(),
+							      obj.getBytesInAddress() == 8);
+		if (!dec) {
+			llvm::consumeError(dec.takeError());
+			continue;
+		}
+		if (dec->getDecompressedSize() / 1032 > data->size())
+			return make_error("{}: section {} ({}): {} compressed bytes claim {:#x}, past "
+					  "deflate's 1032:1",
+					  path, s.getIndex(), name->str(), data->size(),
+					  dec->getDecompressedSize());
+	}
+	return success();
+}
+
 // LLVM's reader: the file read again, relocations and all.
 Expected<std::optional<DwarfFacts>> read_layouts(const std::string &path)
 {
@@ -276,6 +309,7 @@ Expected<std::optional<DwarfFacts>> read_layouts(const std::string &path)
 			has_dwarf = true;
 	if (!has_dwarf)
 		return std::optional<DwarfFacts>();
+	KLP_TRY(check_compressed_sizes(path, obj));
 	std::string errors;
 	auto dwarf = llvm::DWARFContext::create(
 		obj, llvm::DWARFContext::ProcessDebugRelocations::Process, nullptr, "",
