@@ -2,7 +2,8 @@
 // compiled in the unpatched tree (the whole kernel when a header changed and no
 // build records exist). The patched: the patches applied, the same objects
 // recompiled, the patches reverted. Each object is copied into the work directory
-// with kbuild's .cmd record; the pairs whose bytes differ go on to the diff.
+// with kbuild's .cmd record; the pairs whose bytes differ go on to the diff. A
+// target whose recorded command is proven (replay.h) is recompiled by it, not make.
 #include "klp_build.h"
 
 #include "kbuild.h"
@@ -11,6 +12,7 @@
 #include "make.h"
 #include "objcache.h"
 #include "patches.h"
+#include "replay.h"
 
 #include <fmt/format.h>
 
@@ -66,6 +68,14 @@ void remove_from_tree(const KernelRun &run, const std::vector<std::string> &rels
 		fs::remove(run.tree + "/" + rel, ec);
 }
 
+// A path of the tree's as kbuild's records name it.
+std::string tree_relative(const KernelRun &run, std::string path)
+{
+	if (path.starts_with(run.tree + "/"))
+		path.erase(0, run.tree.size() + 1);
+	return fs::path(path).lexically_normal().string();
+}
+
 // The targets came from the sources' #include lines and kbuild's lists, which do
 // not know the config's #if: the compiler's dependency output (the `deps_` of each
 // original's .cmd, from gcc -MD) says which really use a changed file (a header
@@ -73,11 +83,7 @@ void remove_from_tree(const KernelRun &run, const std::vector<std::string> &rels
 // binfmt_elf.c only with CONFIG_BINFMT_ELF_KUNIT_TEST). The others are not rebuilt.
 void drop_targets_without_changed_deps(const Options &opts, KernelRun &run)
 {
-	auto normal = [&](std::string path) {
-		if (path.starts_with(run.tree + "/"))
-			path.erase(0, run.tree.size() + 1);
-		return fs::path(path).lexically_normal().string();
-	};
+	auto normal = [&](const std::string &path) { return tree_relative(run, path); };
 	std::set<std::string> changed;
 	for (const auto &f : run.changed_files)
 		changed.insert(normal(f));
@@ -116,6 +122,157 @@ Status not_built_instead(const KernelRun &run, const std::vector<std::string> &r
 	return failure;
 }
 
+
+
+// Each freshly built original compiled once more by its recorded command: the same
+// bytes prove the command (replay.h), and the cache keeps the proof. The tree's
+// copies go whatever the outcome: the work directory has kbuild's.
+void prove_replays(const Options &opts, KernelRun &run, const std::vector<std::string> &rels)
+{
+	std::vector<std::string> candidates, commands;
+	std::vector<Command> cmds;
+	for (const auto &rel : rels) {
+		if (run.make_goals.count(rel) || run.not_replayable.count(rel))
+			continue; // disproven, or built under another name (its record is not the goal's)
+		auto rec = read_cmd_file(cmd_file_of(run.work + "/orig/" + rel));
+		if (!rec)
+			continue;
+		auto command = shell_command_of(rec->command);
+		if (!command || !depfile_of(*command)) {
+			decide(opts, run, fmt::format("{}: its recorded command is not replayable ({}): the "
+						      "patched one is built by make",
+						      rel, command ? "no -Wp,-MMD" : command.error().message()));
+			continue;
+		}
+		cmds.push_back(replay_command(opts, run, *command,
+					      fmt::format("replay-orig-{}", candidates.size() + 1)));
+		candidates.push_back(rel);
+		commands.push_back(*command);
+	}
+	std::vector<int> statuses = run_parallel(cmds, opts.jobs);
+	for (size_t i = 0; i < candidates.size(); i++) {
+		const std::string &rel = candidates[i];
+		remove_depfile(run, commands[i]);
+		if (interrupted())
+			continue; // no proof either way
+		bool proven = statuses[i] == 0 && same_bytes(run.tree + "/" + rel, run.work + "/orig/" + rel);
+		if (auto m = cache_store_replay_proof(opts, run, rel, proven); !m)
+			note(opts, run, "warning: cannot cache the proof for " + rel + ": " + m.error().message());
+		if (!proven) {
+			run.not_replayable.insert(rel);
+			decide(opts, run, fmt::format("{}: its recorded command does not give kbuild's object "
+						      "({}): the patched one is built by make",
+						      rel, statuses[i] ? fmt::format("exit {}", statuses[i])
+								       : "other bytes"));
+			continue;
+		}
+		run.replayable.insert(rel);
+		decide(opts, run, fmt::format("{}: its recorded command gives kbuild's object byte for byte "
+					      "(the patched one is compiled by it)",
+					      rel));
+	}
+	remove_from_tree(run, candidates);
+}
+
+// prepare's generated headers are compiled from .c files as .s (asm-offsets.s,
+// bounds.s, devicetable-offsets.s): make regenerates them from changed sources,
+// a recorded command would not.
+std::vector<std::string> prepare_records(const KernelRun &run)
+{
+	std::vector<std::string> dirs = {"kernel", "kernel/sched", "scripts/mod"};
+	std::error_code ec;
+	for (const auto &arch : fs::directory_iterator(run.tree + "/arch", ec))
+		dirs.push_back("arch/" + arch.path().filename().string() + "/kernel");
+	std::vector<std::string> records;
+	for (const auto &dir : dirs) {
+		for (const auto &e : fs::directory_iterator(run.tree + "/" + dir, ec)) {
+			std::string name = e.path().filename().string();
+			if (name.starts_with(".") && name.ends_with(".s.cmd"))
+				records.push_back(e.path().string());
+		}
+	}
+	std::sort(records.begin(), records.end());
+	return records;
+}
+
+// Why the patched objects are built by make and not by their recorded commands;
+// empty when the commands do.
+std::string replay_refused(const Options &opts, const KernelRun &run)
+{
+	if (!opts.replay)
+		return "--no-replay";
+	for (const auto &rel : run.targets)
+		if (!run.replayable.count(rel))
+			return rel + " has no proven recorded command";
+	std::set<std::string> changed;
+	for (const auto &f : run.changed_files) {
+		std::string rel = tree_relative(run, f);
+		std::string ext = fs::path(rel).extension().string();
+		if (ext != ".c" && ext != ".h")
+			return rel + " is not a C source or header (kbuild's rules may change)";
+		changed.insert(rel);
+	}
+	for (const auto &record : prepare_records(run)) {
+		auto rec = read_cmd_file(record);
+		if (!rec)
+			return record + " is unreadable";
+		std::vector<std::string> files = rec->deps;
+		files.push_back(rec->source);
+		for (const auto &f : files)
+			if (changed.count(tree_relative(run, f)))
+				return tree_relative(run, f) + " is compiled into a header kbuild generates (" +
+				       rec->source + ")";
+	}
+	return "";
+}
+
+// The patched targets compiled by their proven commands, with the patched flags where
+// make would put them, and recorded by the tree's fixdep as kbuild records them.
+Status replay_patched(const Options &opts, KernelRun &run)
+{
+	std::string flags = patched_flags(opts, run);
+	std::vector<std::string> recorded, commands;
+	std::vector<Command> cmds;
+	for (const auto &rel : run.targets) {
+		auto rec = read_cmd_file(cmd_file_of(run.work + "/orig/" + rel));
+		if (!rec)
+			return fail(rec.error());
+		auto patched = flags.empty() ? Expected<std::string>(rec->command)
+					     : with_kcflags_after(rec->command, flags);
+		if (!patched)
+			return fail("build-failed", fmt::format("{}: {}", rel, patched.error().message()));
+		auto command = shell_command_of(*patched);
+		if (!command)
+			return fail("build-failed", fmt::format("{}: {}", rel, command.error().message()));
+		cmds.push_back(replay_command(opts, run, *command, fmt::format("patched-{}", cmds.size() + 1)));
+		recorded.push_back(*patched);
+		commands.push_back(*command);
+	}
+	std::vector<int> statuses = run_parallel(cmds, opts.jobs);
+	for (size_t i = 0; i < run.targets.size(); i++) {
+		const std::string &rel = run.targets[i];
+		if (statuses[i] != 0) {
+			remove_depfile(run, commands[i]);
+			if (interrupted())
+				return fail("interrupted", "patched build: interrupted");
+			std::string msg = fmt::format("patched build failed (exit {}): {}'s recorded command: {}",
+						      statuses[i], rel, commands[i]);
+			if (!opts.verbose)
+				msg += fmt::format("\n--- last lines of {} ---\n{}", cmds[i].log,
+						   log_tail(cmds[i].log, 60));
+			return fail("build-failed", msg);
+		}
+		std::string to = run.work + "/patched/" + rel;
+		std::error_code ec;
+		fs::create_directories(fs::path(to).parent_path(), ec);
+		if (auto r = write_record(run, rel, recorded[i], cmd_file_of(to)); !r)
+			return fail("build-failed", r.error().message());
+		if (auto c = copy_file(run.tree + "/" + rel, to); !c)
+			return fail("build-failed", fmt::format("{} was not built: {}", rel, c.error().message()));
+	}
+	return std::nullopt;
+}
+
 } // namespace
 
 Status build_original(const Options &opts, KernelRun &run)
@@ -149,7 +306,10 @@ Status build_original(const Options &opts, KernelRun &run)
 		std::string o = run.work + "/orig/" + rel;
 		if (cache_fetch(opts, run, rel, o, cmd_file_of(o))) {
 			hits++;
-			decide(opts, run, fmt::format("{}: original from the cache", rel));
+			if (auto proof = cache_replay_proof(opts, run, rel))
+				(*proof ? run.replayable : run.not_replayable).insert(rel);
+			decide(opts, run, fmt::format("{}: original from the cache{}", rel,
+						      run.replayable.count(rel) ? " (its recorded command proven)" : ""));
 		} else {
 			misses.push_back(rel);
 		}
@@ -168,6 +328,14 @@ Status build_original(const Options &opts, KernelRun &run)
 	}
 	size_t candidates = run.targets.size();
 	drop_targets_without_changed_deps(opts, run);
+	// Proven once per cache entry: the fresh originals, and cached ones a klp-build
+	// without this proof stored.
+	std::vector<std::string> unproven;
+	for (const auto &rel : run.targets)
+		if (!run.replayable.count(rel) && !run.not_replayable.count(rel))
+			unproven.push_back(rel);
+	if (opts.replay && !unproven.empty())
+		prove_replays(opts, run, unproven);
 	if (run.targets.empty())
 		return refuse("not-built", fmt::format("no object of this config includes {} (the compiler's "
 						       "dependencies of its {} candidate(s))",
@@ -206,15 +374,22 @@ Status build_patched(const Options &opts, KernelRun &run)
 			return st;
 
 	remove_from_tree(run, run.targets);
-	Status built = run_step(opts,
-				with_patched_flags(opts, run,
-						   tree_make(opts, run, run.tree, goals_of(run, run.targets),
-							     "patched")),
-				"patched build");
-	if (!built)
-		for (const auto &rel : run.targets)
-			if ((built = collect(run, "patched", rel)))
-				break;
+	std::string refused = replay_refused(opts, run);
+	Status built;
+	if (refused.empty()) {
+		built = replay_patched(opts, run);
+	} else {
+		decide(opts, run, "patched objects built by make: " + refused);
+		built = run_step(opts,
+				 with_patched_flags(opts, run,
+						    tree_make(opts, run, run.tree, goals_of(run, run.targets),
+							      "patched")),
+				 "patched build");
+		if (!built)
+			for (const auto &rel : run.targets)
+				if ((built = collect(run, "patched", rel)))
+					break;
+	}
 	// The tree goes back to its original sources whatever happened; the patched
 	// objects go too, so that nothing built later links them by mistake.
 	if (auto r = applied.revert(); !r)
@@ -237,7 +412,8 @@ Status build_patched(const Options &opts, KernelRun &run)
 			decide(opts, run, fmt::format("{}: identical after the patch", rel));
 		run.objects.push_back(std::move(pair));
 	}
-	clock.done(fmt::format("{} object(s) recompiled, {} changed{}", run.targets.size(), changed.size(),
+	clock.done(fmt::format("{} object(s) recompiled{}, {} changed{}", run.targets.size(),
+			       refused.empty() ? " by their recorded commands" : "", changed.size(),
 			       changed.empty() ? "" : " (" + join(changed) + ")"));
 	if (changed.empty())
 		return Stop{Result::no_change, "no-change",

@@ -8,6 +8,7 @@
 
 #include <chrono>
 #include <map>
+#include <set>
 #include <memory>
 #include <optional>
 #include <string>
@@ -52,6 +53,7 @@ struct Options {
 	bool full_build = true; // --no-full-build: refuse instead (CI runs, the corpus)
 	bool replace = true;
 	bool line_directives = true; // #line after each change of a .c file (keep_lines.h)
+	bool replay = true; // proven recorded commands instead of make (replay.h)
 	bool keep_tmp = false;
 	bool verbose = false;
 	bool debug = false;
@@ -164,6 +166,10 @@ struct KernelRun {
 	// kbuild's name for a target, the make goal, where it is not the target's path:
 	// "drivers/gpu/drm/amd/amdgpu/../display/dc/core/dc.o" (amdgpu's Makefile lists it).
 	std::map<std::string, std::string> make_goals;
+	// Targets whose recorded kbuild command was proven to give kbuild's object
+	// (replay.h): the patched build runs those commands instead of make.
+	std::set<std::string> replayable;
+	std::set<std::string> not_replayable; // tried, and the bytes differed
 	// Targeted builds run make -j1: kbuild would compile a target twice at once.
 	bool serial_make = false;
 	bool full_build = false;

@@ -84,7 +84,7 @@ Command module_make(const Options &opts, const KernelRun &run, const std::string
 	return cmd;
 }
 
-Command with_patched_flags(const Options &opts, KernelRun &run, Command cmd)
+std::string patched_flags(const Options &opts, KernelRun &run)
 {
 	std::string flags;
 	const std::string &dir = opts.template_dir;
@@ -102,6 +102,12 @@ Command with_patched_flags(const Options &opts, KernelRun &run, Command cmd)
 		if (flags.find(" -idirafter ") != std::string::npos)
 			flags += " -include " + dir + "/klpkit-bundled.h";
 	}
+	return flags;
+}
+
+Command with_patched_flags(const Options &opts, KernelRun &run, Command cmd)
+{
+	std::string flags = patched_flags(opts, run);
 	if (flags.empty())
 		return cmd;
 	auto kcflags = std::find_if(cmd.argv.begin(), cmd.argv.end(),

@@ -32,6 +32,8 @@ Command module_make(const Options &opts, const KernelRun &run, const std::string
 // original build (and its cache key) stays as it is. A directory whose path make
 // would split (blanks) is left out, with a warning.
 Command with_patched_flags(const Options &opts, KernelRun &run, Command cmd);
+// Those flags alone (" -idirafter DIR ..."; empty when there are none).
+std::string patched_flags(const Options &opts, KernelRun &run);
 // Runs the command; a failure becomes a Stop that names the command and shows the
 // last lines of its log (all of its output was on the terminal with -v).
 Status run_step(const Options &opts, const Command &cmd, const std::string &what,

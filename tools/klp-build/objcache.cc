@@ -118,4 +118,35 @@ Expected<void> cache_store(const Options &opts, const KernelRun &run, const std:
 	return success();
 }
 
+namespace {
+
+std::string object_hash(const std::string &dir)
+{
+	Hasher h;
+	h.add_file_bytes(dir + "/object.o");
+	return h.hex() + "\n";
+}
+
+} // namespace
+
+std::optional<bool> cache_replay_proof(const Options &opts, const KernelRun &run, const std::string &rel)
+{
+	std::string dir = entry_dir(opts, run, rel);
+	auto proof = read_text(dir + "/replayed");
+	if (!proof)
+		return std::nullopt;
+	if (*proof == "differs\n")
+		return false;
+	if (*proof == object_hash(dir))
+		return true;
+	return std::nullopt;
+}
+
+Expected<void> cache_store_replay_proof(const Options &opts, const KernelRun &run, const std::string &rel,
+					bool proven)
+{
+	std::string dir = entry_dir(opts, run, rel);
+	return write_text(dir + "/replayed", proven ? object_hash(dir) : std::string("differs\n"));
+}
+
 } // namespace klp::build

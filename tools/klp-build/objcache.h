@@ -7,6 +7,8 @@
 
 #include "klp_build.h"
 
+#include <optional>
+
 namespace klp::build {
 
 // Copies the cached object (and its .cmd) to `object`/`cmd` and returns true on a
@@ -16,5 +18,11 @@ bool cache_fetch(const Options &opts, const KernelRun &run, const std::string &r
 // Stores a freshly built original (the tree must still be unpatched).
 Expected<void> cache_store(const Options &opts, const KernelRun &run, const std::string &rel,
 			   const std::string &object, const std::string &cmd);
+// The proof of the entry's recorded command (replay.h): true when it gave the
+// entry's object, false when it did not, nothing when it was never tried (or the
+// record is stale). The record of a proof is the hash of the object it gave.
+std::optional<bool> cache_replay_proof(const Options &opts, const KernelRun &run, const std::string &rel);
+Expected<void> cache_store_replay_proof(const Options &opts, const KernelRun &run, const std::string &rel,
+					bool proven);
 
 } // namespace klp::build

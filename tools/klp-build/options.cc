@@ -194,6 +194,7 @@ Expected<ParsedOptions> parse_options(int argc, char **argv)
 		("output,o", po::value(&o.output_dir)->default_value("."), "output directory")
 		("no-replace", "no atomic replace: stack on top of the patches already loaded")
 		("no-line-directives", "apply the patches as they are, without #line directives that keep the original line numbers below each change")
+		("no-replay", "compile the patched objects with make, even those whose recorded kbuild command was proven to give kbuild's object")
 		("json", po::value(&o.json_path), "write a JSON summary of every object, function and decision")
 		("jobs,j", po::value(&jobs), "parallel jobs for make and create-diff-object (default: CPUs)")
 		("max-header-users", po::value(&o.max_header_users),
@@ -272,6 +273,7 @@ Expected<ParsedOptions> parse_options(int argc, char **argv)
 	o.replace = !vm.count("no-replace");
 	o.line_directives = !vm.count("no-line-directives");
 	o.full_build = !vm.count("no-full-build");
+	o.replay = !vm.count("no-replay");
 	o.verbose = vm.count("verbose");
 	o.debug = vm.count("debug");
 	o.keep_tmp = vm.count("keep-tmp") || o.debug;

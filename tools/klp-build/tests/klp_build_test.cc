@@ -601,13 +601,7 @@ TEST(ObjectCache, HitOnlyWhileTheSourcesAreTheSame)
 {
 	TempDir t;
 	Options opts = quiet_options(t.path() + "/cache");
-	KernelRun run;
-	run.tree = t.path() + "/tree";
-	run.release = "6.1.0-56-amd64";
-	run.cc = {"gcc-12"};
-	run.cc_version = "gcc-12 (Debian 12.2.0-14) 12.2.0";
-	t.write("tree/.config", "CONFIG_LIVEPATCH=y\n");
-	t.write("tree/fs/proc/cmdline.c", "int a;\n");
+	KernelRun run = klp::build::test::cache_test_run(t);
 	t.write("tree/include/x.h", "#define X 1\n");
 	std::string obj = t.write("tree/fs/proc/cmdline.o", "ORIGINAL");
 	t.write("tree/fs/proc/.cmdline.o.cmd", "cmd_fs/proc/cmdline.o := gcc -c\n\nsource_fs/proc/cmdline.o "
@@ -634,13 +628,7 @@ TEST(ObjectCache, DamagedEntryIsDroppedNotUsed)
 {
 	TempDir t;
 	Options opts = quiet_options(t.path() + "/cache");
-	KernelRun run;
-	run.tree = t.path() + "/tree";
-	run.release = "6.1.0-56-amd64";
-	run.cc = {"gcc-12"};
-	run.cc_version = "gcc-12 (Debian 12.2.0-14) 12.2.0";
-	t.write("tree/.config", "CONFIG_LIVEPATCH=y\n");
-	t.write("tree/fs/proc/cmdline.c", "int a;\n");
+	KernelRun run = klp::build::test::cache_test_run(t);
 	std::string obj = t.write("tree/fs/proc/cmdline.o", "ORIGINAL OBJECT BYTES");
 	t.write("tree/fs/proc/.cmdline.o.cmd", "cmd_fs/proc/cmdline.o := gcc -c\n\nsource_fs/proc/cmdline.o "
 					       ":= fs/proc/cmdline.c\n\ndeps_fs/proc/cmdline.o := \\\n\n");

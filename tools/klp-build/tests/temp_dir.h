@@ -2,6 +2,7 @@
 #pragma once
 
 #include "kbuild.h"
+#include "klp_build.h"
 
 #include <cstdlib>
 #include <filesystem>
@@ -42,5 +43,19 @@ public:
 private:
 	std::string path_;
 };
+
+// A run for the original-object cache's tests: a tree under `t` with a .config and
+// fs/proc/cmdline.c, Debian 6.1's release and gcc-12.
+inline KernelRun cache_test_run(const TempDir &t)
+{
+	KernelRun run;
+	run.tree = t.path() + "/tree";
+	run.release = "6.1.0-56-amd64";
+	run.cc = {"gcc-12"};
+	run.cc_version = "gcc-12 (Debian 12.2.0-14) 12.2.0";
+	t.write("tree/.config", "CONFIG_LIVEPATCH=y\n");
+	t.write("tree/fs/proc/cmdline.c", "int a;\n");
+	return run;
+}
 
 } // namespace klp::build::test
