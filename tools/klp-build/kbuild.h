@@ -3,6 +3,8 @@
 // the kernel version and release, and compiler identities. It runs nothing.
 #pragma once
 
+#include "elf/modinfo.h"
+
 #include "elf/error.h"
 
 #include <cstdint>
@@ -58,13 +60,11 @@ std::string uts_release(const std::string &dir);
 // "gcc-12 (Debian 12.2.0-14) 12.2.0", `gcc --version` "gcc (Debian 12.2.0-14) 12.2.0"
 // and a .comment "GCC: (Debian 12.2.0-14) 12.2.0" compare equal.
 std::string compiler_identity(std::string_view text);
-// The bytes of one section of an ELF file (empty if it has none), without reading
-// the rest: a vmlinux is hundreds of MB.
-Expected<std::string> elf_section(const std::string &path, const std::string &name);
 // The compiler strings of an ELF file's .comment ("GCC: (Debian ...) 12.2.0").
 Expected<std::vector<std::string>> elf_compilers(const std::string &path);
-// A module's .modinfo as KEY -> value (the first of repeated keys): name, vermagic.
-Expected<std::map<std::string, std::string>> elf_modinfo(const std::string &path);
+// elf_section(), elf_modinfo(): lib/elf/modinfo.h.
+using klp::elf::elf_modinfo;
+using klp::elf::elf_section;
 
 // Content hashes for the object cache (FNV-1a, 64 bit: not cryptographic).
 class Hasher {
