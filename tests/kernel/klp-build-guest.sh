@@ -73,6 +73,34 @@ case_cmdline() {
 	case_end cmdline
 }
 
+# ---------------------------------------------------------------- case 1b
+# klpkit, the command on the machine being patched: load waits for the
+# transition, list shows the patch (and its function, with the kernel's core),
+# a second load says it is loaded, unload disables and removes it.
+case_klpkit() {
+	if [ ! -x /klp/klpkit ]; then
+		klp_skip klpkit "no statically linked klpkit in the image"
+		return
+	fi
+	case_start klpkit
+	orig_cmdline=$(cat /proc/cmdline)
+	klp_check klpkit-load /klp/klpkit load /klp/livepatch-cmdline.ko
+	klp_check klpkit-patched test "$(cat /proc/cmdline)" = "$orig_cmdline klpkit.livepatched=1"
+	list=$(/klp/klpkit list)
+	echo "$list"
+	klp_check klpkit-list-enabled sh -c "echo '$list' | grep -q '^livepatch_cmdline: enabled.* ($KLP_CORE core)\$'"
+	if [ "$KLP_CORE" = kernel ]; then
+		klp_check klpkit-list-function sh -c "echo '$list' | grep -q '^  vmlinux.*: cmdline_proc_show,1'"
+	fi
+	again=$(/klp/klpkit load /klp/livepatch-cmdline.ko 2>&1) && klp_fail klpkit-load-twice "exit 0: $again" ||
+		klp_check klpkit-load-twice sh -c "echo '$again' | grep -q 'module livepatch_cmdline is already loaded'"
+	klp_check klpkit-unload /klp/klpkit unload livepatch-cmdline
+	klp_check klpkit-unloaded sh -c "[ ! -d $LP/livepatch_cmdline ] && [ ! -d /sys/module/livepatch_cmdline ]"
+	klp_check klpkit-restored test "$(cat /proc/cmdline)" = "$orig_cmdline"
+	klp_check klpkit-list-empty sh -c "/klp/klpkit list | grep -qx 'no livepatch loaded'"
+	case_end klpkit
+}
+
 # ---------------------------------------------------------------- case 1e
 # A new global of the patch: fs/proc/cmdline.c counts its reads in it,
 # fs/proc/version.c (another diff object of the same module) shows the count.
@@ -418,7 +446,7 @@ case_late() {
 	case_end late
 }
 
-cases=$(cat /klp/cases 2>/dev/null) || cases="cmdline new_global replace kernel_cases vfat kpatch helpers oot late"
+cases=$(cat /klp/cases 2>/dev/null) || cases="cmdline klpkit new_global replace kernel_cases vfat kpatch helpers oot late"
 for c in $cases; do
 	if type "case_$c" >/dev/null 2>&1; then
 		"case_$c"

@@ -1,0 +1,152 @@
+// klpkit: livepatches on the machine being patched (root). list shows each loaded
+// livepatch of the kernel's core and of klpkit-core.ko; load inserts a module built
+// for the running kernel and waits for its transition, naming the tasks that hold it
+// up; unload disables a livepatch, waits for the transition back and removes the
+// module.
+#include "livepatches.h"
+
+#include <fmt/format.h>
+
+#include <sys/utsname.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <string>
+#include <vector>
+
+using namespace klp::klpkit;
+
+namespace {
+
+constexpr const char *usage = R"(usage: klpkit list
+       klpkit load [--timeout SECONDS] MODULE.ko
+       klpkit unload [--timeout SECONDS] NAME
+  list    each loaded livepatch (the kernel's core, /sys/kernel/livepatch, and
+          klpkit-core.ko's, /sys/kernel/klpkit): enabled, in transition, replace,
+          its objects and functions
+  load    insert MODULE.ko (its vermagic must be the running kernel's) and wait
+          for the transition (default 60 s); past it, the tasks that hold it up
+          are named and the patch is left in transition
+  unload  disable the livepatch NAME, wait for the transition back and remove its
+          module (NAME: as in list; '-' and '_' are the same)
+Exit status: 0 done, 1 error or a transition that did not end in time, 2 usage.
+)";
+
+int fail(const std::string &message)
+{
+	fmt::print(stderr, "klpkit: error: {}\n", message);
+	return 1;
+}
+
+std::string blockers(const Roots &roots, int target)
+{
+	std::string out;
+	for (const auto &t : blocking_tasks(roots, target))
+		out += fmt::format("\n  {} {}{}", t.pid, t.comm, t.stack.empty() ? "" : ": " + t.stack);
+	return out.empty() ? " (no task is behind; the transition is finishing)" : out;
+}
+
+double seconds_since(std::chrono::steady_clock::time_point t0)
+{
+	return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+int load(const Roots &roots, const std::string &ko, double timeout)
+{
+	struct utsname u {};
+	if (uname(&u) != 0)
+		return fail("uname failed");
+	auto t0 = std::chrono::steady_clock::now();
+	auto name = insert_module(ko, u.release);
+	if (!name)
+		return fail(name.error().message());
+	auto patch = find_livepatch(roots, *name);
+	if (!patch)
+		return fail(patch.error().message());
+	if (!*patch)
+		return fail(fmt::format("{}: loaded as module {}, but no livepatch {} is in sysfs (not a "
+					"livepatch module?)",
+					ko, *name, *name));
+	if (!wait_transition(roots, (*patch)->dir, timeout))
+		return fail(fmt::format("{}: the transition did not end in {} s; still in the old code:{}\n"
+					"'klpkit unload {}' reverses it",
+					*name, timeout, blockers(roots, 1), *name));
+	fmt::print("klpkit: {}: enabled ({} core), transition done in {:.1f} s\n", *name, (*patch)->core,
+		   seconds_since(t0));
+	return 0;
+}
+
+int unload(const Roots &roots, const std::string &name, double timeout)
+{
+	auto t0 = std::chrono::steady_clock::now();
+	auto patch = find_livepatch(roots, name);
+	if (!patch)
+		return fail(patch.error().message());
+	if (!*patch)
+		return fail(fmt::format("no livepatch {} is loaded ('klpkit list' shows them)", name));
+	const Livepatch &p = **patch;
+	if (p.enabled) {
+		if (auto w = write_attribute(p.dir, "enabled", "0"); !w)
+			return fail(w.error().message());
+	}
+	// A disabled livepatch's directory goes once its transition back is over.
+	if (!wait_gone(p.dir, timeout))
+		return fail(fmt::format("{}: the transition back did not end in {} s; still in the patched "
+					"code:{}",
+					p.name, timeout, blockers(roots, 0)));
+	if (auto r = remove_module(p.name, timeout); !r)
+		return fail(r.error().message());
+	fmt::print("klpkit: {}: disabled and unloaded in {:.1f} s\n", p.name, seconds_since(t0));
+	return 0;
+}
+
+} // namespace
+
+int main(int argc, char **argv)
+{
+	std::vector<std::string> args(argv + 1, argv + argc);
+	Roots roots;
+	double timeout = 60;
+	std::vector<std::string> rest;
+	for (size_t i = 0; i < args.size(); i++) {
+		const std::string &a = args[i];
+		if (a == "-h" || a == "--help") {
+			fmt::print("{}", usage);
+			return 0;
+		}
+		// --sys / --proc: another root for sysfs and procfs (tests).
+		if ((a == "--timeout" || a == "--sys" || a == "--proc") && i + 1 < args.size()) {
+			const std::string &v = args[++i];
+			if (a == "--sys") {
+				roots.sys = v;
+			} else if (a == "--proc") {
+				roots.proc = v;
+			} else {
+				char *end = nullptr;
+				timeout = std::strtod(v.c_str(), &end);
+				if (!end || *end || !(timeout > 0))
+					return fmt::print(stderr, "klpkit: error: --timeout {}: expected seconds\n", v), 2;
+			}
+			continue;
+		}
+		if (a.starts_with("-"))
+			return fmt::print(stderr, "klpkit: error: unknown option {}\n{}", a, usage), 2;
+		rest.push_back(a);
+	}
+	if (rest.empty())
+		return fmt::print(stderr, "{}", usage), 2;
+	const std::string &cmd = rest[0];
+	if (cmd == "list" && rest.size() == 1) {
+		auto patches = read_livepatches(roots);
+		if (!patches)
+			return fail(patches.error().message());
+		fmt::print("{}", format_livepatches(*patches));
+		return 0;
+	}
+	if (cmd == "load" && rest.size() == 2)
+		return load(roots, rest[1], timeout);
+	if (cmd == "unload" && rest.size() == 2)
+		return unload(roots, rest[1], timeout);
+	fmt::print(stderr, "klpkit: error: {}: expected list, load MODULE.ko or unload NAME\n{}", cmd, usage);
+	return 2;
+}

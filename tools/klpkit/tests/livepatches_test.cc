@@ -1,0 +1,169 @@
+// klpkit's view of a kernel (livepatches.h) on trees laid out as the kernel's core
+// (6.1: <object>/patched, a directory per function) and klpkit-core.ko write sysfs,
+// and as /proc shows tasks during a transition.
+#include "livepatches.h"
+
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+
+namespace fs = std::filesystem;
+using namespace klp::klpkit;
+
+namespace {
+
+class Tree {
+public:
+	Tree()
+	{
+		std::string pattern = (fs::temp_directory_path() / "klpkit-test.XXXXXX").string();
+		root_ = mkdtemp(pattern.data());
+	}
+	~Tree() { fs::remove_all(root_); }
+	void file(const std::string &rel, const std::string &text) const
+	{
+		fs::path p = fs::path(root_) / rel;
+		fs::create_directories(p.parent_path());
+		std::ofstream(p) << text;
+	}
+	void dir(const std::string &rel) const { fs::create_directories(fs::path(root_) / rel); }
+	Roots roots() const { return {root_ + "/sys", root_ + "/proc"}; }
+	const std::string &root() const { return root_; }
+
+private:
+	std::string root_;
+};
+
+// Files under `base`: {relative path, contents}.
+void files(const Tree &t, const std::string &base,
+	   std::initializer_list<std::pair<const char *, const char *>> entries)
+{
+	for (const auto &[rel, text] : entries)
+		t.file(base + rel, text);
+}
+
+// /sys/kernel/livepatch/livepatch_cmdline as Debian 6.1 shows it, and one patch of
+// klpkit-core.ko with a module object that is not loaded.
+void two_cores(const Tree &t)
+{
+	const std::string lp = "sys/kernel/livepatch/livepatch_cmdline/";
+	files(t, lp,
+	      {{"enabled", "1\n"}, {"transition", "0\n"}, {"replace", "1\n"}, {"force", ""}, {"vmlinux/patched", "1\n"}});
+	t.dir(lp + "vmlinux/cmdline_proc_show,1");
+	t.dir(lp + "vmlinux/version_proc_show,1");
+	files(t, "sys/kernel/klpkit/livepatch_vfat/",
+	      {{"enabled", "1\n"}, {"transition", "1\n"}, {"replace", "0\n"}, {"blocked", ""}, {"vfat/patched", "0\n"}});
+}
+
+TEST(Livepatches, BothCoresAreRead)
+{
+	Tree t;
+	two_cores(t);
+	auto all = read_livepatches(t.roots());
+	ASSERT_TRUE(all) << all.error().message();
+	ASSERT_EQ(all->size(), 2u);
+	const Livepatch &k = (*all)[0];
+	EXPECT_EQ(k.name, "livepatch_cmdline");
+	EXPECT_EQ(k.core, "kernel");
+	EXPECT_TRUE(k.enabled);
+	EXPECT_FALSE(k.transition);
+	EXPECT_EQ(k.replace, true);
+	ASSERT_EQ(k.objects.size(), 1u);
+	EXPECT_EQ(k.objects[0].name, "vmlinux");
+	EXPECT_EQ(k.objects[0].patched, true);
+	ASSERT_EQ(k.objects[0].functions.size(), 2u);
+	EXPECT_EQ(k.objects[0].functions[0].name, "cmdline_proc_show");
+	EXPECT_EQ(k.objects[0].functions[0].sympos, 1u);
+	const Livepatch &b = (*all)[1];
+	EXPECT_EQ(b.core, "bundled");
+	EXPECT_TRUE(b.transition);
+	EXPECT_EQ(b.objects[0].patched, false);
+	EXPECT_TRUE(b.objects[0].functions.empty());
+
+	EXPECT_EQ(format_livepatches(*all),
+		  "livepatch_cmdline: enabled, replaces the others (kernel core)\n"
+		  "  vmlinux (patched): cmdline_proc_show,1 version_proc_show,1\n"
+		  "livepatch_vfat: enabled, in transition, stacked (bundled core)\n"
+		  "  vfat (not loaded)\n");
+}
+
+TEST(Livepatches, NoneLoaded)
+{
+	Tree t;
+	auto all = read_livepatches(t.roots());
+	ASSERT_TRUE(all);
+	EXPECT_EQ(format_livepatches(*all), "no livepatch loaded\n");
+}
+
+TEST(Livepatches, FoundByEitherSpellingOfItsName)
+{
+	Tree t;
+	two_cores(t);
+	auto p = find_livepatch(t.roots(), "livepatch-cmdline");
+	ASSERT_TRUE(p);
+	ASSERT_TRUE(*p);
+	EXPECT_EQ((*p)->name, "livepatch_cmdline");
+	auto none = find_livepatch(t.roots(), "livepatch_other");
+	ASSERT_TRUE(none);
+	EXPECT_FALSE(*none);
+}
+
+// While a patch is enabled the tasks still at 0 hold it up; -1 is a task outside
+// any transition.
+TEST(Livepatches, BlockingTasksAreTheOnesNotYetSwitched)
+{
+	Tree t;
+	files(t, "proc/",
+	      {{"1/patch_state", "1\n"},
+	       {"1/comm", "init\n"},
+	       {"42/patch_state", "0\n"},
+	       {"42/comm", "klp-sleeper\n"},
+	       {"42/stack", "[<0>] msleep+0x2d/0x40\n[<0>] sleeper_fn+0x11/0x30\n"},
+	       {"7/patch_state", "-1\n"},
+	       {"7/comm", "kthreadd\n"},
+	       {"self/patch_state", "0\n"}}); // self: not a pid
+	auto blocked = blocking_tasks(t.roots(), 1);
+	ASSERT_EQ(blocked.size(), 1u);
+	EXPECT_EQ(blocked[0].pid, 42);
+	EXPECT_EQ(blocked[0].comm, "klp-sleeper");
+	EXPECT_EQ(blocked[0].stack, "[<0>] msleep+0x2d/0x40 [<0>] sleeper_fn+0x11/0x30");
+	// Disabling: the ones still patched.
+	auto back = blocking_tasks(t.roots(), 0);
+	ASSERT_EQ(back.size(), 1u);
+	EXPECT_EQ(back[0].pid, 1);
+}
+
+TEST(Livepatches, TransitionWaitsEndOnZeroOrAGoneDirectory)
+{
+	Tree t;
+	two_cores(t);
+	std::string kernel = t.root() + "/sys/kernel/livepatch/livepatch_cmdline";
+	std::string bundled = t.root() + "/sys/kernel/klpkit/livepatch_vfat";
+	EXPECT_TRUE(wait_transition(t.roots(), kernel, 0.2));
+	EXPECT_FALSE(wait_transition(t.roots(), bundled, 0.2));
+	EXPECT_TRUE(wait_transition(t.roots(), t.root() + "/sys/kernel/livepatch/gone", 0.2));
+	EXPECT_FALSE(wait_gone(bundled, 0.2));
+	EXPECT_TRUE(wait_gone(t.root() + "/nothing", 0.2));
+}
+
+TEST(Livepatches, ModuleForAnotherKernelIsRefusedNamingBoth)
+{
+	Tree t;
+	// A .ko with only a .modinfo section is enough for the check, which comes first.
+	std::string src = t.root() + "/m.c";
+	std::ofstream(src) << "__attribute__((section(\".modinfo\"), used)) static const char m[] = "
+			      "\"vermagic=6.1.0-57-amd64 SMP preempt mod_unload modversions \\0name=livepatch_x\";\n";
+	std::string ko = t.root() + "/m.ko";
+	ASSERT_EQ(std::system(("cc -c -o " + ko + " " + src).c_str()), 0);
+	auto r = insert_module(ko, "6.12.118+deb12-amd64");
+	ASSERT_FALSE(r);
+	EXPECT_EQ(r.error().message(), ko + ": built for 6.1.0-57-amd64 (vermagic '6.1.0-57-amd64 SMP preempt "
+					    "mod_unload modversions '), not for the running kernel 6.12.118+deb12-amd64");
+	auto missing = insert_module(t.root() + "/none.ko", "6.1.0-57-amd64");
+	ASSERT_FALSE(missing);
+	EXPECT_NE(missing.error().message().find("none.ko: cannot open"), std::string::npos);
+}
+
+} // namespace
