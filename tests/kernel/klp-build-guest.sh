@@ -84,7 +84,12 @@ case_klpkit() {
 	fi
 	case_start klpkit
 	orig_cmdline=$(cat /proc/cmdline)
+	info=$(/klp/klpkit info /klp/livepatch-cmdline.ko)
+	echo "$info"
+	klp_check klpkit-info sh -c "echo '$info' | grep -q '^  vmlinux: cmdline_proc_show,1\$' &&
+		echo '$info' | grep -qx '  not loaded'"
 	klp_check klpkit-load /klp/klpkit load /klp/livepatch-cmdline.ko
+	klp_check klpkit-info-loaded sh -c "/klp/klpkit info /klp/livepatch-cmdline.ko | grep -qx '  loaded: enabled'"
 	klp_check klpkit-patched test "$(cat /proc/cmdline)" = "$orig_cmdline klpkit.livepatched=1"
 	list=$(/klp/klpkit list)
 	echo "$list"

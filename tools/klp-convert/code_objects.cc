@@ -5,6 +5,7 @@
 #include "code_objects.h"
 
 #include "convert.h"
+#include "livepatch/funcs_table.h"
 #include "livepatch/tables.h"
 
 #include <algorithm>
@@ -12,27 +13,7 @@
 
 namespace klp::convert {
 
-namespace {
-
 using livepatch::KlpkitFunc;
-
-// The NUL-terminated string at `sym`+`addend` (a `.klpkit.strings` entry), or
-// nothing if that is not inside the contents of a section of the module.
-std::optional<std::string> string_at(const elf::Symbol *sym, int64_t addend)
-{
-	if (!sym || !sym->sec || sym->sec->type == SHT_NOBITS)
-		return std::nullopt;
-	const std::vector<uint8_t> &data = sym->sec->data;
-	uint64_t start = sym->value + uint64_t(addend);
-	if (start >= data.size())
-		return std::nullopt;
-	auto end = std::find(data.begin() + long(start), data.end(), 0);
-	if (end == data.end())
-		return std::nullopt;
-	return std::string(data.begin() + long(start), end);
-}
-
-} // namespace
 
 CodeObjects::CodeObjects(const elf::Object &obj, std::vector<std::string> &problems)
 	: obj_(obj)
@@ -47,32 +28,19 @@ CodeObjects::CodeObjects(const elf::Object &obj, std::vector<std::string> &probl
 	if (funcs->size() % KlpkitFunc::size)
 		problem(fmt::format("size {} is not a whole number of {}-byte entries",
 				    funcs->size(), KlpkitFunc::size));
-	size_t count = funcs->size() / KlpkitFunc::size;
-	std::vector<const elf::Relocation *> new_func(count, nullptr), objname(count, nullptr);
-	if (funcs->rela) {
-		for (const elf::Relocation &r : funcs->rela->relocs) {
-			size_t entry = r.offset / KlpkitFunc::size;
-			if (entry >= count)
-				continue;
-			if (r.offset % KlpkitFunc::size == KlpkitFunc::new_func)
-				new_func[entry] = &r;
-			else if (r.offset % KlpkitFunc::size == KlpkitFunc::objname)
-				objname[entry] = &r;
-		}
-	}
-	for (size_t i = 0; i < count; i++) {
-		const elf::Relocation *f = new_func[i];
+	auto entries = livepatch::read_funcs_table(obj);
+	for (size_t i = 0; entries && i < entries->size(); i++) {
+		const livepatch::FuncsEntry &e = (*entries)[i];
+		const elf::Relocation *f = e.new_func;
 		if (!f || !f->sym || !f->sym->sec) {
 			problem(fmt::format("entry {}: new_func is not code of the module", i));
 			continue;
 		}
-		auto name = objname[i] ? string_at(objname[i]->sym, objname[i]->addend)
-				       : std::nullopt;
-		if (!name) {
+		if (!e.objname) {
 			problem(fmt::format("entry {}: objname is not a string of the module", i));
 			continue;
 		}
-		attribute(unit_at(*f->sym->sec, f->sym->value + uint64_t(f->addend)), *name);
+		attribute(unit_at(*f->sym->sec, f->sym->value + uint64_t(f->addend)), *e.objname);
 	}
 }
 

@@ -3,6 +3,9 @@
 #include "livepatches.h"
 
 #include "elf/modinfo.h"
+#include "elf/object.h"
+#include "livepatch/funcs_table.h"
+#include "livepatch/tables.h"
 
 #include <fmt/format.h>
 
@@ -251,6 +254,74 @@ Expected<void> remove_module(const std::string &name, double seconds)
 			return make_error("module {}: cannot unload: {}", name, std::strerror(err));
 		std::this_thread::sleep_for(std::chrono::milliseconds(100));
 	}
+}
+
+Expected<ModuleInfo> read_module_info(const std::string &ko)
+{
+	auto modinfo = elf::elf_modinfo(ko);
+	if (!modinfo)
+		return modinfo.take_error();
+	auto value = [&](const char *key) { return modinfo->count(key) ? (*modinfo)[key] : std::string(); };
+	ModuleInfo info;
+	info.path = ko;
+	info.name = normalized(value("name"));
+	info.vermagic = value("vermagic");
+	if (info.name.empty())
+		return make_error("{}: no name in .modinfo (not a kernel module?)", ko);
+	std::string depends = "," + value("depends") + ",";
+	if (value("livepatch") == "Y")
+		info.core = "kernel";
+	else if (depends.find(",klpkit-core,") != std::string::npos ||
+		 depends.find(",klpkit_core,") != std::string::npos)
+		info.core = "bundled";
+	else
+		return make_error("{}: module {} is not a livepatch (no MODULE_INFO(livepatch), no "
+				  "dependency on klpkit-core)",
+				  ko, info.name);
+	auto obj = elf::Object::read(ko);
+	if (!obj)
+		return obj.take_error();
+	auto funcs = (*obj)->find_section(livepatch::funcs_section);
+	if (funcs && funcs->size() % livepatch::KlpkitFunc::size)
+		return make_error("{}: section {}: size {} is not a whole number of {}-byte entries", ko,
+				  funcs->name, funcs->size(), livepatch::KlpkitFunc::size);
+	auto entries = livepatch::read_funcs_table(**obj);
+	info.has_table = entries.has_value();
+	for (size_t i = 0; entries && i < entries->size(); i++) {
+		const auto &e = (*entries)[i];
+		if (!e.old_name || !e.objname)
+			return make_error("{}: {} entry {}: its old_name or objname is not a string of the module",
+					  ko, livepatch::funcs_section, i);
+		auto it = std::find_if(info.objects.begin(), info.objects.end(),
+				       [&](const PatchedObject &o) { return o.name == *e.objname; });
+		if (it == info.objects.end())
+			it = info.objects.insert(info.objects.end(), PatchedObject{*e.objname, {}, {}});
+		// As sysfs names it: sympos 0 (a unique name) is ",1" there.
+		it->functions.push_back({*e.old_name, e.sympos ? e.sympos : 1});
+	}
+	return info;
+}
+
+std::string format_module_info(const ModuleInfo &info, const std::optional<Livepatch> &loaded)
+{
+	std::string out = fmt::format("{}: livepatch {}\n  for {}\n  needs {}\n", info.path, info.name,
+				      info.vermagic.empty() ? "(no vermagic)" : info.vermagic,
+				      info.core == "kernel" ? "the kernel's livepatch core (CONFIG_LIVEPATCH)"
+							    : "klpkit-core.ko (loaded first)");
+	if (!info.has_table)
+		out += "  functions: not listed (no .klpkit.funcs: not built by klp-build)\n";
+	for (const auto &o : info.objects) {
+		std::string fns;
+		for (const auto &f : o.functions)
+			fns += fmt::format("{}{},{}", fns.empty() ? "" : " ", f.name, f.sympos);
+		out += fmt::format("  {}: {}\n", o.name, fns);
+	}
+	if (!loaded)
+		out += "  not loaded\n";
+	else
+		out += fmt::format("  loaded: {}{}\n", loaded->enabled ? "enabled" : "disabled",
+				   loaded->transition ? ", in transition" : "");
+	return out;
 }
 
 } // namespace klp::klpkit

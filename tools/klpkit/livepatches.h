@@ -70,4 +70,18 @@ Expected<void> write_attribute(const std::string &dir, const std::string &attrib
 // delete_module(), retried while the module is still busy, up to `seconds`.
 Expected<void> remove_module(const std::string &name, double seconds);
 
+// What a livepatch module file is: its name, the kernel it is for, the core it needs
+// and the functions of its `.klpkit.funcs` table, by object.
+struct ModuleInfo {
+	std::string path;
+	std::string name; // the module's, '-' as '_'
+	std::string vermagic;
+	std::string core; // "kernel" (MODULE_INFO(livepatch, "Y")) or "bundled" (depends on klpkit-core)
+	bool has_table = false; // a hand-written livepatch module has no .klpkit.funcs
+	std::vector<PatchedObject> objects; // in table order
+};
+Expected<ModuleInfo> read_module_info(const std::string &ko);
+// `klpkit info`'s text; `loaded` is its livepatch in sysfs, if loaded.
+std::string format_module_info(const ModuleInfo &info, const std::optional<Livepatch> &loaded);
+
 } // namespace klp::klpkit

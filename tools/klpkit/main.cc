@@ -1,5 +1,6 @@
 // klpkit: livepatches on the machine being patched (root). list shows each loaded
-// livepatch of the kernel's core and of klpkit-core.ko; load inserts a module built
+// livepatch of the kernel's core and of klpkit-core.ko; info describes a module
+// file; load inserts a module built
 // for the running kernel and waits for its transition, naming the tasks that hold it
 // up; unload disables a livepatch, waits for the transition back and removes the
 // module.
@@ -19,11 +20,14 @@ using namespace klp::klpkit;
 namespace {
 
 constexpr const char *usage = R"(usage: klpkit list
+       klpkit info MODULE.ko
        klpkit load [--timeout SECONDS] MODULE.ko
        klpkit unload [--timeout SECONDS] NAME
   list    each loaded livepatch (the kernel's core, /sys/kernel/livepatch, and
           klpkit-core.ko's, /sys/kernel/klpkit): enabled, in transition, replace,
           its objects and functions
+  info    what a livepatch module file is: its name, the kernel it is for, the
+          core it needs, the functions it patches by object, whether it is loaded
   load    insert MODULE.ko (its vermagic must be the running kernel's) and wait
           for the transition (default 60 s); past it, the tasks that hold it up
           are named and the patch is left in transition
@@ -143,10 +147,20 @@ int main(int argc, char **argv)
 		fmt::print("{}", format_livepatches(*patches));
 		return 0;
 	}
+	if (cmd == "info" && rest.size() == 2) {
+		auto info = read_module_info(rest[1]);
+		if (!info)
+			return fail(info.error().message());
+		auto loaded = find_livepatch(roots, info->name);
+		if (!loaded)
+			return fail(loaded.error().message());
+		fmt::print("{}", format_module_info(*info, *loaded));
+		return 0;
+	}
 	if (cmd == "load" && rest.size() == 2)
 		return load(roots, rest[1], timeout);
 	if (cmd == "unload" && rest.size() == 2)
 		return unload(roots, rest[1], timeout);
-	fmt::print(stderr, "klpkit: error: {}: expected list, load MODULE.ko or unload NAME\n{}", cmd, usage);
+	fmt::print(stderr, "klpkit: error: {}: expected list, info MODULE.ko, load MODULE.ko or unload NAME\n{}", cmd, usage);
 	return 2;
 }

@@ -166,4 +166,44 @@ TEST(Livepatches, ModuleForAnotherKernelIsRefusedNamingBoth)
 	EXPECT_NE(missing.error().message().find("none.ko: cannot open"), std::string::npos);
 }
 
+// A relocatable object laid out as klp-build's modules are where info reads them:
+// .modinfo, and a .klpkit.funcs table whose strings are relocations.
+TEST(Livepatches, ModuleInfoListsTheTableByObject)
+{
+	Tree t;
+	std::string src = t.root() + "/lp.c";
+	std::ofstream(src) << R"(
+__attribute__((section(".modinfo"), used)) static const char m[] =
+	"name=livepatch-x\0vermagic=6.1.0-57-amd64 SMP preempt\0livepatch=Y";
+struct klpkit_func { void *new_func; const char *old_name; const char *objname; unsigned long sympos; };
+static int new_fn(void) { return 1; }
+__attribute__((section(".klpkit.funcs"), used, aligned(8))) static const struct klpkit_func t[] = {
+	{new_fn, "cmdline_proc_show", "vmlinux", 0},
+	{new_fn, "vfat_create", "vfat", 2},
+	{new_fn, "version_proc_show", "vmlinux", 0},
+};
+)";
+	std::string ko = t.root() + "/lp.ko";
+	ASSERT_EQ(std::system(("cc -O1 -c -o " + ko + " " + src).c_str()), 0);
+	auto info = read_module_info(ko);
+	ASSERT_TRUE(info) << info.error().message();
+	EXPECT_EQ(info->name, "livepatch_x");
+	EXPECT_EQ(info->core, "kernel");
+	EXPECT_EQ(format_module_info(*info, std::nullopt),
+		  ko + ": livepatch livepatch_x\n  for 6.1.0-57-amd64 SMP preempt\n"
+		       "  needs the kernel's livepatch core (CONFIG_LIVEPATCH)\n"
+		       "  vmlinux: cmdline_proc_show,1 version_proc_show,1\n  vfat: vfat_create,2\n  not loaded\n");
+	Livepatch loaded;
+	loaded.enabled = true;
+	EXPECT_NE(format_module_info(*info, loaded).find("  loaded: enabled\n"), std::string::npos);
+
+	// Not a livepatch: named.
+	std::ofstream(src) << "__attribute__((section(\".modinfo\"), used)) static const char m[] = \"name=plain\";\n";
+	ASSERT_EQ(std::system(("cc -c -o " + ko + " " + src).c_str()), 0);
+	auto plain = read_module_info(ko);
+	ASSERT_FALSE(plain);
+	EXPECT_EQ(plain.error().message(), ko + ": module plain is not a livepatch (no MODULE_INFO(livepatch), no "
+						"dependency on klpkit-core)");
+}
+
 } // namespace
