@@ -84,25 +84,37 @@ case_klpkit() {
 	fi
 	case_start klpkit
 	orig_cmdline=$(cat /proc/cmdline)
-	info=$(/klp/klpkit info /klp/livepatch-cmdline.ko)
-	echo "$info"
-	klp_check klpkit-info sh -c "echo '$info' | grep -q '^  vmlinux: cmdline_proc_show,1\$' &&
-		echo '$info' | grep -qx '  not loaded'"
+	/klp/klpkit info /klp/livepatch-cmdline.ko >/tmp/klpkit-info
+	cat /tmp/klpkit-info
+	klp_check klpkit-info sh -c "grep -q '^  vmlinux: cmdline_proc_show,1\$' /tmp/klpkit-info &&
+		grep -qx '  not loaded' /tmp/klpkit-info"
 	klp_check klpkit-load /klp/klpkit load /klp/livepatch-cmdline.ko
 	klp_check klpkit-info-loaded sh -c "/klp/klpkit info /klp/livepatch-cmdline.ko | grep -qx '  loaded: enabled'"
 	klp_check klpkit-patched test "$(cat /proc/cmdline)" = "$orig_cmdline klpkit.livepatched=1"
-	list=$(/klp/klpkit list)
-	echo "$list"
-	klp_check klpkit-list-enabled sh -c "echo '$list' | grep -q '^livepatch_cmdline: enabled.* ($KLP_CORE core)\$'"
+	/klp/klpkit list >/tmp/klpkit-list
+	cat /tmp/klpkit-list
+	klp_check klpkit-list-enabled grep -q "^livepatch_cmdline: enabled.* ($KLP_CORE core)\$" /tmp/klpkit-list
 	if [ "$KLP_CORE" = kernel ]; then
-		klp_check klpkit-list-function sh -c "echo '$list' | grep -q '^  vmlinux.*: cmdline_proc_show,1'"
+		klp_check klpkit-list-function grep -q '^  vmlinux.*: cmdline_proc_show,1' /tmp/klpkit-list
 	fi
-	again=$(/klp/klpkit load /klp/livepatch-cmdline.ko 2>&1) && klp_fail klpkit-load-twice "exit 0: $again" ||
-		klp_check klpkit-load-twice sh -c "echo '$again' | grep -q 'module livepatch_cmdline is already loaded'"
+	if /klp/klpkit load /klp/livepatch-cmdline.ko >/tmp/klpkit-again 2>&1; then
+		klp_fail klpkit-load-twice "exit 0: $(cat /tmp/klpkit-again)"
+	else
+		klp_check klpkit-load-twice grep -q 'module livepatch_cmdline is already loaded' /tmp/klpkit-again
+	fi
 	klp_check klpkit-unload /klp/klpkit unload livepatch-cmdline
 	klp_check klpkit-unloaded sh -c "[ ! -d $LP/livepatch_cmdline ] && [ ! -d /sys/module/livepatch_cmdline ]"
 	klp_check klpkit-restored test "$(cat /proc/cmdline)" = "$orig_cmdline"
 	klp_check klpkit-list-empty sh -c "/klp/klpkit list | grep -qx 'no livepatch loaded'"
+	# Installed, then loaded the way klpkit.service does at boot.
+	klp_check klpkit-install /klp/klpkit install /klp/livepatch-cmdline.ko
+	klp_check klpkit-installed sh -c "/klp/klpkit installed | grep -q '^livepatch_cmdline /var/lib/klpkit/$(uname -r)/001-livepatch_cmdline.ko\$'"
+	klp_check klpkit-load-installed /klp/klpkit load-installed
+	klp_check klpkit-load-installed-patched test "$(cat /proc/cmdline)" = "$orig_cmdline klpkit.livepatched=1"
+	klp_check klpkit-load-installed-again sh -c "/klp/klpkit load-installed | grep -q 'livepatch_cmdline: already loaded'"
+	klp_check klpkit-unload-installed /klp/klpkit unload livepatch_cmdline
+	klp_check klpkit-uninstall /klp/klpkit uninstall livepatch-cmdline
+	klp_check klpkit-uninstalled sh -c "/klp/klpkit installed | grep -q '^no livepatch installed'"
 	case_end klpkit
 }
 

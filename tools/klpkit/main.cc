@@ -4,6 +4,7 @@
 // for the running kernel and waits for its transition, naming the tasks that hold it
 // up; unload disables a livepatch, waits for the transition back and removes the
 // module.
+#include "installed.h"
 #include "livepatches.h"
 
 #include <fmt/format.h>
@@ -23,6 +24,10 @@ constexpr const char *usage = R"(usage: klpkit list
        klpkit info MODULE.ko
        klpkit load [--timeout SECONDS] MODULE.ko
        klpkit unload [--timeout SECONDS] NAME
+       klpkit install [--release REL] MODULE.ko
+       klpkit uninstall [--release REL] NAME
+       klpkit installed [--release REL]
+       klpkit load-installed [--timeout SECONDS]
   list    each loaded livepatch (the kernel's core, /sys/kernel/livepatch, and
           klpkit-core.ko's, /sys/kernel/klpkit): enabled, in transition, replace,
           its objects and functions
@@ -33,6 +38,13 @@ constexpr const char *usage = R"(usage: klpkit list
           are named and the patch is left in transition
   unload  disable the livepatch NAME, wait for the transition back and remove its
           module (NAME: as in list; '-' and '_' are the same)
+  install copy MODULE.ko to /var/lib/klpkit/REL/ (REL: the running kernel's
+          release unless given; the module's vermagic must name it), after
+          the ones installed before, for load-installed
+  uninstall  remove an installed livepatch (it stays loaded until unloaded)
+  installed  the installed livepatches of REL, in the order they load
+  load-installed  load the running release's installed livepatches in order,
+          skipping loaded ones (klpkit.service runs it at boot)
 Exit status: 0 done, 1 error or a transition that did not end in time, 2 usage.
 )";
 
@@ -111,6 +123,9 @@ int main(int argc, char **argv)
 	std::vector<std::string> args(argv + 1, argv + argc);
 	Roots roots;
 	double timeout = 60;
+	std::string root = "/", release_option;
+	struct utsname u {};
+	std::string running = uname(&u) == 0 ? u.release : "";
 	std::vector<std::string> rest;
 	for (size_t i = 0; i < args.size(); i++) {
 		const std::string &a = args[i];
@@ -119,9 +134,14 @@ int main(int argc, char **argv)
 			return 0;
 		}
 		// --sys / --proc: another root for sysfs and procfs (tests).
-		if ((a == "--timeout" || a == "--sys" || a == "--proc") && i + 1 < args.size()) {
+		if ((a == "--timeout" || a == "--sys" || a == "--proc" || a == "--root" || a == "--release") &&
+		    i + 1 < args.size()) {
 			const std::string &v = args[++i];
-			if (a == "--sys") {
+			if (a == "--root") {
+				root = v; // where var/lib/klpkit is (tests)
+			} else if (a == "--release") {
+				release_option = v;
+			} else if (a == "--sys") {
 				roots.sys = v;
 			} else if (a == "--proc") {
 				roots.proc = v;
@@ -157,10 +177,45 @@ int main(int argc, char **argv)
 		fmt::print("{}", format_module_info(*info, *loaded));
 		return 0;
 	}
+	std::string release = release_option.empty() ? running : release_option;
+	if (cmd == "install" && rest.size() == 2) {
+		auto to = install_module(root, rest[1], release);
+		if (!to)
+			return fail(to.error().message());
+		fmt::print("klpkit: installed {}\n", *to);
+		return 0;
+	}
+	if (cmd == "uninstall" && rest.size() == 2) {
+		if (auto r = uninstall_module(root, rest[1], release); !r)
+			return fail(r.error().message());
+		fmt::print("klpkit: {} uninstalled for {}\n", rest[1], release);
+		return 0;
+	}
+	if (cmd == "installed" && rest.size() == 1) {
+		auto all = installed_modules(root, release);
+		if (all.empty())
+			fmt::print("no livepatch installed for {}\n", release);
+		for (const auto &i : all)
+			fmt::print("{} {}\n", i.name, i.path);
+		return 0;
+	}
+	if (cmd == "load-installed" && rest.size() == 1) {
+		int status = 0;
+		for (const auto &i : installed_modules(root, running)) {
+			auto loaded = find_livepatch(roots, i.name);
+			if (loaded && *loaded) {
+				fmt::print("klpkit: {}: already loaded\n", i.name);
+				continue;
+			}
+			if (load(roots, i.path, timeout) != 0)
+				status = 1; // the next ones still load
+		}
+		return status;
+	}
 	if (cmd == "load" && rest.size() == 2)
 		return load(roots, rest[1], timeout);
 	if (cmd == "unload" && rest.size() == 2)
 		return unload(roots, rest[1], timeout);
-	fmt::print(stderr, "klpkit: error: {}: expected list, info MODULE.ko, load MODULE.ko or unload NAME\n{}", cmd, usage);
+	fmt::print(stderr, "klpkit: error: {}: expected list, info, load, unload, install, uninstall, installed or load-installed\n{}", cmd, usage);
 	return 2;
 }

@@ -1,6 +1,7 @@
 // klpkit's view of a kernel (livepatches.h) on trees laid out as the kernel's core
 // (6.1: <object>/patched, a directory per function) and klpkit-core.ko write sysfs,
 // and as /proc shows tasks during a transition.
+#include "installed.h"
 #include "livepatches.h"
 
 #include <gtest/gtest.h>
@@ -55,6 +56,22 @@ void two_cores(const Tree &t)
 	t.dir(lp + "vmlinux/version_proc_show,1");
 	files(t, "sys/kernel/klpkit/livepatch_vfat/",
 	      {{"enabled", "1\n"}, {"transition", "1\n"}, {"replace", "0\n"}, {"blocked", ""}, {"vfat/patched", "0\n"}});
+}
+
+// A relocatable object with a .modinfo (name, vermagic, livepatch=Y) and a one-entry
+// .klpkit.funcs table: as much of a livepatch module as klpkit reads.
+std::string compile_livepatch(const Tree &t, const std::string &name, const std::string &vermagic)
+{
+	std::string src = t.root() + "/" + name + ".c";
+	std::ofstream(src) << "__attribute__((section(\".modinfo\"), used)) static const char m[] = \"name=" << name
+			   << "\\0vermagic=" << vermagic << "\\0livepatch=Y\";\n"
+			   << "struct f { void *n; const char *o, *obj; unsigned long pos; };\n"
+			   << "static int fn(void) { return 1; }\n"
+			   << "__attribute__((section(\".klpkit.funcs\"), used, aligned(8))) static const struct f t[] = "
+			      "{{fn, \"cmdline_proc_show\", \"vmlinux\", 0}};\n";
+	std::string ko = t.root() + "/" + name + ".ko";
+	EXPECT_EQ(std::system(("cc -O1 -c -o " + ko + " " + src).c_str()), 0);
+	return ko;
 }
 
 TEST(Livepatches, BothCoresAreRead)
@@ -204,6 +221,46 @@ __attribute__((section(".klpkit.funcs"), used, aligned(8))) static const struct 
 	ASSERT_FALSE(plain);
 	EXPECT_EQ(plain.error().message(), ko + ": module plain is not a livepatch (no MODULE_INFO(livepatch), no "
 						"dependency on klpkit-core)");
+}
+
+// klpkit install / uninstall / load-installed's order, under a root of the test's.
+TEST(Installed, InOrderReplacedInPlaceAndForTheirReleaseOnly)
+{
+	Tree t;
+	const std::string rel = "6.1.0-57-amd64";
+	std::string a = compile_livepatch(t, "livepatch-a", rel + " SMP preempt");
+	std::string b = compile_livepatch(t, "livepatch_b", rel + " SMP preempt");
+	std::string other = compile_livepatch(t, "livepatch_c", "6.12.118+deb12-amd64 SMP");
+	std::string root = t.root() + "/root";
+	auto ia = install_module(root, a, rel);
+	ASSERT_TRUE(ia) << ia.error().message();
+	EXPECT_EQ(*ia, root + "/var/lib/klpkit/" + rel + "/001-livepatch_a.ko");
+	ASSERT_TRUE(install_module(root, b, rel));
+	ASSERT_TRUE(install_module(root, a, rel)); // again: the same place, not after b
+	auto all = installed_modules(root, rel);
+	ASSERT_EQ(all.size(), 2u);
+	EXPECT_EQ(all[0].name, "livepatch_a");
+	EXPECT_EQ(all[1].name, "livepatch_b");
+	EXPECT_EQ(all[1].path, root + "/var/lib/klpkit/" + rel + "/002-livepatch_b.ko");
+
+	auto wrong = install_module(root, other, rel);
+	ASSERT_FALSE(wrong);
+	EXPECT_EQ(wrong.error().message(),
+		  other + ": built for 6.12.118+deb12-amd64 (vermagic '6.12.118+deb12-amd64 SMP'), not for " + rel);
+	EXPECT_TRUE(installed_modules(root, "6.12.118+deb12-amd64").empty());
+
+	ASSERT_TRUE(uninstall_module(root, "livepatch-a", rel));
+	all = installed_modules(root, rel);
+	ASSERT_EQ(all.size(), 1u);
+	EXPECT_EQ(all[0].name, "livepatch_b");
+	auto none = uninstall_module(root, "livepatch_a", rel);
+	ASSERT_FALSE(none);
+	EXPECT_EQ(none.error().message(), "no livepatch livepatch_a is installed for " + rel + " (in " + root +
+						  "/var/lib/klpkit/" + rel + ")");
+	// Installed after an uninstall: after the last one still there.
+	auto again = install_module(root, a, rel);
+	ASSERT_TRUE(again);
+	EXPECT_EQ(*again, root + "/var/lib/klpkit/" + rel + "/003-livepatch_a.ko");
 }
 
 } // namespace
