@@ -252,7 +252,8 @@ Status replay_patched(const Options &opts, KernelRun &run)
 	for (size_t i = 0; i < run.targets.size(); i++) {
 		const std::string &rel = run.targets[i];
 		if (statuses[i] != 0) {
-			remove_depfile(run, commands[i]);
+			for (const auto &c : commands) // the ones after this one are not recorded
+				remove_depfile(run, c);
 			if (interrupted())
 				return fail("interrupted", "patched build: interrupted");
 			std::string msg = fmt::format("patched build failed (exit {}): {}'s recorded command: {}",
