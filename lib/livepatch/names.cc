@@ -151,4 +151,10 @@ std::optional<std::string> klp_rela_objname(std::string_view section_name)
 	return std::string(rest.substr(0, dot));
 }
 
+bool depends_on_klpkit_core(std::string_view depends)
+{
+	std::string list = "," + std::string(depends) + ",";
+	return list.find(",klpkit-core,") != std::string::npos || list.find(",klpkit_core,") != std::string::npos;
+}
+
 } // namespace klp::livepatch

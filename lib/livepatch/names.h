@@ -29,6 +29,10 @@ inline constexpr std::string_view annotation_prefix = ".klp.module_relocs.";
 // object name has at most 55 characters (MODULE_NAME_LEN is 56 with the NUL), a
 // symbol name at most 511 (KSYM_NAME_LEN 512 since 6.1; 128 before).
 inline constexpr size_t max_objname_len = 55;
+
+// A module's .modinfo `depends` ("fat,klpkit-core") names klpkit-core.ko, as
+// modpost spells it or with '_'.
+bool depends_on_klpkit_core(std::string_view depends);
 inline constexpr size_t max_symname_len = 511;
 
 // What a livepatch symbol designates: the `sympos`th symbol `name` of `objname`

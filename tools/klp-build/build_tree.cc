@@ -122,8 +122,6 @@ Status not_built_instead(const KernelRun &run, const std::vector<std::string> &r
 	return failure;
 }
 
-
-
 // Each freshly built original compiled once more by its recorded command: the same
 // bytes prove the command (replay.h), and the cache keeps the proof. The tree's
 // copies go whatever the outcome: the work directory has kbuild's.

@@ -9,6 +9,8 @@
 #include "kbuild.h"
 #include "make.h"
 
+#include "livepatch/names.h"
+
 #include <fmt/format.h>
 
 #include <filesystem>
@@ -48,9 +50,7 @@ Status check_modinfo(const KernelRun &run, const std::string &ko, const ModInfo 
 			return fail("verify-failed", fmt::format("{}: MODULE_INFO(livepatch) in a module for "
 								 "klpkit-core.ko",
 								 ko));
-		std::string depends = "," + modinfo_value(info, "depends") + ",";
-		if (depends.find(",klpkit-core,") == std::string::npos &&
-		    depends.find(",klpkit_core,") == std::string::npos)
+		if (!livepatch::depends_on_klpkit_core(modinfo_value(info, "depends")))
 			return fail("verify-failed", fmt::format("{}: does not depend on klpkit-core (depends '{}')",
 								 ko, modinfo_value(info, "depends")));
 	}

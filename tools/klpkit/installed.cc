@@ -57,10 +57,7 @@ Expected<std::string> install_module(const std::string &root, const std::string 
 	auto info = read_module_info(ko);
 	if (!info)
 		return info.take_error();
-	std::string built_for = info->vermagic.substr(0, info->vermagic.find(' '));
-	if (built_for != release)
-		return make_error("{}: built for {} (vermagic '{}'), not for {}", ko,
-				  built_for.empty() ? "no kernel" : built_for, info->vermagic, release);
+	KLP_TRY(check_release(*info, release));
 	std::string dir = installed_dir(root, release);
 	std::error_code ec;
 	fs::create_directories(dir, ec);

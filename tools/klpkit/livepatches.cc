@@ -5,6 +5,7 @@
 #include "elf/modinfo.h"
 #include "elf/object.h"
 #include "livepatch/funcs_table.h"
+#include "livepatch/names.h"
 #include "livepatch/tables.h"
 
 #include <fmt/format.h>
@@ -93,6 +94,15 @@ std::string normalized(std::string name)
 	return name;
 }
 
+// "cmdline_proc_show,1 version_proc_show,1": functions as sysfs names them.
+std::string function_list(const std::vector<PatchedFunction> &functions)
+{
+	std::string out;
+	for (const auto &f : functions)
+		out += fmt::format("{}{},{}", out.empty() ? "" : " ", f.name, f.sympos);
+	return out;
+}
+
 } // namespace
 
 std::vector<std::pair<std::string, std::string>> core_dirs(const Roots &roots)
@@ -137,9 +147,7 @@ std::string format_livepatches(const std::vector<Livepatch> &patches)
 				   p.transition ? ", in transition" : "",
 				   !p.replace ? "" : *p.replace ? ", replaces the others" : ", stacked", p.core);
 		for (const auto &o : p.objects) {
-			std::string fns;
-			for (const auto &f : o.functions)
-				fns += fmt::format("{}{},{}", fns.empty() ? "" : " ", f.name, f.sympos);
+			std::string fns = function_list(o.functions);
 			out += fmt::format("  {}{}{}\n", o.name,
 					   !o.patched ? "" : *o.patched ? " (patched)" : " (not loaded)",
 					   fns.empty() ? "" : ": " + fns);
@@ -175,19 +183,21 @@ std::vector<Task> blocking_tasks(const Roots &roots, int target)
 	return out;
 }
 
+Expected<void> check_release(const ModuleInfo &info, const std::string &release, std::string_view running)
+{
+	std::string built_for = info.vermagic.substr(0, info.vermagic.find(' '));
+	if (built_for != release)
+		return make_error("{}: built for {} (vermagic '{}'), not for {}{}", info.path,
+				  built_for.empty() ? "no kernel" : built_for, info.vermagic, running, release);
+	return success();
+}
+
 Expected<std::string> insert_module(const std::string &ko, const std::string &release)
 {
-	auto info = elf::elf_modinfo(ko);
+	auto info = read_module_info(ko);
 	if (!info)
 		return info.take_error();
-	std::string name = info->count("name") ? (*info)["name"] : "";
-	if (name.empty())
-		return make_error("{}: no name in .modinfo (not a kernel module?)", ko);
-	std::string vermagic = info->count("vermagic") ? (*info)["vermagic"] : "";
-	std::string built_for = vermagic.substr(0, vermagic.find(' '));
-	if (built_for != release)
-		return make_error("{}: built for {} (vermagic '{}'), not for the running kernel {}", ko,
-				  built_for.empty() ? "no kernel" : built_for, vermagic, release);
+	KLP_TRY(check_release(*info, release, "the running kernel "));
 	int fd = open(ko.c_str(), O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return make_error("{}: cannot open: {}", ko, std::strerror(errno));
@@ -196,14 +206,14 @@ Expected<std::string> insert_module(const std::string &ko, const std::string &re
 	close(fd);
 	if (r != 0) {
 		if (err == EEXIST)
-			return make_error("{}: module {} is already loaded", ko, name);
+			return make_error("{}: module {} is already loaded", ko, info->name);
 		return make_error("{}: the kernel refused to load module {}: {} (its log says why: dmesg)", ko,
-				  name, std::strerror(err));
+				  info->name, std::strerror(err));
 	}
-	return normalized(name);
+	return info->name;
 }
 
-bool wait_transition(const Roots &, const std::string &dir, double seconds)
+bool wait_transition(const std::string &dir, double seconds)
 {
 	auto end = std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
 	for (;;) {
@@ -268,11 +278,9 @@ Expected<ModuleInfo> read_module_info(const std::string &ko)
 	info.vermagic = value("vermagic");
 	if (info.name.empty())
 		return make_error("{}: no name in .modinfo (not a kernel module?)", ko);
-	std::string depends = "," + value("depends") + ",";
 	if (value("livepatch") == "Y")
 		info.core = "kernel";
-	else if (depends.find(",klpkit-core,") != std::string::npos ||
-		 depends.find(",klpkit_core,") != std::string::npos)
+	else if (livepatch::depends_on_klpkit_core(value("depends")))
 		info.core = "bundled";
 	else
 		return make_error("{}: module {} is not a livepatch (no MODULE_INFO(livepatch), no "
@@ -310,12 +318,8 @@ std::string format_module_info(const ModuleInfo &info, const std::optional<Livep
 							    : "klpkit-core.ko (loaded first)");
 	if (!info.has_table)
 		out += "  functions: not listed (no .klpkit.funcs: not built by klp-build)\n";
-	for (const auto &o : info.objects) {
-		std::string fns;
-		for (const auto &f : o.functions)
-			fns += fmt::format("{}{},{}", fns.empty() ? "" : " ", f.name, f.sympos);
-		out += fmt::format("  {}: {}\n", o.name, fns);
-	}
+	for (const auto &o : info.objects)
+		out += fmt::format("  {}: {}\n", o.name, function_list(o.functions));
 	if (!loaded)
 		out += "  not loaded\n";
 	else

@@ -9,6 +9,7 @@
 
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace klp::klpkit {
@@ -57,12 +58,12 @@ struct Task {
 // it is disabled) during a transition: the ones that hold it up.
 std::vector<Task> blocking_tasks(const Roots &roots, int target);
 
-// Loads MODULE.ko (finit_module) after checking that its vermagic is for `release`;
-// returns the livepatch's name.
+// Loads MODULE.ko (finit_module) after checking that it is a livepatch and that its
+// vermagic is for `release`; returns the livepatch's name.
 Expected<std::string> insert_module(const std::string &ko, const std::string &release);
 // Polls until the livepatch's transition is over (its directory gone counts), up to
 // `seconds`; false on timeout.
-bool wait_transition(const Roots &roots, const std::string &dir, double seconds);
+bool wait_transition(const std::string &dir, double seconds);
 // Polls until the directory is gone, up to `seconds`.
 bool wait_gone(const std::string &dir, double seconds);
 // Writes `value` to <dir>/<attribute>.
@@ -83,5 +84,8 @@ struct ModuleInfo {
 Expected<ModuleInfo> read_module_info(const std::string &ko);
 // `klpkit info`'s text; `loaded` is its livepatch in sysfs, if loaded.
 std::string format_module_info(const ModuleInfo &info, const std::optional<Livepatch> &loaded);
+// An error naming both when the module's vermagic is not for `release` (`running`:
+// "the running kernel " when it is that).
+Expected<void> check_release(const ModuleInfo &info, const std::string &release, std::string_view running = "");
 
 } // namespace klp::klpkit

@@ -83,7 +83,7 @@ int load(const Roots &roots, const std::string &ko, double timeout)
 		return fail(fmt::format("{}: loaded as module {}, but no livepatch {} is in sysfs (not a "
 					"livepatch module?)",
 					ko, *name, *name));
-	if (!wait_transition(roots, (*patch)->dir, timeout))
+	if (!wait_transition((*patch)->dir, timeout))
 		return fail(fmt::format("{}: the transition did not end in {} s; still in the old code:{}\n"
 					"'klpkit unload {}' reverses it",
 					*name, timeout, blockers(roots, 1), *name));
