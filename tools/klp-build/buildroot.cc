@@ -4,7 +4,7 @@
 #include "buildroot.h"
 
 #include "kbuild.h"
-#include "process.h"
+#include "proc/process.h"
 
 #include <fmt/format.h>
 

@@ -8,7 +8,7 @@
 #include "kbuild.h"
 #include "make.h"
 #include "patches.h"
-#include "process.h"
+#include "proc/process.h"
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>

@@ -8,7 +8,7 @@
 
 #include "kbuild.h"
 #include "make.h"
-#include "process.h"
+#include "proc/process.h"
 
 #include "elf/object.h"
 
@@ -118,7 +118,7 @@ Expected<std::map<std::string, uint64_t>> measure_entry_types(const Options &opt
 							fmt::join(args.begin() + 1, args.end(), " "))));
 	Command make = module_make(opts, run, dir, args, "entry-sizes");
 	// Failing probes are expected (-k builds the others); each object is the answer.
-	klp::build::run(make);
+	klp::run(make);
 	if (interrupted())
 		return make_error("interrupted");
 

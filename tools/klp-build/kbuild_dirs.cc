@@ -5,7 +5,7 @@
 // makefiles and CONFIG_ values. Choosing targets from the answer is targets.cc's job.
 #include "kbuild_dirs.h"
 
-#include "process.h"
+#include "proc/process.h"
 
 #include <fmt/format.h>
 

@@ -5,7 +5,7 @@
 #include "kbuild.h"
 #include "line_directives.h"
 #include "make.h"
-#include "process.h"
+#include "proc/process.h"
 
 #include <fmt/format.h>
 

@@ -1,7 +1,7 @@
 // kpatch-build: kpatch-build's command line, run as klp-build (kpatch_compat.h). It
 // says what differs, shows the klp-build command it runs, and becomes that process.
 #include "kpatch_compat.h"
-#include "process.h"
+#include "proc/process.h"
 
 #include <fmt/format.h>
 
@@ -44,7 +44,7 @@ int main(int argc, char **argv)
 		fmt::print(stderr, "kpatch-build: note: {}\n", note);
 	std::vector<std::string> command = {klp_build};
 	command.insert(command.end(), t->args.begin(), t->args.end());
-	fmt::print(stderr, "kpatch-build: running {}\n", shell_line(command));
+	fmt::print(stderr, "kpatch-build: running {}\n", klp::shell_line(command));
 	std::vector<char *> cargv;
 	for (auto &a : command)
 		cargv.push_back(a.data());

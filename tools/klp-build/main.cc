@@ -5,7 +5,7 @@
 
 #include "kbuild.h"
 #include "options.h"
-#include "process.h"
+#include "proc/process.h"
 #include "summary.h"
 
 #include <fmt/format.h>
@@ -145,7 +145,7 @@ std::string make_work_root(const Options &opts)
 
 int main(int argc, char **argv)
 {
-	install_signal_handlers();
+	klp::install_signal_handlers();
 	auto parsed = parse_options(argc, argv);
 	if (!parsed) {
 		fmt::print(stderr, "klp-build: error: {}\n", parsed.error().message());

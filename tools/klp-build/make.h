@@ -4,7 +4,7 @@
 #pragma once
 
 #include "klp_build.h"
-#include "process.h"
+#include "proc/process.h"
 
 namespace klp::build {
 

@@ -47,7 +47,7 @@ Expected<std::string> uncompressed(const KernelRun &run, const std::string &path
 	fs::create_directories(run.work + "/parents", ec);
 	Command cmd;
 	cmd.argv = {"sh", "-c", fmt::format("{} -dc {} > {}", tool, shell_line({path}), shell_line({out}))};
-	if (klp::build::run(cmd) != 0)
+	if (klp::run(cmd) != 0)
 		return make_error("cannot decompress {} with {}", path, tool);
 	return out;
 }

@@ -5,7 +5,7 @@
 #include "patches.h"
 
 #include "kbuild.h"
-#include "process.h"
+#include "proc/process.h"
 
 #include <algorithm>
 #include <filesystem>

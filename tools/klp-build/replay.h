@@ -10,7 +10,7 @@
 #pragma once
 
 #include "klp_build.h"
-#include "process.h"
+#include "proc/process.h"
 
 #include <optional>
 #include <string>

@@ -11,7 +11,7 @@
 #include "kbuild.h"
 #include "include_scan.h"
 #include "kbuild_dirs.h"
-#include "process.h"
+#include "proc/process.h"
 
 #include <fmt/format.h>
 

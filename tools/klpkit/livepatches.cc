@@ -289,6 +289,7 @@ Expected<ModuleInfo> read_module_info(const std::string &ko)
 	auto obj = elf::Object::read(ko);
 	if (!obj)
 		return obj.take_error();
+	info.machine = (*obj)->machine;
 	auto funcs = (*obj)->find_section(livepatch::funcs_section);
 	if (funcs && funcs->size() % livepatch::KlpkitFunc::size)
 		return make_error("{}: section {}: size {} is not a whole number of {}-byte entries", ko,

@@ -7,6 +7,7 @@
 
 #include "elf/error.h"
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -78,6 +79,7 @@ struct ModuleInfo {
 	std::string name; // the module's, '-' as '_'
 	std::string vermagic;
 	std::string core; // "kernel" (MODULE_INFO(livepatch, "Y")) or "bundled" (depends on klpkit-core)
+	uint16_t machine = 0; // ELF e_machine: the architecture it is for
 	bool has_table = false; // a hand-written livepatch module has no .klpkit.funcs
 	std::vector<PatchedObject> objects; // in table order
 };

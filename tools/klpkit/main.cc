@@ -1,11 +1,14 @@
-// klpkit: livepatches on the machine being patched (root). list shows each loaded
+// klpkit: a livepatch module proved in its kernel under QEMU (prove), and
+// livepatches on the machine being patched (root). list shows each loaded
 // livepatch of the kernel's core and of klpkit-core.ko; info describes a module
 // file; load inserts a module built
 // for the running kernel and waits for its transition, naming the tasks that hold it
 // up; unload disables a livepatch, waits for the transition back and removes the
 // module.
+#include "elf/file_io.h"
 #include "installed.h"
 #include "livepatches.h"
+#include "prove.h"
 
 #include <fmt/format.h>
 
@@ -20,7 +23,8 @@ using namespace klp::klpkit;
 
 namespace {
 
-constexpr const char *usage = R"(usage: klpkit list
+constexpr const char *usage = R"(usage: klpkit prove MODULE.ko --kernel RELEASE|VMLINUZ [--check SCRIPT] [options]
+       klpkit list
        klpkit info MODULE.ko
        klpkit load [--timeout SECONDS] MODULE.ko
        klpkit unload [--timeout SECONDS] NAME
@@ -28,6 +32,18 @@ constexpr const char *usage = R"(usage: klpkit list
        klpkit uninstall [--release REL] NAME
        klpkit installed [--release REL]
        klpkit load-installed [--timeout SECONDS]
+  prove   boot the module's kernel under QEMU (KVM when it works, else TCG),
+          load the module, wait for the transition, run --check SCRIPT in the
+          guest (busybox sh) while it is enabled, disable and unload it, and
+          judge the console (every step done, no Call Trace/WARNING/BUG, no
+          taint but K, O, E). Options: --module FILE.ko (loaded first, in
+          order; klpkit-core.ko beside MODULE.ko is found), --modules DIR (the
+          target's /lib/modules/RELEASE: the modules the patch's objects are),
+          --json FILE|-, --log FILE (the console), --accel auto|kvm|tcg,
+          --memory SIZE, --append ARGS, --timeout S (the boot, default 600),
+          --transition-timeout S (default 60). RELEASE: an image in
+          $KLPKIT_CACHE/debian/RELEASE/vmlinuz or /boot/vmlinuz-RELEASE.
+          Exit status 0 proved, 1 not proved, 2 usage or refused input.
   list    each loaded livepatch (the kernel's core, /sys/kernel/livepatch, and
           klpkit-core.ko's, /sys/kernel/klpkit): enabled, in transition, replace,
           its objects and functions
@@ -116,11 +132,87 @@ int unload(const Roots &roots, const std::string &name, double timeout)
 	return 0;
 }
 
+std::string default_cache()
+{
+	if (const char *c = std::getenv("KLPKIT_CACHE"); c && *c)
+		return c;
+	if (const char *h = std::getenv("HOME"); h && *h)
+		return std::string(h) + "/.cache/klpkit";
+	return "/tmp/klpkit-cache";
+}
+
+bool parse_seconds(const std::string &option, const std::string &v, double &out)
+{
+	char *end = nullptr;
+	out = std::strtod(v.c_str(), &end);
+	if (end && !*end && out > 0)
+		return true;
+	fmt::print(stderr, "klpkit: error: {} {}: expected seconds\n", option, v);
+	return false;
+}
+
+int prove_command(const std::vector<std::string> &args)
+{
+	ProveOptions o;
+	o.cache_dir = default_cache();
+	std::string json;
+	for (size_t i = 0; i < args.size(); i++) {
+		const std::string &a = args[i];
+		if (!a.starts_with("--")) {
+			if (!o.module.empty())
+				return fmt::print(stderr, "klpkit: error: prove takes one MODULE.ko ({} and {})\n", o.module, a), 2;
+			o.module = a;
+			continue;
+		}
+		if (i + 1 >= args.size())
+			return fmt::print(stderr, "klpkit: error: {} needs a value\n", a), 2;
+		const std::string &v = args[++i];
+		if (a == "--kernel")
+			o.kernel = v;
+		else if (a == "--module")
+			o.modules.push_back(v);
+		else if (a == "--modules")
+			o.modules_dir = v;
+		else if (a == "--check")
+			o.check = v;
+		else if (a == "--json")
+			json = v;
+		else if (a == "--log")
+			o.log = v;
+		else if (a == "--memory")
+			o.memory = v;
+		else if (a == "--append")
+			o.append = v;
+		else if (a == "--accel" && (v == "auto" || v == "kvm" || v == "tcg"))
+			o.accel = v;
+		else if (a == "--timeout" || a == "--transition-timeout") {
+			if (!parse_seconds(a, v, a == "--timeout" ? o.timeout : o.transition_timeout))
+				return 2;
+		} else
+			return fmt::print(stderr, "klpkit: error: prove: unknown option {} {}\n", a, v), 2;
+	}
+	if (o.module.empty() || o.kernel.empty())
+		return fmt::print(stderr, "klpkit: error: prove needs MODULE.ko and --kernel RELEASE|VMLINUZ\n"), 2;
+	auto proof = prove(o);
+	if (!proof)
+		return fmt::print(stderr, "klpkit: error: {}\n", proof.error().message()), 2;
+	// With --json -, the JSON is stdout and the report goes to stderr.
+	fmt::print(json == "-" ? stderr : stdout, "{}", format_proof(*proof));
+	if (json == "-")
+		fmt::print("{}", proof_json(*proof));
+	else if (!json.empty())
+		if (auto w = klp::write_file_atomically(json, proof_json(*proof)); !w)
+			return fmt::print(stderr, "klpkit: error: {}\n", w.error().message()), 2;
+	return proof->proved() ? 0 : 1;
+}
+
 } // namespace
 
 int main(int argc, char **argv)
 {
 	std::vector<std::string> args(argv + 1, argv + argc);
+	if (!args.empty() && args[0] == "prove")
+		return prove_command({args.begin() + 1, args.end()});
 	Roots roots;
 	double timeout = 60;
 	std::string root = "/", release_option;
@@ -216,6 +308,6 @@ int main(int argc, char **argv)
 		return load(roots, rest[1], timeout);
 	if (cmd == "unload" && rest.size() == 2)
 		return unload(roots, rest[1], timeout);
-	fmt::print(stderr, "klpkit: error: {}: expected list, info, load, unload, install, uninstall, installed or load-installed\n{}", cmd, usage);
+	fmt::print(stderr, "klpkit: error: {}: expected prove, list, info, load, unload, install, uninstall, installed or load-installed\n{}", cmd, usage);
 	return 2;
 }

@@ -236,7 +236,7 @@ TEST(CoreFlags, PatchedBuildOfABundledPatchDefinesIt)
 	Options opts;
 	opts.template_dir = "/opt/klpkit/kmod-template";
 	KernelRun run;
-	Command cmd;
+	klp::Command cmd;
 	cmd.argv = {"make", "-C", "/src", "KCFLAGS=-ffunction-sections -fdata-sections", "fs/proc/cmdline.o"};
 
 	run.core = {CoreKind::kernel, "target has CONFIG_LIVEPATCH=y"};

@@ -5,7 +5,7 @@
 #include "kbuild.h"
 #include "line_directives.h"
 #include "patches.h"
-#include "process.h"
+#include "proc/process.h"
 
 #include "temp_dir.h"
 
@@ -238,7 +238,7 @@ TEST(LineDirectives, PatchAppliesAfterTheUsersAndRevertsFirst)
 // the original (the host's preprocessor; the kernel cases are in tests/kernel).
 TEST(LineDirectives, PreprocessorSeesTheOriginalLines)
 {
-	if (!capture({"cpp", "--version"}))
+	if (!klp::capture({"cpp", "--version"}))
 		GTEST_SKIP() << "no cpp on this machine";
 	TempDir t;
 	std::string orig = "#define WARN_ON(x) warn(__FILE__, __LINE__, x)\n"
@@ -252,7 +252,7 @@ TEST(LineDirectives, PreprocessorSeesTheOriginalLines)
 	patched.replace(patched.find(" */"), 0, " * more\n");
 	t.write("k/orig.c", orig);
 	t.write("k/x.c", patched);
-	auto diff = capture({"diff", "-U0", t.path() + "/k/orig.c", t.path() + "/k/x.c"}, "", {0, 1});
+	auto diff = klp::capture({"diff", "-U0", t.path() + "/k/orig.c", t.path() + "/k/x.c"}, "", {0, 1});
 	ASSERT_TRUE(diff) << diff.error().message();
 	auto runs = changed_lines(*diff);
 	ASSERT_TRUE(runs) << runs.error().message();
@@ -261,7 +261,7 @@ TEST(LineDirectives, PreprocessorSeesTheOriginalLines)
 	EXPECT_EQ(dirs->size(), 3u); // after the function, the macro and the comment
 	t.write("k/x.c", with_line_directives(patched, *dirs, "k/x.c"));
 	auto expand = [&](const std::string &file) {
-		auto out = capture({"cpp", "-P", file}, t.path());
+		auto out = klp::capture({"cpp", "-P", file}, t.path());
 		EXPECT_TRUE(out) << out.error().message();
 		std::string text = out ? *out : "";
 		size_t at = text.find("warn(");

@@ -72,7 +72,7 @@ TEST(Replay, CommandRunsInTheTreeAndFixdepRecordsIt)
 			       " -DH=$(pound)1 -c -o dir/a.o dir/a.c";
 	auto command = shell_command_of(recorded);
 	ASSERT_TRUE(command);
-	EXPECT_EQ(run_parallel({replay_command(opts, run, *command, "replay")}, 1), std::vector<int>{0});
+	EXPECT_EQ(klp::run_parallel({replay_command(opts, run, *command, "replay")}, 1), std::vector<int>{0});
 	EXPECT_TRUE(fs::exists(run.tree + "/dir/a.o"));
 	EXPECT_TRUE(fs::exists(run.tree + "/dir/.a.o.d"));
 

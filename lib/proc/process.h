@@ -1,15 +1,16 @@
-// Running other programs: make, patch, create-diff-object, klp-convert. Output goes
-// to a log file (shown only when the command fails) or, with -v, to the terminal.
-// It does not interpret what the programs print.
+// Running other programs: make, patch, create-diff-object, klp-convert, QEMU. Output
+// goes to a log file (shown only when the command fails) or, with -v, to the
+// terminal. It does not interpret what the programs print.
 #pragma once
 
 #include "elf/error.h"
 
+#include <functional>
 #include <string>
 #include <utility>
 #include <vector>
 
-namespace klp::build {
+namespace klp {
 
 struct Command {
 	std::vector<std::string> argv;
@@ -17,8 +18,16 @@ struct Command {
 	std::vector<std::pair<std::string, std::string>> env; // set in the child
 	std::vector<std::string> unset_env; // removed in the child
 	std::string log; // stdout+stderr go here (appended); empty: inherit ours
+	bool log_header = true; // the log starts with "$ <command line>"
 	bool echo = false; // -v: copy the output to our stderr too
+	double timeout_seconds = 0; // > 0: stopped (SIGTERM, then SIGKILL) past it
+	// Called every 100 ms while the child runs; false stops it as a timeout does
+	// (QEMU under KVM that never reaches the guest's first line).
+	std::function<bool()> watch;
 };
+
+// run()'s status for a child stopped by its time limit or its watcher, as timeout(1).
+constexpr int kTimedOut = 124;
 
 // Exit status (0-255), 128+signal for a killed child, -1 if it could not start.
 int run(const Command &cmd);
@@ -41,4 +50,4 @@ std::string log_tail(const std::string &path, size_t lines);
 bool interrupted();
 void install_signal_handlers();
 
-} // namespace klp::build
+} // namespace klp

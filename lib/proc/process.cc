@@ -1,7 +1,8 @@
 // Child processes with fork/exec: a log file or a tee to stderr, a bounded number of
-// parallel jobs, and an interrupt flag so that Ctrl-C ends the children (they share
-// our process group) while klp-build itself lives on to revert the source tree.
-#include "process.h"
+// parallel jobs, a time limit, and an interrupt flag so that Ctrl-C ends the children
+// (they share our process group) while the tool itself lives on to undo its changes
+// (klp-build reverts the source tree).
+#include "proc/process.h"
 
 #include <fmt/format.h>
 
@@ -16,13 +17,14 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <cerrno>
 #include <cstring>
 #include <deque>
 #include <fstream>
 #include <map>
 
-namespace klp::build {
+namespace klp {
 namespace {
 
 std::atomic<bool> g_interrupted{false};
@@ -47,7 +49,7 @@ int decode_status(int status)
 	for (const auto &k : cmd.unset_env)
 		unsetenv(k.c_str());
 	if (!cmd.cwd.empty() && chdir(cmd.cwd.c_str()) != 0) {
-		dprintf(2, "klp-build: cannot enter %s: %s\n", cmd.cwd.c_str(), strerror(errno));
+		dprintf(2, "%s: cannot enter %s: %s\n", program_invocation_short_name, cmd.cwd.c_str(), strerror(errno));
 		_exit(127);
 	}
 	int null_fd = open("/dev/null", O_RDONLY);
@@ -62,7 +64,7 @@ int decode_status(int status)
 		argv.push_back(const_cast<char *>(a.c_str()));
 	argv.push_back(nullptr);
 	execvp(argv[0], argv.data());
-	dprintf(2, "klp-build: cannot run %s: %s\n", argv[0], strerror(errno));
+	dprintf(2, "%s: cannot run %s: %s\n", program_invocation_short_name, argv[0], strerror(errno));
 	_exit(127);
 }
 
@@ -80,7 +82,7 @@ Child start(const Command &cmd)
 	int out_fd = -1;
 	if (!cmd.log.empty()) {
 		c.log_fd = open(cmd.log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-		if (c.log_fd >= 0) {
+		if (c.log_fd >= 0 && cmd.log_header) {
 			std::string head = "$ " + shell_line(cmd.argv) + "\n";
 			if (write(c.log_fd, head.data(), head.size()) < 0) {
 				// the log is a convenience; the command still runs
@@ -152,6 +154,74 @@ void install_signal_handlers()
 	sigaction(SIGHUP, &sa, nullptr);
 }
 
+namespace {
+
+// SIGTERM, then SIGKILL if it is still there 5 s later; reaped.
+void stop_child(Child &c)
+{
+	kill(c.pid, SIGTERM);
+	for (int i = 0; i < 50; i++) {
+		int status = 0;
+		if (waitpid(c.pid, &status, WNOHANG) == c.pid) {
+			c.pid = -1;
+			return;
+		}
+		usleep(100 * 1000);
+	}
+	kill(c.pid, SIGKILL);
+	while (waitpid(c.pid, nullptr, 0) < 0 && errno == EINTR) {
+	}
+	c.pid = -1;
+}
+
+// The child under a time limit or a watcher: polled every 100 ms (its echoed
+// output copied meanwhile).
+int run_watched(const Command &cmd, Child &c)
+{
+	using clock = std::chrono::steady_clock;
+	auto deadline = clock::now() + std::chrono::duration<double>(cmd.timeout_seconds);
+	char buf[8192];
+	for (;;) {
+		if (c.pipe_fd >= 0) {
+			struct pollfd fd = {c.pipe_fd, POLLIN, 0};
+			if (poll(&fd, 1, 100) > 0) {
+				ssize_t n = read(c.pipe_fd, buf, sizeof(buf));
+				if (n > 0) {
+					if (write(2, buf, size_t(n)) < 0) {
+					}
+					if (c.log_fd >= 0 && write(c.log_fd, buf, size_t(n)) < 0) {
+					}
+				} else if (n == 0 || errno != EINTR) {
+					close(c.pipe_fd);
+					c.pipe_fd = -1;
+				}
+			}
+		} else {
+			usleep(100 * 1000);
+		}
+		int status = 0;
+		pid_t done = waitpid(c.pid, &status, WNOHANG);
+		if (done == c.pid) {
+			c.pid = -1;
+			pump(c);
+			if (c.log_fd >= 0)
+				close(c.log_fd);
+			return decode_status(status);
+		}
+		bool late = cmd.timeout_seconds > 0 && clock::now() >= deadline;
+		if (late || g_interrupted || (cmd.watch && !cmd.watch())) {
+			stop_child(c);
+			if (c.pipe_fd >= 0)
+				close(c.pipe_fd);
+			if (c.log_fd >= 0)
+				close(c.log_fd);
+			return g_interrupted ? 128 + SIGINT : kTimedOut;
+		}
+	}
+}
+
+} // namespace
+
 int run(const Command &cmd)
 {
 	if (g_interrupted)
@@ -159,6 +229,8 @@ int run(const Command &cmd)
 	Child c = start(cmd);
 	if (c.pid < 0)
 		return -1;
+	if (cmd.timeout_seconds > 0 || cmd.watch)
+		return run_watched(cmd, c);
 	pump(c);
 	return finish(c);
 }
@@ -330,4 +402,4 @@ std::string log_tail(const std::string &path, size_t lines)
 	return out;
 }
 
-} // namespace klp::build
+} // namespace klp

@@ -1,0 +1,451 @@
+// The proof run: the inputs checked at the door (a livepatch module, its kernel's
+// image and release, the modules its objects need, busybox and a static klpkit), an
+// initramfs whose /init runs the steps between markers, one boot (KVM when it works,
+// else TCG), and the console judged by proof_console.cc.
+#include "prove.h"
+
+#include "elf/file_io.h"
+#include "elf/modinfo.h"
+#include "initramfs.h"
+#include "livepatches.h"
+#include "proc/process.h"
+#include "qemu.h"
+
+#include <fmt/format.h>
+
+#include <elf.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <map>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+namespace fs = std::filesystem;
+
+namespace klp::klpkit {
+namespace {
+
+struct GuestModule {
+	std::string name; // as the kernel names it: '-' as '_'
+	std::string from; // the host file, for messages
+	std::string bytes; // uncompressed
+};
+
+Expected<std::string> read_bytes(const std::string &path)
+{
+	if (auto ok = check_input_file(path); !ok)
+		return ok.take_error();
+	std::ifstream in(path, std::ios::binary);
+	std::stringstream s;
+	s << in.rdbuf();
+	if (!in && !in.eof())
+		return make_error("{}: read error", path);
+	return s.str();
+}
+
+std::string normalized(std::string name)
+{
+	std::replace(name.begin(), name.end(), '-', '_');
+	return name;
+}
+
+// "fat.ko.xz" -> "fat"
+std::string module_stem(const std::string &path)
+{
+	std::string base = fs::path(path).filename().string();
+	return normalized(base.substr(0, base.find(".ko")));
+}
+
+// A module file's bytes, uncompressed: Debian's 6.12+ ship .ko.xz, others .zst.
+Expected<std::string> module_bytes(const std::string &path)
+{
+	for (auto [suffix, tool] : {std::pair{".xz", "xz"}, {".zst", "zstd"}, {".gz", "gzip"}})
+		if (path.ends_with(suffix)) {
+			if (auto ok = check_input_file(path); !ok)
+				return ok.take_error();
+			return capture({tool, "-dc", path});
+		}
+	return read_bytes(path);
+}
+
+Expected<GuestModule> guest_module(const std::string &path)
+{
+	auto bytes = module_bytes(path);
+	if (!bytes)
+		return bytes.take_error();
+	return GuestModule{module_stem(path), path, std::move(*bytes)};
+}
+
+// The modules a livepatch's objects are, from the target's modules.dep, each after
+// the modules it depends on ("kernel/fs/fat/vfat.ko.xz: kernel/fs/fat/fat.ko.xz":
+// fat first). Objects are named as the kernel names modules ('-' as '_').
+Expected<std::vector<GuestModule>> modules_for_objects(const std::string &dir, const std::vector<std::string> &objects)
+{
+	std::string dep_path = dir + "/modules.dep";
+	auto text = read_bytes(dep_path);
+	if (!text)
+		return text.take_error();
+	std::map<std::string, std::pair<std::string, std::vector<std::string>>> by_name; // name -> path, deps
+	std::istringstream in(*text);
+	for (std::string line; std::getline(in, line);) {
+		size_t colon = line.find(':');
+		if (colon == std::string::npos)
+			continue;
+		std::vector<std::string> deps;
+		std::istringstream words(line.substr(colon + 1));
+		for (std::string w; words >> w;)
+			deps.push_back(w);
+		by_name[module_stem(line.substr(0, colon))] = {line.substr(0, colon), deps};
+	}
+	std::vector<std::string> order; // relative paths, load order, once each
+	for (const auto &object : objects) {
+		auto it = by_name.find(normalized(object));
+		if (it == by_name.end())
+			return make_error("{}: no module {} (the livepatch patches it)", dep_path, object);
+		const auto &[path, deps] = it->second;
+		// modules.dep lists every dependency, the one loaded first last.
+		for (auto d = deps.rbegin(); d != deps.rend(); ++d)
+			if (std::find(order.begin(), order.end(), *d) == order.end())
+				order.push_back(*d);
+		if (std::find(order.begin(), order.end(), path) == order.end())
+			order.push_back(path);
+	}
+	std::vector<GuestModule> out;
+	for (const auto &rel : order) {
+		auto m = guest_module(rel.starts_with("/") ? rel : dir + "/" + rel);
+		if (!m)
+			return m.take_error();
+		out.push_back(std::move(*m));
+	}
+	return out;
+}
+
+// Whether an ELF executable has no program interpreter: it runs in a guest with
+// nothing but itself.
+Expected<bool> is_static_executable(const std::string &path)
+{
+	auto bytes = read_bytes(path);
+	if (!bytes)
+		return bytes.take_error();
+	const std::string &b = *bytes;
+	Elf64_Ehdr eh;
+	if (b.size() < sizeof(eh) || b.compare(0, SELFMAG, ELFMAG) != 0 || b[EI_CLASS] != ELFCLASS64)
+		return make_error("{}: not a 64-bit ELF executable", path);
+	std::memcpy(&eh, b.data(), sizeof(eh));
+	if (eh.e_phentsize != sizeof(Elf64_Phdr) || eh.e_phoff > b.size() ||
+	    eh.e_phnum > (b.size() - eh.e_phoff) / sizeof(Elf64_Phdr))
+		return make_error("{}: program headers out of the file", path);
+	for (unsigned i = 0; i < eh.e_phnum; i++) {
+		Elf64_Phdr ph;
+		std::memcpy(&ph, b.data() + eh.e_phoff + i * sizeof(ph), sizeof(ph));
+		if (ph.p_type == PT_INTERP)
+			return false;
+	}
+	return true;
+}
+
+Expected<std::string> find_in_path(const std::string &prog)
+{
+	const char *path = std::getenv("PATH");
+	std::istringstream dirs(path ? path : "/usr/bin:/bin");
+	for (std::string dir; std::getline(dirs, dir, ':');)
+		if (!dir.empty() && access((dir + "/" + prog).c_str(), X_OK) == 0)
+			return dir + "/" + prog;
+	return make_error("{} is not installed (apt-get install busybox-static)", prog);
+}
+
+// A release found in the cache klp-build and the fetch script fill, or in /boot.
+Expected<std::pair<std::string, std::string>> resolve_kernel(const ProveOptions &o)
+{
+	std::error_code ec;
+	if (fs::is_regular_file(o.kernel, ec))
+		return std::pair{o.kernel, image_release(o.kernel).value_or("")};
+	if (o.kernel.find('/') != std::string::npos)
+		return make_error("--kernel {}: no such image", o.kernel);
+	for (const std::string &image : {o.cache_dir + "/debian/" + o.kernel + "/vmlinuz", "/boot/vmlinuz-" + o.kernel})
+		if (fs::is_regular_file(image, ec))
+			return std::pair{image, o.kernel};
+	return make_error("--kernel {}: no image of that release in {}/debian/{}/ or /boot (give the image's "
+			  "path, or fetch it: scripts/kernel/fetch-debian-kernel --release {})",
+			  o.kernel, o.cache_dir, o.kernel, o.kernel);
+}
+
+std::string shell_quote(const std::string &s) { return shell_line({s}); }
+
+// The guest's /init: mounts, then each step between BEGIN and END markers with its
+// output prefixed, the taint before and after, the kernel log, and power-off.
+// Steps after a failed one do not run, except that a loaded patch is always
+// unloaded.
+std::string guest_init(const std::vector<std::string> &module_files, const std::string &livepatch_file,
+		       const std::string &livepatch, bool check, double transition_timeout)
+{
+	std::string s = R"SH(#!/bin/sh
+export PATH=/bin:/sbin:/usr/bin:/usr/sbin
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev
+mount -t tmpfs tmpfs /tmp
+[ -d /sys/kernel/debug ] && mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
+up() { cut -d' ' -f1 /proc/uptime; }
+step() {
+	i=$1
+	shift
+	echo "KLPKIT-PROVE BEGIN $i uptime=$(up)"
+	"$@" >/tmp/step.out 2>&1
+	rc=$?
+	sed "s/^/KLPKIT-PROVE OUT $i /" /tmp/step.out
+	echo "KLPKIT-PROVE END $i rc=$rc uptime=$(up)"
+	return $rc
+}
+echo "KLPKIT-PROVE BOOTED uptime=$(up) taint=$(cat /proc/sys/kernel/tainted)"
+cd /klp
+ok=1
+loaded=0
+)SH";
+	size_t i = 0;
+	for (const auto &f : module_files)
+		s += fmt::format("[ $ok = 1 ] && {{ step {} insmod {} || ok=0; }}\n", i++, shell_quote(f));
+	std::string t = fmt::format("{}", transition_timeout);
+	s += fmt::format("if [ $ok = 1 ]; then if step {} /klp/klpkit load --timeout {} {}; then loaded=1; else "
+			 "ok=0; fi; fi\n",
+			 i++, t, shell_quote(livepatch_file));
+	if (check)
+		s += fmt::format("[ $loaded = 1 ] && {{ step {} env KLPKIT_LIVEPATCH={} sh /klp/check || ok=0; }}\n", i++,
+				 livepatch);
+	s += fmt::format("[ $loaded = 1 ] && {{ step {} /klp/klpkit unload --timeout {} {} || ok=0; }}\n", i++, t,
+			 livepatch);
+	s += R"SH(echo "KLPKIT-PROVE TAINT taint=$(cat /proc/sys/kernel/tainted)"
+dmesg -n 1
+echo "KLPKIT-PROVE DMESG BEGIN"
+dmesg
+echo "KLPKIT-PROVE DMESG END"
+echo "KLPKIT-PROVE DONE ok=$ok uptime=$(up)"
+sync
+poweroff -f
+)SH";
+	return s;
+}
+
+Expected<void> add_busybox(Initramfs &img)
+{
+	auto busybox = find_in_path("busybox");
+	if (!busybox)
+		return busybox.take_error();
+	auto is_static = is_static_executable(*busybox);
+	if (!is_static)
+		return is_static.take_error();
+	if (!*is_static)
+		return make_error("{} is not static: the guest has no C library (apt-get install busybox-static)", *busybox);
+	if (auto r = img.add_host_file("/bin/busybox", *busybox, 0755); !r)
+		return r;
+	auto applets = capture({*busybox, "--list-full"});
+	if (!applets)
+		return applets.take_error();
+	std::istringstream in(*applets);
+	for (std::string applet; std::getline(in, applet);)
+		if (!applet.empty() && !img.has(applet))
+			img.add_symlink("/" + applet, "/bin/busybox");
+	for (const char *d : {"/proc", "/sys", "/dev", "/tmp", "/root", "/etc"})
+		img.add_dir(d);
+	img.add_char_device("/dev/console", 5, 1, 0600);
+	img.add_char_device("/dev/null", 1, 3, 0666);
+	return {};
+}
+
+double since(std::chrono::steady_clock::time_point t0)
+{
+	return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+bool log_has(const std::string &path, std::string_view text)
+{
+	auto bytes = read_bytes(path);
+	return bytes && bytes->find(text) != std::string::npos;
+}
+
+} // namespace
+
+std::optional<std::string> image_release(const std::string &image)
+{
+	// Documentation/arch/x86/boot.rst: "HdrS" at 0x202, the protocol version at
+	// 0x206, kernel_version (2.00+) at 0x20e: the string's offset minus 0x200.
+	std::ifstream in(image, std::ios::binary);
+	char head[0x210] = {};
+	if (!in.read(head, sizeof(head)) || std::memcmp(head + 0x202, "HdrS", 4) != 0)
+		return std::nullopt;
+	unsigned version = uint8_t(head[0x206]) | uint8_t(head[0x207]) << 8;
+	unsigned offset = uint8_t(head[0x20e]) | uint8_t(head[0x20f]) << 8;
+	if (version < 0x200 || offset == 0)
+		return std::nullopt;
+	char text[256] = {};
+	in.seekg(offset + 0x200);
+	if (!in.read(text, sizeof(text) - 1) && in.gcount() == 0)
+		return std::nullopt;
+	std::string release(text, strnlen(text, sizeof(text) - 1));
+	release = release.substr(0, release.find(' '));
+	if (release.empty())
+		return std::nullopt;
+	return release;
+}
+
+Expected<Proof> prove(const ProveOptions &o)
+{
+	auto t0 = std::chrono::steady_clock::now();
+	auto info = read_module_info(o.module);
+	if (!info)
+		return info.take_error();
+	const GuestMachine *machine = guest_machine(info->machine);
+	if (!machine)
+		return make_error("{}: a module for ELF machine {}; klpkit prove boots x86_64 guests only so far",
+				  o.module, info->machine);
+	auto kernel = resolve_kernel(o);
+	if (!kernel)
+		return kernel.take_error();
+	auto [image, release] = *kernel;
+	if (!release.empty())
+		if (auto ok = check_release(*info, release); !ok)
+			return ok.take_error();
+
+	std::vector<GuestModule> modules;
+	for (const auto &m : o.modules) {
+		auto gm = guest_module(m);
+		if (!gm)
+			return gm.take_error();
+		modules.push_back(std::move(*gm));
+	}
+	auto given = [&](const std::string &name) {
+		return std::any_of(modules.begin(), modules.end(), [&](const GuestModule &m) { return m.name == name; });
+	};
+	// klp-build writes klpkit-core.ko beside a module for a kernel without
+	// CONFIG_LIVEPATCH.
+	if (info->core == "bundled" && !given("klpkit_core")) {
+		std::string beside = (fs::path(o.module).parent_path() / "klpkit-core.ko").string();
+		auto core = guest_module(beside);
+		if (!core)
+			return make_error("{}: needs klpkit-core.ko (its kernel has no livepatch core): not beside it; "
+					  "give it with --module",
+					  o.module);
+		modules.insert(modules.begin(), std::move(*core));
+	}
+	if (!o.modules_dir.empty()) {
+		std::vector<std::string> objects;
+		for (const auto &obj : info->objects)
+			if (obj.name != "vmlinux" && !given(normalized(obj.name)))
+				objects.push_back(obj.name);
+		auto found = modules_for_objects(o.modules_dir, objects);
+		if (!found)
+			return found.take_error();
+		for (auto &m : *found)
+			if (!given(m.name))
+				modules.push_back(std::move(m));
+	}
+	if (!o.check.empty())
+		if (auto ok = check_input_file(o.check); !ok)
+			return ok.take_error();
+
+	Initramfs img;
+	if (auto r = add_busybox(img); !r)
+		return r.take_error();
+	auto self = is_static_executable("/proc/self/exe");
+	if (!self)
+		return self.take_error();
+	if (!*self)
+		return make_error("this klpkit is not statically linked: the guest has no C++ runtime for it");
+	if (auto r = img.add_host_file("/klp/klpkit", "/proc/self/exe", 0755); !r)
+		return r.take_error();
+	std::vector<std::string> files, steps;
+	for (size_t i = 0; i < modules.size(); i++) {
+		std::string file = fmt::format("/klp/modules/{:02}-{}.ko", i, modules[i].name);
+		img.add_file(file, modules[i].bytes);
+		files.push_back(file);
+		steps.push_back("insmod " + modules[i].name);
+	}
+	std::string livepatch_file = "/klp/" + fs::path(o.module).filename().string();
+	auto livepatch_bytes = read_bytes(o.module);
+	if (!livepatch_bytes)
+		return livepatch_bytes.take_error();
+	img.add_file(livepatch_file, *livepatch_bytes);
+	steps.push_back("load " + info->name);
+	if (!o.check.empty()) {
+		if (auto r = img.add_host_file("/klp/check", o.check, 0755); !r)
+			return r.take_error();
+		steps.push_back("check " + fs::path(o.check).filename().string());
+	}
+	steps.push_back("unload " + info->name);
+	img.add_file("/init", guest_init(files, livepatch_file, info->name, !o.check.empty(), o.transition_timeout),
+		     0755);
+
+	std::string tmpdir = std::getenv("TMPDIR") ? std::getenv("TMPDIR") : "";
+	std::string pattern = (tmpdir.empty() ? std::string("/tmp") : tmpdir) + "/klpkit-prove-XXXXXX";
+	std::vector<char> buf(pattern.begin(), pattern.end());
+	buf.push_back('\0');
+	if (!mkdtemp(buf.data()))
+		return make_error("{}: cannot make a directory: {}", pattern, std::strerror(errno));
+	std::string work = buf.data();
+	std::string initrd = work + "/initrd.cpio", log = work + "/console.log";
+	if (auto r = write_file_atomically(initrd, img.bytes()); !r) {
+		fs::remove_all(work);
+		return r.take_error();
+	}
+
+	Boot b;
+	b.machine = machine;
+	b.kernel = image;
+	b.initrd = initrd;
+	b.append = o.append;
+	b.memory = o.memory;
+	b.log = log;
+	b.timeout_seconds = o.timeout;
+	std::string accel = o.accel == "auto" ? (kvm_available() ? "kvm" : "tcg") : o.accel;
+	std::vector<std::string> notes;
+	int status = 0;
+	for (;;) {
+		b.accel = accel;
+		b.watch = nullptr;
+		if (accel == "kvm") {
+			// A KVM that makes VMs that never run: no guest line in 60 s ends it.
+			auto start = std::chrono::steady_clock::now();
+			b.watch = [&, start] { return since(start) < 60 || log_has(log, "KLPKIT-PROVE BOOTED"); };
+		}
+		status = boot(b);
+		if (status == kTimedOut && accel == "kvm" && o.accel == "auto" && !log_has(log, "KLPKIT-PROVE BOOTED")) {
+			notes.push_back("KVM did not run the guest in 60 s; booted again under TCG");
+			accel = "tcg";
+			continue;
+		}
+		break;
+	}
+
+	auto console = read_bytes(log);
+	Proof p = judge_console(console ? *console : "", steps);
+	p.module = o.module;
+	p.kernel = image;
+	p.release = release;
+	p.accel = accel;
+	if (status == kTimedOut)
+		p.failures.insert(p.failures.begin(), fmt::format("stopped after {} s (--timeout)", o.timeout));
+	else if (status != 0)
+		p.failures.insert(p.failures.begin(), fmt::format("{} exited with status {}", machine->qemu, status));
+	p.notes = notes;
+	fs::remove(initrd);
+	if (!o.log.empty()) {
+		if (auto r = write_file_atomically(o.log, console ? *console : ""); !r)
+			p.failures.push_back(r.error().message());
+		p.log = o.log;
+		fs::remove_all(work);
+	} else if (!p.proved()) {
+		p.log = log; // kept for the failure's reader
+	} else {
+		fs::remove_all(work);
+	}
+	p.wall_seconds = since(t0);
+	return p;
+}
+
+} // namespace klp::klpkit

@@ -1,0 +1,69 @@
+// QEMU command lines for the architectures proved so far, and KVM's probe. The
+// guest gets one CPU (under TCG a second doubles the boot time and makes every
+// transition retry once per second), no network or disk: only the initramfs.
+#include "qemu.h"
+
+#include "proc/process.h"
+
+#include <elf.h>
+#include <fcntl.h>
+#include <linux/kvm.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include <cstdio>
+
+namespace klp::klpkit {
+namespace {
+
+// The guest runs the host's static busybox and klpkit: only the host's architecture
+// can be proved until those come for the target's (issue 10).
+const GuestMachine machines[] = {
+	{EM_X86_64, "x86_64", "qemu-system-x86_64", {"-cpu", "max"}, "ttyS0"},
+};
+
+} // namespace
+
+const GuestMachine *guest_machine(uint16_t elf_machine)
+{
+	for (const GuestMachine &m : machines)
+		if (m.elf_machine == elf_machine)
+			return &m;
+	return nullptr;
+}
+
+bool kvm_available()
+{
+	int kvm = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+	if (kvm < 0)
+		return false;
+	bool ok = ioctl(kvm, KVM_GET_API_VERSION, 0) == KVM_API_VERSION;
+	int vm = ok ? ioctl(kvm, KVM_CREATE_VM, 0) : -1;
+	if (vm >= 0)
+		close(vm);
+	close(kvm);
+	return vm >= 0;
+}
+
+int boot(const Boot &b)
+{
+	// QEMU's output is the console: the log starts empty, not with the command line.
+	if (FILE *f = std::fopen(b.log.c_str(), "w"))
+		std::fclose(f);
+	Command cmd;
+	cmd.argv = {b.machine->qemu, "-accel", b.accel};
+	cmd.argv.insert(cmd.argv.end(), b.machine->machine_args.begin(), b.machine->machine_args.end());
+	std::string append = std::string("console=") + b.machine->console + " panic=-1 oops=panic";
+	if (!b.append.empty())
+		append += " " + b.append;
+	for (const char *a : {"-smp", "1", "-nographic", "-monitor", "none", "-serial", "stdio", "-no-reboot"})
+		cmd.argv.emplace_back(a);
+	cmd.argv.insert(cmd.argv.end(), {"-m", b.memory, "-kernel", b.kernel, "-initrd", b.initrd, "-append", append});
+	cmd.log = b.log;
+	cmd.log_header = false;
+	cmd.timeout_seconds = b.timeout_seconds;
+	cmd.watch = b.watch;
+	return run(cmd);
+}
+
+} // namespace klp::klpkit

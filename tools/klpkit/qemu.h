@@ -1,0 +1,45 @@
+// Booting a kernel under QEMU for a proof: the machine for the module's architecture,
+// whether KVM can be used, and one boot with the serial console in a log file, under
+// a time limit. It does not read what the guest prints; the caller's watcher may.
+#pragma once
+
+#include "elf/error.h"
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace klp::klpkit {
+
+struct GuestMachine {
+	uint16_t elf_machine; // EM_X86_64
+	const char *name; // "x86_64"
+	const char *qemu; // qemu-system-x86_64
+	std::vector<std::string> machine_args; // -machine/-cpu
+	const char *console; // the serial console's device: ttyS0
+};
+
+// The machine for modules of `elf_machine`, or nothing for one not proved yet.
+const GuestMachine *guest_machine(uint16_t elf_machine);
+
+// Whether /dev/kvm opens and gives a VM (KVM_CREATE_VM). A machine whose KVM makes
+// VMs that never run still says yes; boot() callers watch for the guest's first line.
+bool kvm_available();
+
+struct Boot {
+	const GuestMachine *machine = nullptr;
+	std::string accel = "tcg"; // tcg or kvm
+	std::string kernel; // the image (bzImage)
+	std::string initrd;
+	std::string append; // the kernel command line after console= and panic settings
+	std::string memory = "1G";
+	std::string log; // the serial console (written from empty)
+	double timeout_seconds = 300;
+	std::function<bool()> watch; // false ends the boot as a timeout
+};
+
+// QEMU's exit status: 0 when the guest powered off, klp::kTimedOut when stopped.
+int boot(const Boot &b);
+
+} // namespace klp::klpkit
