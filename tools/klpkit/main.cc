@@ -7,6 +7,7 @@
 // module.
 #include "elf/file_io.h"
 #include "installed.h"
+#include "kallsyms_dump.h"
 #include "livepatches.h"
 #include "prove.h"
 
@@ -24,6 +25,7 @@ using namespace klp::klpkit;
 namespace {
 
 constexpr const char *usage = R"(usage: klpkit prove MODULE.ko --kernel RELEASE|VMLINUZ [--check SCRIPT] [options]
+       klpkit kallsyms RELEASE|VMLINUZ [-o FILE] [--force] [--timeout SECONDS]
        klpkit list
        klpkit info MODULE.ko
        klpkit load [--timeout SECONDS] MODULE.ko
@@ -44,6 +46,10 @@ constexpr const char *usage = R"(usage: klpkit prove MODULE.ko --kernel RELEASE|
           --transition-timeout S (default 60). RELEASE: an image in
           $KLPKIT_CACHE/debian/RELEASE/vmlinuz or /boot/vmlinuz-RELEASE.
           Exit status 0 proved, 1 not proved, 2 usage or refused input.
+  kallsyms  the kernel's /proc/kallsyms from one QEMU boot with nokaslr (the
+          link-time addresses klp-build --kallsyms reads), kept in
+          $KLPKIT_CACHE/debian/RELEASE/kallsyms unless -o; a kept dump is
+          reused without --force. Prints its path.
   list    each loaded livepatch (the kernel's core, /sys/kernel/livepatch, and
           klpkit-core.ko's, /sys/kernel/klpkit): enabled, in transition, replace,
           its objects and functions
@@ -206,6 +212,36 @@ int prove_command(const std::vector<std::string> &args)
 	return proof->proved() ? 0 : 1;
 }
 
+int kallsyms_command(const std::vector<std::string> &args)
+{
+	KallsymsOptions o;
+	o.cache_dir = default_cache();
+	for (size_t i = 0; i < args.size(); i++) {
+		const std::string &a = args[i];
+		if (a == "--force") {
+			o.force = true;
+		} else if ((a == "-o" || a == "--output") && i + 1 < args.size()) {
+			o.output = args[++i];
+		} else if (a == "--timeout" && i + 1 < args.size()) {
+			if (!parse_seconds(a, args[++i], o.timeout))
+				return 2;
+		} else if (!a.starts_with("-") && o.kernel.empty()) {
+			o.kernel = a;
+		} else {
+			return fmt::print(stderr, "klpkit: error: kallsyms: unexpected {}\n", a), 2;
+		}
+	}
+	if (o.kernel.empty())
+		return fmt::print(stderr, "klpkit: error: kallsyms needs RELEASE or VMLINUZ\n"), 2;
+	auto dump = dump_kallsyms(o);
+	if (!dump)
+		return fail(dump.error().message());
+	if (dump->symbols)
+		fmt::print(stderr, "klpkit: {} symbols in {:.1f} s\n", dump->symbols, dump->seconds);
+	fmt::print("{}\n", dump->path);
+	return 0;
+}
+
 } // namespace
 
 int main(int argc, char **argv)
@@ -213,6 +249,8 @@ int main(int argc, char **argv)
 	std::vector<std::string> args(argv + 1, argv + argc);
 	if (!args.empty() && args[0] == "prove")
 		return prove_command({args.begin() + 1, args.end()});
+	if (!args.empty() && args[0] == "kallsyms")
+		return kallsyms_command({args.begin() + 1, args.end()});
 	Roots roots;
 	double timeout = 60;
 	std::string root = "/", release_option;
@@ -308,6 +346,6 @@ int main(int argc, char **argv)
 		return load(roots, rest[1], timeout);
 	if (cmd == "unload" && rest.size() == 2)
 		return unload(roots, rest[1], timeout);
-	fmt::print(stderr, "klpkit: error: {}: expected prove, list, info, load, unload, install, uninstall, installed or load-installed\n{}", cmd, usage);
+	fmt::print(stderr, "klpkit: error: {}: expected prove, kallsyms, list, info, load, unload, install, uninstall, installed or load-installed\n{}", cmd, usage);
 	return 2;
 }

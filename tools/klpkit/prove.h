@@ -56,10 +56,6 @@ Expected<Proof> prove(const ProveOptions &options);
 // order they show. `expected_steps` are the names the guest was told to run.
 Proof judge_console(std::string_view console, const std::vector<std::string> &expected_steps);
 
-// The release an x86 bzImage says it is ("6.1.0-57-amd64"), from its setup header's
-// kernel_version string; nothing for another format.
-std::optional<std::string> image_release(const std::string &image);
-
 std::string format_proof(const Proof &proof);
 std::string proof_json(const Proof &proof);
 

@@ -58,6 +58,8 @@ int boot(const Boot &b)
 		append += " " + b.append;
 	for (const char *a : {"-smp", "1", "-nographic", "-monitor", "none", "-serial", "stdio", "-no-reboot"})
 		cmd.argv.emplace_back(a);
+	if (!b.serial2.empty())
+		cmd.argv.insert(cmd.argv.end(), {"-serial", "file:" + b.serial2});
 	cmd.argv.insert(cmd.argv.end(), {"-m", b.memory, "-kernel", b.kernel, "-initrd", b.initrd, "-append", append});
 	cmd.log = b.log;
 	cmd.log_header = false;

@@ -35,6 +35,7 @@ struct Boot {
 	std::string append; // the kernel command line after console= and panic settings
 	std::string memory = "1G";
 	std::string log; // the serial console (written from empty)
+	std::string serial2; // a second serial port's bytes, raw, into this file
 	double timeout_seconds = 300;
 	std::function<bool()> watch; // false ends the boot as a timeout
 };

@@ -1,6 +1,7 @@
 // klpkit prove's judgement of a console, its initramfs and its reading of a bzImage
 // header, on text and bytes the tests make. The proofs in a kernel:
 // tests/kernel/klpkit-prove.
+#include "guest.h"
 #include "initramfs.h"
 #include "prove.h"
 

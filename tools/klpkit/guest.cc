@@ -1,0 +1,164 @@
+// The host side of every guest: files read whole, static executables told apart,
+// kernel images found by release, busybox laid out, scratch directories.
+#include "guest.h"
+
+#include "elf/file_io.h"
+#include "proc/process.h"
+
+#include <elf.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <vector>
+
+namespace fs = std::filesystem;
+
+namespace klp::klpkit {
+namespace {
+
+Expected<std::string> find_in_path(const std::string &prog)
+{
+	const char *path = std::getenv("PATH");
+	std::istringstream dirs(path ? path : "/usr/bin:/bin");
+	for (std::string dir; std::getline(dirs, dir, ':');)
+		if (!dir.empty() && access((dir + "/" + prog).c_str(), X_OK) == 0)
+			return dir + "/" + prog;
+	return make_error("{} is not installed (apt-get install busybox-static)", prog);
+}
+
+} // namespace
+
+Expected<std::string> read_bytes(const std::string &path)
+{
+	if (auto ok = check_input_file(path); !ok)
+		return ok.take_error();
+	std::ifstream in(path, std::ios::binary);
+	std::stringstream s;
+	s << in.rdbuf();
+	if (!in && !in.eof())
+		return make_error("{}: read error", path);
+	return s.str();
+}
+
+// Whether an ELF executable has no program interpreter: it runs in a guest with
+// nothing but itself.
+Expected<bool> is_static_executable(const std::string &path)
+{
+	auto bytes = read_bytes(path);
+	if (!bytes)
+		return bytes.take_error();
+	const std::string &b = *bytes;
+	Elf64_Ehdr eh;
+	if (b.size() < sizeof(eh) || b.compare(0, SELFMAG, ELFMAG) != 0 || b[EI_CLASS] != ELFCLASS64)
+		return make_error("{}: not a 64-bit ELF executable", path);
+	std::memcpy(&eh, b.data(), sizeof(eh));
+	if (eh.e_phentsize != sizeof(Elf64_Phdr) || eh.e_phoff > b.size() ||
+	    eh.e_phnum > (b.size() - eh.e_phoff) / sizeof(Elf64_Phdr))
+		return make_error("{}: program headers out of the file", path);
+	for (unsigned i = 0; i < eh.e_phnum; i++) {
+		Elf64_Phdr ph;
+		std::memcpy(&ph, b.data() + eh.e_phoff + i * sizeof(ph), sizeof(ph));
+		if (ph.p_type == PT_INTERP)
+			return false;
+	}
+	return true;
+}
+
+// A release found in the cache klp-build and the fetch script fill, or in /boot.
+Expected<std::pair<std::string, std::string>> resolve_kernel(const std::string &kernel, const std::string &cache_dir)
+{
+	std::error_code ec;
+	if (fs::is_regular_file(kernel, ec))
+		return std::pair{kernel, image_release(kernel).value_or("")};
+	if (kernel.find('/') != std::string::npos)
+		return make_error("--kernel {}: no such image", kernel);
+	for (const std::string &image : {cache_dir + "/debian/" + kernel + "/vmlinuz", "/boot/vmlinuz-" + kernel})
+		if (fs::is_regular_file(image, ec))
+			return std::pair{image, kernel};
+	return make_error("--kernel {}: no image of that release in {}/debian/{}/ or /boot (give the image's "
+			  "path, or fetch it: scripts/kernel/fetch-debian-kernel --release {})",
+			  kernel, cache_dir, kernel, kernel);
+}
+
+Expected<void> add_guest_base(Initramfs &img)
+{
+	auto busybox = find_in_path("busybox");
+	if (!busybox)
+		return busybox.take_error();
+	auto is_static = is_static_executable(*busybox);
+	if (!is_static)
+		return is_static.take_error();
+	if (!*is_static)
+		return make_error("{} is not static: the guest has no C library (apt-get install busybox-static)", *busybox);
+	if (auto r = img.add_host_file("/bin/busybox", *busybox, 0755); !r)
+		return r;
+	auto applets = capture({*busybox, "--list-full"});
+	if (!applets)
+		return applets.take_error();
+	std::istringstream in(*applets);
+	for (std::string applet; std::getline(in, applet);)
+		if (!applet.empty() && !img.has(applet))
+			img.add_symlink("/" + applet, "/bin/busybox");
+	for (const char *d : {"/proc", "/sys", "/dev", "/tmp", "/root", "/etc"})
+		img.add_dir(d);
+	img.add_char_device("/dev/console", 5, 1, 0600);
+	img.add_char_device("/dev/null", 1, 3, 0666);
+	auto self = is_static_executable("/proc/self/exe");
+	if (!self)
+		return self.take_error();
+	if (!*self)
+		return make_error("this klpkit is not statically linked: the guest has no C++ runtime for it");
+	return img.add_host_file("/klp/klpkit", "/proc/self/exe", 0755);
+}
+
+double since(std::chrono::steady_clock::time_point t0)
+{
+	return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+bool log_has(const std::string &path, std::string_view text)
+{
+	auto bytes = read_bytes(path);
+	return bytes && bytes->find(text) != std::string::npos;
+}
+
+std::optional<std::string> image_release(const std::string &image)
+{
+	// Documentation/arch/x86/boot.rst: "HdrS" at 0x202, the protocol version at
+	// 0x206, kernel_version (2.00+) at 0x20e: the string's offset minus 0x200.
+	std::ifstream in(image, std::ios::binary);
+	char head[0x210] = {};
+	if (!in.read(head, sizeof(head)) || std::memcmp(head + 0x202, "HdrS", 4) != 0)
+		return std::nullopt;
+	unsigned version = uint8_t(head[0x206]) | uint8_t(head[0x207]) << 8;
+	unsigned offset = uint8_t(head[0x20e]) | uint8_t(head[0x20f]) << 8;
+	if (version < 0x200 || offset == 0)
+		return std::nullopt;
+	char text[256] = {};
+	in.seekg(offset + 0x200);
+	if (!in.read(text, sizeof(text) - 1) && in.gcount() == 0)
+		return std::nullopt;
+	std::string release(text, strnlen(text, sizeof(text) - 1));
+	release = release.substr(0, release.find(' '));
+	if (release.empty())
+		return std::nullopt;
+	return release;
+}
+
+Expected<std::string> make_work_dir(const std::string &what)
+{
+	const char *tmpdir = std::getenv("TMPDIR");
+	std::string pattern = std::string(tmpdir && *tmpdir ? tmpdir : "/tmp") + "/klpkit-" + what + "-XXXXXX";
+	std::vector<char> buf(pattern.begin(), pattern.end());
+	buf.push_back('\0');
+	if (!mkdtemp(buf.data()))
+		return make_error("{}: cannot make a directory: {}", pattern, std::strerror(errno));
+	return std::string(buf.data());
+}
+
+} // namespace klp::klpkit

@@ -1,0 +1,43 @@
+// What proof boots and symbol dumps share: reading the host's files, the kernel
+// image a release names, the base of every guest (busybox with its applets, device
+// nodes, this static klpkit as /klp/klpkit) and a scratch directory. It writes no
+// /init: each use has its own.
+#pragma once
+
+#include "elf/error.h"
+#include "initramfs.h"
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+
+namespace klp::klpkit {
+
+Expected<std::string> read_bytes(const std::string &path);
+
+// Whether an ELF executable has no program interpreter (it runs where there is no
+// C library).
+Expected<bool> is_static_executable(const std::string &path);
+
+// The image and release of `kernel`: an image file (its release from its header,
+// empty if not an x86 bzImage), or a release whose image is in
+// <cache>/debian/<release>/vmlinuz or /boot/vmlinuz-<release>.
+Expected<std::pair<std::string, std::string>> resolve_kernel(const std::string &kernel, const std::string &cache_dir);
+
+// The release an x86 bzImage says it is ("6.1.0-57-amd64"), from its setup header's
+// kernel_version string; nothing for another format.
+std::optional<std::string> image_release(const std::string &image);
+
+// busybox (static, from $PATH) with a symlink per applet, /proc /sys /dev /tmp,
+// /dev/console and /dev/null, and this klpkit as /klp/klpkit.
+Expected<void> add_guest_base(Initramfs &img);
+
+// A new directory under $TMPDIR (default /tmp): klpkit-<what>-XXXXXX.
+Expected<std::string> make_work_dir(const std::string &what);
+
+bool log_has(const std::string &path, std::string_view text);
+double since(std::chrono::steady_clock::time_point t0);
+
+} // namespace klp::klpkit
