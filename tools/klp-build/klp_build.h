@@ -35,6 +35,8 @@ struct KernelSpec {
 	// The livepatch core the module is built for: "auto" (the kernel's where the
 	// config has CONFIG_LIVEPATCH=y, else klpkit-core.ko), "kernel" or "bundled".
 	std::string core = "auto";
+	// The bootable image --prove boots; empty: the release's (klpkit prove finds it).
+	std::string image;
 };
 
 // Build steps that -S/--short-circuit can start at (a kept work directory has the
@@ -55,6 +57,8 @@ struct Options {
 	bool line_directives = true; // #line after each change of a .c file (keep_lines.h)
 	bool replay = true; // proven recorded commands instead of make (replay.h)
 	bool keep_tmp = false;
+	bool prove = false; // --prove: klpkit prove after the build (prove.cc)
+	std::string prove_check; // --prove-check: the script the proof runs in the guest
 	bool verbose = false;
 	bool debug = false;
 	Step first_step = Step::orig;
@@ -183,6 +187,7 @@ struct KernelRun {
 	std::vector<StageTime> stages;
 	std::shared_ptr<void> tree_lock; // held while the tree is ours (tree.cc)
 	std::string module_ko; // the verified module, in the output directory
+	std::string proof_json; // --prove: klpkit prove's JSON, beside the module
 	std::string module_name;
 	Stop stop; // valid when result != built
 	Result result = Result::built;
@@ -243,6 +248,7 @@ Status diff_objects(const Options &opts, KernelRun &run); // diff.cc
 Status build_core_module(const Options &opts, KernelRun &run); // core.cc
 Status link_module(const Options &opts, KernelRun &run); // module.cc
 Status verify_module(const Options &opts, KernelRun &run); // module.cc
+Status prove_module(const Options &opts, KernelRun &run); // prove.cc
 
 // Work-directory state for -S (state.cc).
 Expected<void> save_state(const KernelRun &run);

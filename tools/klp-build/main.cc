@@ -212,7 +212,11 @@ int main(int argc, char **argv)
 		run.index = i;
 		run.module_name = opts.name;
 		auto start = std::chrono::steady_clock::now();
-		if (Status st = build_kernel(opts, run, root, used)) {
+		Status st = build_kernel(opts, run, root, used);
+		// A proof is of the module written: after everything else of this kernel.
+		if (!st && opts.prove)
+			st = prove_module(opts, run);
+		if (st) {
 			run.result = st->result;
 			run.stop = *st;
 		}

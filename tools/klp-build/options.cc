@@ -4,6 +4,7 @@
 #include "options.h"
 
 #include "core.h"
+#include "elf/file_io.h"
 #include "kbuild.h"
 #include "patches.h"
 
@@ -85,6 +86,8 @@ Expected<KernelSpec> parse_kernel_spec(const std::string &text, KernelSpec spec)
 			spec.modules_dir = value;
 		else if (key == "release")
 			spec.release = item.substr(eq + 1);
+		else if (key == "image")
+			spec.image = value;
 		else if (key == "build-root")
 			spec.build_root = item.substr(eq + 1) == "auto" ? "auto" : value;
 		else if (key == "core") {
@@ -99,7 +102,7 @@ Expected<KernelSpec> parse_kernel_spec(const std::string &text, KernelSpec spec)
 			spec.oot_modules.push_back(value);
 		} else
 			return make_error("--kernel {}: unknown key '{}' (src, config, vmlinux, kallsyms, "
-					  "system-map, symvers, headers, modules, release, oot-module, build-root, core)",
+					  "system-map, symvers, headers, modules, release, oot-module, build-root, core, image)",
 					  text, key);
 	}
 	return spec;
@@ -196,6 +199,9 @@ Expected<ParsedOptions> parse_options(int argc, char **argv)
 		("no-line-directives", "apply the patches as they are, without #line directives that keep the original line numbers below each change")
 		("no-replay", "compile the patched objects with make, even those whose recorded kbuild command was proven to give kbuild's object")
 		("json", po::value(&o.json_path), "write a JSON summary of every object, function and decision")
+		("prove", "prove the module in its kernel after the build: klpkit prove boots the release's image (or --image) under QEMU, loads it, runs --prove-check, unloads it and judges the console; a module that fails is an error (exit 1)")
+		("prove-check", po::value(&o.prove_check), "SCRIPT: what --prove runs in the guest (busybox sh) while the patch is enabled; a non-zero exit fails the proof")
+		("image", po::value(&top.image), "the target's bootable image for --prove (default: the release's in the cache or /boot)")
 		("jobs,j", po::value(&jobs), "parallel jobs for make and create-diff-object (default: CPUs)")
 		("max-header-users", po::value(&o.max_header_users),
 		 "a header change in a tree without a build recompiles the .c files that include it, "
@@ -236,6 +242,10 @@ Expected<ParsedOptions> parse_options(int argc, char **argv)
 	set_cache_dir(o);
 	if (top.build_root != "auto")
 		top.build_root = absolute(top.build_root);
+	top.image = absolute(top.image);
+	if (!o.prove_check.empty())
+		if (auto ok = check_input_file(o.prove_check); !ok)
+			return make_error("--prove-check {}", ok.error().message());
 	if (!valid_core_request(top.core))
 		return make_error("--core {}: expected auto, kernel or bundled", top.core);
 	if (!parsed.make_build_root.empty()) {
@@ -274,6 +284,8 @@ Expected<ParsedOptions> parse_options(int argc, char **argv)
 	o.line_directives = !vm.count("no-line-directives");
 	o.full_build = !vm.count("no-full-build");
 	o.replay = !vm.count("no-replay");
+	o.prove = vm.count("prove") || vm.count("prove-check");
+	o.prove_check = absolute(o.prove_check);
 	o.verbose = vm.count("verbose");
 	o.debug = vm.count("debug");
 	o.keep_tmp = vm.count("keep-tmp") || o.debug;

@@ -54,6 +54,8 @@ nlohmann::json kernel_json(const KernelRun &run)
 	if (run.result != Result::built)
 		j["stop"] = {{"kind", run.stop.kind}, {"message", run.stop.message}};
 	j["module"] = run.module_ko.empty() ? nlohmann::json(nullptr) : nlohmann::json(run.module_ko);
+	if (!run.proof_json.empty())
+		j["proof"] = run.proof_json;
 	j["seconds"] = run.seconds;
 	j["inputs"] = {{"tree", run.tree},
 		       {"source", run.spec.src},
