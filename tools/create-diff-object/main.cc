@@ -2,6 +2,7 @@
 // `orig.o patched.o parent-name parent-symtab Module.symvers patch-name output.o`
 // so kpatch-build pipelines can swap it in. Errors become one line and exit 1.
 #include "cdo.h"
+#include "livepatch/exit_codes.h"
 
 #include <boost/program_options.hpp>
 #include <fmt/core.h>
@@ -24,7 +25,7 @@ constexpr const char *usage =
 int fail(const std::string &message)
 {
 	fmt::print(stderr, "create-diff-object: error: {}\n", message);
-	return 1;
+	return klp::kExitError;
 }
 
 } // namespace
@@ -62,7 +63,7 @@ int main(int argc, char **argv)
 	}
 	if (vm.count("help")) {
 		std::cout << usage << desc;
-		return 0;
+		return klp::kExitOk;
 	}
 	if (!positional.empty()) {
 		if (positional.size() != 7)

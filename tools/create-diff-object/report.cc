@@ -2,6 +2,7 @@
 // sorted so that the report, like the object, does not depend on hash order.
 #include "cdo.h"
 #include "elf/file_io.h"
+#include "livepatch/exit_codes.h"
 
 #include <nlohmann/json.hpp>
 
@@ -15,13 +16,13 @@ int exit_code(Outcome o)
 {
 	switch (o) {
 	case Outcome::Written:
-		return 0;
+		return kExitOk;
 	case Outcome::Refused:
-		return 2;
+		return kExitRefused;
 	case Outcome::NoChange:
-		return 3;
+		return kExitNoChange;
 	}
-	return 1;
+	return kExitError;
 }
 
 const char *outcome_name(Outcome o)

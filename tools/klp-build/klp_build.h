@@ -37,6 +37,8 @@ struct KernelSpec {
 	std::string core = "auto";
 	// The bootable image --prove boots; empty: the release's (klpkit prove finds it).
 	std::string image;
+	// --target: a release (or "running") whose inputs target.cc fetches or finds.
+	std::string target;
 };
 
 // Build steps that -S/--short-circuit can start at (a kept work directory has the
@@ -73,6 +75,7 @@ struct Options {
 	std::map<std::string, uint64_t> entry_sizes;
 	std::string tools_dir; // where create-diff-object and klp-convert are
 	std::string template_dir; // kmod-template
+	std::string scripts_dir; // scripts/ (kernel/fetch-debian-kernel)
 	std::vector<std::string> argv;
 
 	bool oot() const { return !oot_src.empty(); }
@@ -249,6 +252,7 @@ Status build_core_module(const Options &opts, KernelRun &run); // core.cc
 Status link_module(const Options &opts, KernelRun &run); // module.cc
 Status verify_module(const Options &opts, KernelRun &run); // module.cc
 Status prove_module(const Options &opts, KernelRun &run); // prove.cc
+Status fetch_target(const Options &opts, KernelRun &run); // target.cc
 
 // Work-directory state for -S (state.cc).
 Expected<void> save_state(const KernelRun &run);

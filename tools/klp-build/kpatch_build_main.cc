@@ -1,6 +1,7 @@
 // kpatch-build: kpatch-build's command line, run as klp-build (kpatch_compat.h). It
 // says what differs, shows the klp-build command it runs, and becomes that process.
 #include "kpatch_compat.h"
+#include "livepatch/exit_codes.h"
 #include "proc/process.h"
 
 #include <fmt/format.h>
@@ -28,11 +29,11 @@ int main(int argc, char **argv)
 	auto t = translate_kpatch_build(std::vector<std::string>(argv + 1, argv + argc), host);
 	if (!t) {
 		fmt::print(stderr, "kpatch-build: error: {}\n", t.error().message());
-		return 1;
+		return klp::kExitError;
 	}
 	if (t->help) {
 		fmt::print("{}", kpatch_usage());
-		return 0;
+		return klp::kExitOk;
 	}
 	// klp-build beside this program (a build directory, an installed bin/), else $PATH.
 	std::error_code ec;
@@ -51,5 +52,5 @@ int main(int argc, char **argv)
 	cargv.push_back(nullptr);
 	execvp(cargv[0], cargv.data());
 	fmt::print(stderr, "kpatch-build: error: cannot run {}: {}\n", klp_build, std::strerror(errno));
-	return 1;
+	return klp::kExitError;
 }

@@ -5,6 +5,7 @@
 
 #include "kbuild.h"
 #include "options.h"
+#include "livepatch/exit_codes.h"
 #include "proc/process.h"
 #include "summary.h"
 
@@ -72,6 +73,8 @@ Status check(const Options &opts, KernelRun &run, const std::string &root,
 Status build_kernel(const Options &opts, KernelRun &run, const std::string &root,
 		    std::set<std::string> &used)
 {
+	if (!run.spec.target.empty())
+		KLP_STEP(fetch_target(opts, run));
 	KLP_STEP(check(opts, run, root, used));
 	KLP_STEP(prepare_tree(opts, run));
 	if (opts.short_circuit)
@@ -149,11 +152,11 @@ int main(int argc, char **argv)
 	auto parsed = parse_options(argc, argv);
 	if (!parsed) {
 		fmt::print(stderr, "klp-build: error: {}\n", parsed.error().message());
-		return 1;
+		return klp::kExitError;
 	}
 	if (!parsed->help.empty()) {
 		std::cout << parsed->help;
-		return 0;
+		return klp::kExitOk;
 	}
 	const Options &opts = parsed->options;
 	if (!parsed->make_build_root.empty()) {
@@ -168,7 +171,7 @@ int main(int argc, char **argv)
 			if (!chosen) {
 				fmt::print(stderr, "klp-build: error: {}{}\n", path.empty() ? "" : path + ": ",
 					   chosen.error().message());
-				return 1;
+				return klp::kExitError;
 			}
 			suite = *chosen;
 		}
@@ -181,10 +184,10 @@ int main(int argc, char **argv)
 		auto made = make_build_root(dir, suite, log, opts.verbose);
 		if (!made) {
 			fmt::print(stderr, "klp-build: error: {}\n", made.error().message());
-			return 1;
+			return klp::kExitError;
 		}
 		std::cout << made->dir << "\n";
-		return 0;
+		return klp::kExitOk;
 	}
 	// Where the results go must exist before minutes of building, not after.
 	for (const std::string &dir : {opts.output_dir, opts.json_path.empty()
@@ -194,13 +197,13 @@ int main(int argc, char **argv)
 		if (!dir.empty() && !fs::is_directory(dir) && !fs::create_directories(dir, ec)) {
 			fmt::print(stderr, "klp-build: error: {}: cannot create the directory: {}\n", dir,
 				   ec.message());
-			return 1;
+			return klp::kExitError;
 		}
 	}
 	std::string root = make_work_root(opts);
 	if (root.empty()) {
 		fmt::print(stderr, "klp-build: error: cannot create a work directory\n");
-		return 1;
+		return klp::kExitError;
 	}
 
 	std::vector<KernelRun> runs(opts.kernels.size());

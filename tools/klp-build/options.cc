@@ -32,6 +32,7 @@ const char *usage_head =
 	"  kernel tree:  klp-build -s SRC [-c CONFIG] --kallsyms FILE [-k HEADERS] fix.patch\n"
 	"  out-of-tree:  klp-build --oot-module-src DIR --oot-module NAME.ko [-k HEADERS] fix.patch\n"
 	"  several:      klp-build --kernel src=..,config=..,kallsyms=..,headers=.. --kernel ... fix.patch\n"
+	"  Debian's:     klp-build --target 6.1.0-57-amd64 [--target ...] [--prove] fix.patch\n"
 	"Exit status: 0 built and verified, 1 error, 2 refused (the reason is printed),\n"
 	"3 no functional change. With several kernels, the worst of them.\n";
 
@@ -86,6 +87,8 @@ Expected<KernelSpec> parse_kernel_spec(const std::string &text, KernelSpec spec)
 			spec.modules_dir = value;
 		else if (key == "release")
 			spec.release = item.substr(eq + 1);
+		else if (key == "target")
+			spec.target = item.substr(eq + 1);
 		else if (key == "image")
 			spec.image = value;
 		else if (key == "build-root")
@@ -102,7 +105,7 @@ Expected<KernelSpec> parse_kernel_spec(const std::string &text, KernelSpec spec)
 			spec.oot_modules.push_back(value);
 		} else
 			return make_error("--kernel {}: unknown key '{}' (src, config, vmlinux, kallsyms, "
-					  "system-map, symvers, headers, modules, release, oot-module, build-root, core, image)",
+					  "system-map, symvers, headers, modules, release, oot-module, build-root, core, image, target)",
 					  text, key);
 	}
 	return spec;
@@ -125,21 +128,23 @@ std::string self_dir()
 	return ec ? "" : p.parent_path().string();
 }
 
-std::string find_template(const std::string &bin)
+// A directory of the source tree klp-build needs at run time (kmod-template,
+// scripts), found by a file in it: $ENV, else beside build/bin/klp-build in the
+// source tree, PREFIX/share/klpkit when installed, or the tree it was built from.
+std::string find_data_dir(const std::string &bin, const char *env, const std::string &dir, const std::string &file)
 {
-	if (const char *env = std::getenv("KLPKIT_TEMPLATE_DIR"))
-		return env;
-	// build/bin/klp-build in the source tree; PREFIX/bin and PREFIX/share/klpkit when installed.
-	for (const char *rel : {"../../kmod-template", "../share/klpkit/kmod-template", "../kmod-template"}) {
+	if (const char *e = std::getenv(env))
+		return e;
+	for (const std::string &rel : {"../../" + dir, "../share/klpkit/" + dir, "../" + dir}) {
 		fs::path p = fs::path(bin) / rel;
 		std::error_code ec;
-		if (fs::exists(p / "klpkit-patch.c", ec))
+		if (fs::exists(p / file, ec))
 			return fs::weakly_canonical(p, ec).string();
 	}
 #ifdef KLPKIT_SOURCE_DIR
 	std::error_code ec;
-	if (fs::exists(KLPKIT_SOURCE_DIR "/kmod-template/klpkit-patch.c", ec))
-		return KLPKIT_SOURCE_DIR "/kmod-template";
+	if (fs::exists(fs::path(KLPKIT_SOURCE_DIR) / dir / file, ec))
+		return KLPKIT_SOURCE_DIR "/" + dir;
 #endif
 	return "";
 }
@@ -164,7 +169,7 @@ Expected<ParsedOptions> parse_options(int argc, char **argv)
 	ParsedOptions parsed;
 	Options &o = parsed.options;
 	KernelSpec top;
-	std::vector<std::string> kernel_specs, patches;
+	std::vector<std::string> kernel_specs, patches, targets;
 	std::string short_circuit, name;
 	std::vector<std::string> entry_sizes;
 	unsigned jobs = 0;
@@ -181,6 +186,7 @@ Expected<ParsedOptions> parse_options(int argc, char **argv)
 		("headers,k", po::value(&top.headers), "build tree to link the module against (default: /lib/modules/RELEASE/build, or SRC after a full build)")
 		("modules", po::value(&top.modules_dir), "the target's /lib/modules/RELEASE, for patches to its modules")
 		("release", po::value(&top.release), "the target's kernel release (default: from the headers)")
+		("target", po::value(&targets)->composing(), "RELEASE or 'running' (uname -r): that exact Debian kernel, fetched from Debian's archive into the cache (image, config, headers, modules, the same build's linux-source) with its symbols from one QEMU boot (klpkit kallsyms); repeatable, one kernel each. What -s, -c, -k, --kallsyms... give is kept")
 		("build-root", po::value(&top.build_root), "run kbuild and the compiler in a Debian build root: DIR, or 'auto' for the suite whose gcc built the target (made once in the cache; see docs/build-roots.md)")
 		("core", po::value(&top.core)->default_value("auto"), "the livepatch core the module is for: auto (the kernel's with CONFIG_LIVEPATCH=y, else klpkit-core.ko), kernel, or bundled (klpkit-core.ko, written beside the module)")
 		("make-build-root", po::value(&parsed.make_build_root), "SUITE: make the build root of bullseye, bookworm, trixie or sid, or 'auto' for the one -c CONFIG's compiler needs (at --build-root DIR, else in the cache), print its directory and exit");
@@ -311,14 +317,23 @@ Expected<ParsedOptions> parse_options(int argc, char **argv)
 	if (const char *cc = std::getenv("CC"); cc && *cc)
 		o.cc = split_words(cc);
 	o.tools_dir = self_dir();
-	o.template_dir = find_template(o.tools_dir);
+	o.template_dir = find_data_dir(o.tools_dir, "KLPKIT_TEMPLATE_DIR", "kmod-template", "klpkit-patch.c");
+	o.scripts_dir = find_data_dir(o.tools_dir, "KLPKIT_SCRIPTS_DIR", "scripts", "kernel/fetch-debian-kernel");
 
 	for (auto *p : {&top.src, &top.config, &top.vmlinux, &top.kallsyms, &top.system_map, &top.symvers,
 			&top.headers, &top.modules_dir})
 		*p = absolute(*p);
 	for (auto &m : top.oot_modules)
 		m = absolute(m);
-	if (kernel_specs.empty()) {
+	for (const auto &t : targets) {
+		if (!kernel_specs.empty())
+			return make_error("--target {}: give each kernel with either --target or --kernel target=...", t);
+		KernelSpec spec = top;
+		spec.target = t;
+		o.kernels.push_back(spec);
+	}
+	if (!targets.empty()) {
+	} else if (kernel_specs.empty()) {
 		o.kernels.push_back(top);
 	} else {
 		for (const auto &text : kernel_specs) {
@@ -333,7 +348,7 @@ Expected<ParsedOptions> parse_options(int argc, char **argv)
 			if (k.oot_modules.empty())
 				return make_error("--oot-module-src needs --oot-module NAME.ko (the module "
 						  "as deployed on the target)");
-		} else if (k.src.empty()) {
+		} else if (k.src.empty() && k.target.empty()) {
 			return make_error("no kernel source: -s SRC (or --oot-module-src for an "
 					  "out-of-tree module)\n{}",
 					  usage_head);
@@ -341,7 +356,7 @@ Expected<ParsedOptions> parse_options(int argc, char **argv)
 		int symbol_inputs = !k.vmlinux.empty() + !k.kallsyms.empty() + !k.system_map.empty();
 		if (symbol_inputs > 1)
 			return make_error("give one of --vmlinux, --kallsyms and --system-map");
-		if (!o.oot() && symbol_inputs == 0)
+		if (!o.oot() && symbol_inputs == 0 && k.target.empty())
 			return make_error("kernel-tree mode needs the target's symbols: --vmlinux, "
 					  "--kallsyms or --system-map");
 	}

@@ -3,6 +3,8 @@
 // small vocabulary of results and stops shared by the passes.
 #include "klp_build.h"
 
+#include "livepatch/exit_codes.h"
+
 #include <fmt/format.h>
 
 #include <cstdio>
@@ -43,15 +45,15 @@ int exit_code(Result r)
 {
 	switch (r) {
 	case Result::built:
-		return 0;
+		return kExitOk;
 	case Result::error:
-		return 1;
+		return kExitError;
 	case Result::refused:
-		return 2;
+		return kExitRefused;
 	case Result::no_change:
-		return 3;
+		return kExitNoChange;
 	}
-	return 1;
+	return kExitError;
 }
 
 Stop refuse(std::string kind, std::string message)

@@ -3,6 +3,7 @@
 // errors into one line and an exit code; the work is in convert.cc, symbols.cc and
 // check.cc.
 #include "convert.h"
+#include "livepatch/exit_codes.h"
 #include "target.h"
 
 #include <boost/program_options.hpp>
@@ -17,9 +18,9 @@ using namespace klp::convert;
 namespace {
 
 // Exit codes: 0 done (or no problem found), 1 error (or problems found), 2 usage.
-constexpr int exit_ok = 0;
-constexpr int exit_error = 1;
-constexpr int exit_usage = 2;
+constexpr int exit_ok = kExitOk;
+constexpr int exit_error = kExitError;
+constexpr int exit_usage = kExitRefused;
 
 const char *usage_text =
 	"usage: klp-convert [--core kernel|bundled] [--symbols symbols.klp]\n"

@@ -8,6 +8,7 @@
 #include "elf/file_io.h"
 #include "installed.h"
 #include "kallsyms_dump.h"
+#include "livepatch/exit_codes.h"
 #include "livepatches.h"
 #include "prove.h"
 
@@ -21,6 +22,9 @@
 #include <vector>
 
 using namespace klp::klpkit;
+using klp::kExitError;
+using klp::kExitOk;
+using klp::kExitRefused;
 
 namespace {
 
@@ -73,7 +77,7 @@ Exit status: 0 done, 1 error or a transition that did not end in time, 2 usage.
 int fail(const std::string &message)
 {
 	fmt::print(stderr, "klpkit: error: {}\n", message);
-	return 1;
+	return kExitError;
 }
 
 std::string blockers(const Roots &roots, int target)
@@ -111,7 +115,7 @@ int load(const Roots &roots, const std::string &ko, double timeout)
 					*name, timeout, blockers(roots, 1), *name));
 	fmt::print("klpkit: {}: enabled ({} core), transition done in {:.1f} s\n", *name, (*patch)->core,
 		   seconds_since(t0));
-	return 0;
+	return kExitOk;
 }
 
 int unload(const Roots &roots, const std::string &name, double timeout)
@@ -135,7 +139,7 @@ int unload(const Roots &roots, const std::string &name, double timeout)
 	if (auto r = remove_module(p.name, timeout); !r)
 		return fail(r.error().message());
 	fmt::print("klpkit: {}: disabled and unloaded in {:.1f} s\n", p.name, seconds_since(t0));
-	return 0;
+	return kExitOk;
 }
 
 std::string default_cache()
@@ -166,12 +170,12 @@ int prove_command(const std::vector<std::string> &args)
 		const std::string &a = args[i];
 		if (!a.starts_with("--")) {
 			if (!o.module.empty())
-				return fmt::print(stderr, "klpkit: error: prove takes one MODULE.ko ({} and {})\n", o.module, a), 2;
+				return fmt::print(stderr, "klpkit: error: prove takes one MODULE.ko ({} and {})\n", o.module, a), kExitRefused;
 			o.module = a;
 			continue;
 		}
 		if (i + 1 >= args.size())
-			return fmt::print(stderr, "klpkit: error: {} needs a value\n", a), 2;
+			return fmt::print(stderr, "klpkit: error: {} needs a value\n", a), kExitRefused;
 		const std::string &v = args[++i];
 		if (a == "--kernel")
 			o.kernel = v;
@@ -193,23 +197,23 @@ int prove_command(const std::vector<std::string> &args)
 			o.accel = v;
 		else if (a == "--timeout" || a == "--transition-timeout") {
 			if (!parse_seconds(a, v, a == "--timeout" ? o.timeout : o.transition_timeout))
-				return 2;
+				return kExitRefused;
 		} else
-			return fmt::print(stderr, "klpkit: error: prove: unknown option {} {}\n", a, v), 2;
+			return fmt::print(stderr, "klpkit: error: prove: unknown option {} {}\n", a, v), kExitRefused;
 	}
 	if (o.module.empty() || o.kernel.empty())
-		return fmt::print(stderr, "klpkit: error: prove needs MODULE.ko and --kernel RELEASE|VMLINUZ\n"), 2;
+		return fmt::print(stderr, "klpkit: error: prove needs MODULE.ko and --kernel RELEASE|VMLINUZ\n"), kExitRefused;
 	auto proof = prove(o);
 	if (!proof)
-		return fmt::print(stderr, "klpkit: error: {}\n", proof.error().message()), 2;
+		return fmt::print(stderr, "klpkit: error: {}\n", proof.error().message()), kExitRefused;
 	// With --json -, the JSON is stdout and the report goes to stderr.
 	fmt::print(json == "-" ? stderr : stdout, "{}", format_proof(*proof));
 	if (json == "-")
 		fmt::print("{}", proof_json(*proof));
 	else if (!json.empty())
 		if (auto w = klp::write_file_atomically(json, proof_json(*proof)); !w)
-			return fmt::print(stderr, "klpkit: error: {}\n", w.error().message()), 2;
-	return proof->proved() ? 0 : 1;
+			return fmt::print(stderr, "klpkit: error: {}\n", w.error().message()), kExitRefused;
+	return proof->proved() ? kExitOk : kExitError;
 }
 
 int kallsyms_command(const std::vector<std::string> &args)
@@ -224,22 +228,22 @@ int kallsyms_command(const std::vector<std::string> &args)
 			o.output = args[++i];
 		} else if (a == "--timeout" && i + 1 < args.size()) {
 			if (!parse_seconds(a, args[++i], o.timeout))
-				return 2;
+				return kExitRefused;
 		} else if (!a.starts_with("-") && o.kernel.empty()) {
 			o.kernel = a;
 		} else {
-			return fmt::print(stderr, "klpkit: error: kallsyms: unexpected {}\n", a), 2;
+			return fmt::print(stderr, "klpkit: error: kallsyms: unexpected {}\n", a), kExitRefused;
 		}
 	}
 	if (o.kernel.empty())
-		return fmt::print(stderr, "klpkit: error: kallsyms needs RELEASE or VMLINUZ\n"), 2;
+		return fmt::print(stderr, "klpkit: error: kallsyms needs RELEASE or VMLINUZ\n"), kExitRefused;
 	auto dump = dump_kallsyms(o);
 	if (!dump)
 		return fail(dump.error().message());
 	if (dump->symbols)
 		fmt::print(stderr, "klpkit: {} symbols in {:.1f} s\n", dump->symbols, dump->seconds);
 	fmt::print("{}\n", dump->path);
-	return 0;
+	return kExitOk;
 }
 
 } // namespace
@@ -261,7 +265,7 @@ int main(int argc, char **argv)
 		const std::string &a = args[i];
 		if (a == "-h" || a == "--help") {
 			fmt::print("{}", usage);
-			return 0;
+			return kExitOk;
 		}
 		// --sys / --proc: another root for sysfs and procfs (tests).
 		if ((a == "--timeout" || a == "--sys" || a == "--proc" || a == "--root" || a == "--release") &&
@@ -279,23 +283,23 @@ int main(int argc, char **argv)
 				char *end = nullptr;
 				timeout = std::strtod(v.c_str(), &end);
 				if (!end || *end || !(timeout > 0))
-					return fmt::print(stderr, "klpkit: error: --timeout {}: expected seconds\n", v), 2;
+					return fmt::print(stderr, "klpkit: error: --timeout {}: expected seconds\n", v), kExitRefused;
 			}
 			continue;
 		}
 		if (a.starts_with("-"))
-			return fmt::print(stderr, "klpkit: error: unknown option {}\n{}", a, usage), 2;
+			return fmt::print(stderr, "klpkit: error: unknown option {}\n{}", a, usage), kExitRefused;
 		rest.push_back(a);
 	}
 	if (rest.empty())
-		return fmt::print(stderr, "{}", usage), 2;
+		return fmt::print(stderr, "{}", usage), kExitRefused;
 	const std::string &cmd = rest[0];
 	if (cmd == "list" && rest.size() == 1) {
 		auto patches = read_livepatches(roots);
 		if (!patches)
 			return fail(patches.error().message());
 		fmt::print("{}", format_livepatches(*patches));
-		return 0;
+		return kExitOk;
 	}
 	if (cmd == "info" && rest.size() == 2) {
 		auto info = read_module_info(rest[1]);
@@ -305,7 +309,7 @@ int main(int argc, char **argv)
 		if (!loaded)
 			return fail(loaded.error().message());
 		fmt::print("{}", format_module_info(*info, *loaded));
-		return 0;
+		return kExitOk;
 	}
 	std::string release = release_option.empty() ? running : release_option;
 	if (cmd == "install" && rest.size() == 2) {
@@ -313,13 +317,13 @@ int main(int argc, char **argv)
 		if (!to)
 			return fail(to.error().message());
 		fmt::print("klpkit: installed {}\n", *to);
-		return 0;
+		return kExitOk;
 	}
 	if (cmd == "uninstall" && rest.size() == 2) {
 		if (auto r = uninstall_module(root, rest[1], release); !r)
 			return fail(r.error().message());
 		fmt::print("klpkit: {} uninstalled for {}\n", rest[1], release);
-		return 0;
+		return kExitOk;
 	}
 	if (cmd == "installed" && rest.size() == 1) {
 		auto all = installed_modules(root, release);
@@ -327,10 +331,10 @@ int main(int argc, char **argv)
 			fmt::print("no livepatch installed for {}\n", release);
 		for (const auto &i : all)
 			fmt::print("{} {}\n", i.name, i.path);
-		return 0;
+		return kExitOk;
 	}
 	if (cmd == "load-installed" && rest.size() == 1) {
-		int status = 0;
+		int status = kExitOk;
 		for (const auto &i : installed_modules(root, running)) {
 			auto loaded = find_livepatch(roots, i.name);
 			if (loaded && *loaded) {
@@ -338,7 +342,7 @@ int main(int argc, char **argv)
 				continue;
 			}
 			if (load(roots, i.path, timeout) != 0)
-				status = 1; // the next ones still load
+				status = kExitError; // the next ones still load
 		}
 		return status;
 	}
@@ -347,5 +351,5 @@ int main(int argc, char **argv)
 	if (cmd == "unload" && rest.size() == 2)
 		return unload(roots, rest[1], timeout);
 	fmt::print(stderr, "klpkit: error: {}: expected prove, kallsyms, list, info, load, unload, install, uninstall, installed or load-installed\n{}", cmd, usage);
-	return 2;
+	return kExitRefused;
 }
