@@ -196,7 +196,7 @@ Expected<ParsedOptions> parse_options(int argc, char **argv)
 		("oot-module", po::value(&top.oot_modules)->composing(), "NAME.ko: the module as deployed on the target (repeatable)");
 	po::options_description many("Several target kernels");
 	many.add_options()
-		("kernel,K", po::value(&kernel_specs)->composing(), "KEY=VALUE,...: one target kernel (repeatable): src, config, vmlinux, kallsyms, system-map, symvers, headers, modules, release, oot-module, build-root, core; the options above are defaults. Output goes to OUT/<release>/");
+		("kernel,K", po::value(&kernel_specs)->composing(), "KEY=VALUE,...: one target kernel (repeatable): src, config, vmlinux, kallsyms, system-map, symvers, headers, modules, release, oot-module, build-root, core, image, target; the options above are defaults. Output goes to OUT/<release>/");
 	po::options_description out("Output and build");
 	out.add_options()
 		("name,n", po::value(&name), "module name (default: livepatch-<first patch's name>)")
@@ -206,7 +206,7 @@ Expected<ParsedOptions> parse_options(int argc, char **argv)
 		("no-replay", "compile the patched objects with make, even those whose recorded kbuild command was proven to give kbuild's object")
 		("json", po::value(&o.json_path), "write a JSON summary of every object, function and decision")
 		("prove", "prove the module in its kernel after the build: klpkit prove boots the release's image (or --image) under QEMU, loads it, runs --prove-check, unloads it and judges the console; a module that fails is an error (exit 1)")
-		("prove-check", po::value(&o.prove_check), "SCRIPT: what --prove runs in the guest (busybox sh) while the patch is enabled; a non-zero exit fails the proof")
+		("prove-check", po::value(&o.prove_check), "SCRIPT (implies --prove): what --prove runs in the guest (busybox sh) while the patch is enabled; a non-zero exit fails the proof")
 		("image", po::value(&top.image), "the target's bootable image for --prove (default: the release's in the cache or /boot)")
 		("jobs,j", po::value(&jobs), "parallel jobs for make and create-diff-object (default: CPUs)")
 		("max-header-users", po::value(&o.max_header_users),
@@ -219,7 +219,8 @@ Expected<ParsedOptions> parse_options(int argc, char **argv)
 		("cache", po::value(&o.cache_dir), "cache directory (default: $KLPKIT_CACHE or ~/.cache/klpkit)")
 		("verbose,v", "show the output of make and the tools as they run")
 		("debug,d", "print every decision; create-diff-object -d; implies -T")
-		("help,h", "this help");
+		("help,h", "this help")
+		("version", "print klpkit's version");
 	// clang-format on
 	po::options_description hidden;
 	hidden.add_options()("patch", po::value(&patches));
@@ -236,6 +237,10 @@ Expected<ParsedOptions> parse_options(int argc, char **argv)
 		po::notify(vm);
 	} catch (const po::error &e) {
 		return make_error("{}", e.what());
+	}
+	if (vm.count("version")) {
+		parsed.help = fmt::format("klp-build (klpkit) {}\n", KLPKIT_VERSION);
+		return parsed;
 	}
 	if (vm.count("help")) {
 		std::ostringstream s;

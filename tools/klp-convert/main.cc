@@ -69,7 +69,7 @@ int run_symbols(const std::vector<std::string> &args)
 	std::string output;
 	po::options_description desc("klp-convert symbols");
 	add_target_options(desc, target);
-	desc.add_options()("output,o", po::value(&output), "the symbol map to write")("help",
+	desc.add_options()("output,o", po::value(&output), "the symbol map to write")("help,h",
 										 "this text");
 	po::variables_map vm;
 	try {
@@ -136,7 +136,7 @@ int run_main(const std::vector<std::string> &args)
 		"sign-file", po::value(&sign_opts.sign_file), "the sign-file program to use")(
 		"sign-hash", po::value(&sign_opts.hash), "hash algorithm for sign-file")(
 		"check", po::value(&check), "FILE.ko: verify a finished livepatch module")(
-		"help", "this text");
+		"help,h", "this text");
 	add_target_options(desc, target);
 	po::options_description hidden;
 	hidden.add_options()("files", po::value(&files));

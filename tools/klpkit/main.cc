@@ -29,7 +29,7 @@ using klp::kExitRefused;
 namespace {
 
 constexpr const char *usage = R"(usage: klpkit prove MODULE.ko --kernel RELEASE|VMLINUZ [--check SCRIPT] [options]
-       klpkit kallsyms RELEASE|VMLINUZ [-o FILE] [--force] [--timeout SECONDS]
+       klpkit kallsyms RELEASE|VMLINUZ [-o|--output FILE] [--force] [--timeout SECONDS]
        klpkit list
        klpkit info MODULE.ko
        klpkit load [--timeout SECONDS] MODULE.ko
@@ -38,6 +38,7 @@ constexpr const char *usage = R"(usage: klpkit prove MODULE.ko --kernel RELEASE|
        klpkit uninstall [--release REL] NAME
        klpkit installed [--release REL]
        klpkit load-installed [--timeout SECONDS]
+       klpkit --version
   prove   boot the module's kernel under QEMU (KVM when it works, else TCG),
           load the module, wait for the transition, run --check SCRIPT in the
           guest (busybox sh) while it is enabled, disable and unload it, and
@@ -168,6 +169,8 @@ int prove_command(const std::vector<std::string> &args)
 	std::string json;
 	for (size_t i = 0; i < args.size(); i++) {
 		const std::string &a = args[i];
+		if (a == "-h" || a == "--help")
+			return fmt::print("{}", usage), kExitOk;
 		if (!a.starts_with("--")) {
 			if (!o.module.empty())
 				return fmt::print(stderr, "klpkit: error: prove takes one MODULE.ko ({} and {})\n", o.module, a), kExitRefused;
@@ -193,8 +196,11 @@ int prove_command(const std::vector<std::string> &args)
 			o.memory = v;
 		else if (a == "--append")
 			o.append = v;
-		else if (a == "--accel" && (v == "auto" || v == "kvm" || v == "tcg"))
+		else if (a == "--accel") {
+			if (v != "auto" && v != "kvm" && v != "tcg")
+				return fmt::print(stderr, "klpkit: error: --accel {}: expected auto, kvm or tcg\n", v), kExitRefused;
 			o.accel = v;
+		}
 		else if (a == "--timeout" || a == "--transition-timeout") {
 			if (!parse_seconds(a, v, a == "--timeout" ? o.timeout : o.transition_timeout))
 				return kExitRefused;
@@ -212,7 +218,7 @@ int prove_command(const std::vector<std::string> &args)
 		fmt::print("{}", proof_json(*proof));
 	else if (!json.empty())
 		if (auto w = klp::write_file_atomically(json, proof_json(*proof)); !w)
-			return fmt::print(stderr, "klpkit: error: {}\n", w.error().message()), kExitRefused;
+			return fmt::print(stderr, "klpkit: error: {}\n", w.error().message()), kExitError;
 	return proof->proved() ? kExitOk : kExitError;
 }
 
@@ -222,7 +228,9 @@ int kallsyms_command(const std::vector<std::string> &args)
 	o.cache_dir = default_cache();
 	for (size_t i = 0; i < args.size(); i++) {
 		const std::string &a = args[i];
-		if (a == "--force") {
+		if (a == "-h" || a == "--help") {
+			return fmt::print("{}", usage), kExitOk;
+		} else if (a == "--force") {
 			o.force = true;
 		} else if ((a == "-o" || a == "--output") && i + 1 < args.size()) {
 			o.output = args[++i];
@@ -263,6 +271,10 @@ int main(int argc, char **argv)
 	std::vector<std::string> rest;
 	for (size_t i = 0; i < args.size(); i++) {
 		const std::string &a = args[i];
+		if (a == "--version") {
+			fmt::print("klpkit {}\n", KLPKIT_VERSION);
+			return kExitOk;
+		}
 		if (a == "-h" || a == "--help") {
 			fmt::print("{}", usage);
 			return kExitOk;
