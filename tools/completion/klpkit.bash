@@ -228,6 +228,9 @@ _klpkit_klp_build_value()
 	--core)
 		_klpkit_words_matching "auto kernel bundled" "$prefix$cur" "$prefix"
 		;;
+	--color)
+		_klpkit_words_matching "auto always never" "$prefix$cur" "$prefix"
+		;;
 	--make-build-root)
 		_klpkit_words_matching "bullseye bookworm trixie sid auto" "$prefix$cur" "$prefix"
 		;;
@@ -264,8 +267,8 @@ _klpkit_klp_build()
 		--oot-module-src --oot-module --kernel --name --output --no-replace
 		--no-line-directives --no-replay --json --prove --prove-check --image --jobs
 		--max-header-users --no-full-build --entry-size --keep-tmp --short-circuit
-		--cache --verbose --debug --help --version
-		-s -c -k -K -n -o -j -T -S -v -d -h"
+		--cache --verbose --quiet --color --debug --help --version
+		-s -c -k -K -n -o -j -T -S -v -q -d -h"
 
 	if ! _klpkit_after_dashdash; then
 		if [[ $cur == --*=* ]]; then
@@ -438,7 +441,7 @@ _klpkit_klpkit()
 	case $_klpkit_command in
 	prove)
 		if [[ $cur == -* ]]; then
-			_klpkit_words_matching "--kernel --check --module --modules --json --log --accel --memory --append --timeout --transition-timeout" "$cur" ""
+			_klpkit_words_matching "--kernel --check --module --modules --json --log --quiet --accel --memory --append --timeout --transition-timeout" "$cur" ""
 		elif ((_klpkit_args == 0)); then
 			_klpkit_files "" "$cur" .ko
 		fi

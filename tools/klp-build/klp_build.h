@@ -62,6 +62,8 @@ struct Options {
 	bool prove = false; // --prove: klpkit prove after the build (prove.cc)
 	std::string prove_check; // --prove-check: the script the proof runs in the guest
 	bool verbose = false;
+	bool quiet = false; // -q: no stage lines, only each kernel's result and errors
+	bool colour = false; // the result words in colour: stderr is a terminal (--color)
 	bool debug = false;
 	Step first_step = Step::orig;
 	bool short_circuit = false;
@@ -218,6 +220,9 @@ void note(const Options &opts, KernelRun &run, const std::string &text);
 // Records a decision; printed only with -d.
 void decide(const Options &opts, KernelRun &run, const std::string &text);
 double seconds_since(std::chrono::steady_clock::time_point t);
+// `word` in the colour of a result (green built, yellow refused or no change, red
+// error) when opts.colour, else as it is.
+std::string painted(const Options &opts, Result result, const std::string &word);
 
 // create-diff-object or klp-convert: next to klp-build, else from $PATH (diff.cc).
 std::string tool_path(const Options &opts, const std::string &name);

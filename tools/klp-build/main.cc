@@ -227,14 +227,16 @@ int main(int argc, char **argv)
 		run.seconds = seconds_since(start);
 		overall = worst(overall, run.result);
 		if (run.result == Result::built && !run.core_module.empty())
-			fmt::print(stderr, "klp-build: {}: wrote {} and {} (load klpkit-core.ko first) ({:.1f}s)\n",
-				   run.label(), run.module_ko, run.core_module, run.seconds);
-		else if (run.result == Result::built)
-			fmt::print(stderr, "klp-build: {}: wrote {} ({:.1f}s)\n", run.label(), run.module_ko,
+			fmt::print(stderr, "klp-build: {}: {} {} and {} (load klpkit-core.ko first) ({:.1f}s)\n",
+				   run.label(), painted(opts, run.result, "wrote"), run.module_ko, run.core_module,
 				   run.seconds);
+		else if (run.result == Result::built)
+			fmt::print(stderr, "klp-build: {}: {} {} ({:.1f}s)\n", run.label(),
+				   painted(opts, run.result, "wrote"), run.module_ko, run.seconds);
 		else
 			fmt::print(stderr, "klp-build: {}: {}: {}{}\n", run.label(),
-				   run.result == Result::no_change ? "no change" : result_name(run.result),
+				   painted(opts, run.result,
+					   run.result == Result::no_change ? "no change" : result_name(run.result)),
 				   run.stop.message,
 				   opts.keep_tmp || run.result != Result::error
 					   ? ""

@@ -170,6 +170,7 @@ Expected<ParsedOptions> parse_options(int argc, char **argv)
 	Options &o = parsed.options;
 	KernelSpec top;
 	std::vector<std::string> kernel_specs, patches, targets;
+	std::string color;
 	std::string short_circuit, name;
 	std::vector<std::string> entry_sizes;
 	unsigned jobs = 0;
@@ -219,6 +220,8 @@ Expected<ParsedOptions> parse_options(int argc, char **argv)
 		("cache", po::value(&o.cache_dir), "cache directory (default: $KLPKIT_CACHE or ~/.cache/klpkit)")
 		("verbose,v", "show the output of make and the tools as they run")
 		("debug,d", "print every decision; create-diff-object -d; implies -T")
+		("quiet,q", "print no stage lines: only each kernel's result and what went wrong")
+		("color", po::value(&color)->default_value("auto"), "auto, always or never: the result words in colour (auto: when stderr is a terminal and NO_COLOR is unset)")
 		("help,h", "this help")
 		("version", "print klpkit's version");
 	// clang-format on
@@ -298,6 +301,13 @@ Expected<ParsedOptions> parse_options(int argc, char **argv)
 	o.prove = vm.count("prove") || vm.count("prove-check");
 	o.prove_check = absolute(o.prove_check);
 	o.verbose = vm.count("verbose");
+	o.quiet = vm.count("quiet") && !o.verbose;
+	if (color != "auto" && color != "always" && color != "never")
+		return make_error("--color {}: expected auto, always or never", color);
+	const char *no_color = std::getenv("NO_COLOR");
+	const char *term = std::getenv("TERM");
+	o.colour = color == "always" ||
+		   (color == "auto" && isatty(2) && !(no_color && *no_color) && !(term && std::string(term) == "dumb"));
 	o.debug = vm.count("debug");
 	o.keep_tmp = vm.count("keep-tmp") || o.debug;
 	o.json_path = absolute(o.json_path);

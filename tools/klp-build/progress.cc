@@ -56,6 +56,14 @@ int exit_code(Result r)
 	return kExitError;
 }
 
+std::string painted(const Options &opts, Result result, const std::string &word)
+{
+	if (!opts.colour)
+		return word;
+	const char *sgr = result == Result::built ? "32" : result == Result::error ? "31" : "33";
+	return fmt::format("\033[1;{}m{}\033[0m", sgr, word);
+}
+
 Stop refuse(std::string kind, std::string message)
 {
 	return Stop{Result::refused, std::move(kind), std::move(message)};
@@ -82,13 +90,15 @@ void StageClock::done(const std::string &summary)
 {
 	double s = seconds_since(start_);
 	run_.stages.push_back({name_, s, summary});
-	fmt::print(stderr, "klp-build: {}: {}: {} ({:.1f}s)\n", run_.label(), name_, summary, s);
+	if (!opts_.quiet)
+		fmt::print(stderr, "klp-build: {}: {}: {} ({:.1f}s)\n", run_.label(), name_, summary, s);
 }
 
 void note(const Options &opts, KernelRun &run, const std::string &text)
 {
 	run.decisions.push_back(text);
-	fmt::print(stderr, "klp-build: {}: {}\n", run.label(), text);
+	if (!opts.quiet)
+		fmt::print(stderr, "klp-build: {}: {}\n", run.label(), text);
 }
 
 void decide(const Options &opts, KernelRun &run, const std::string &text)

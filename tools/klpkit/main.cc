@@ -15,6 +15,7 @@
 #include <fmt/format.h>
 
 #include <sys/utsname.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <cstdlib>
@@ -46,7 +47,8 @@ constexpr const char *usage = R"(usage: klpkit prove MODULE.ko --kernel RELEASE|
           taint but K, O, E). Options: --module FILE.ko (loaded first, in
           order; klpkit-core.ko beside MODULE.ko is found), --modules DIR (the
           target's /lib/modules/RELEASE: the modules the patch's objects are),
-          --json FILE|-, --log FILE (the console), --accel auto|kvm|tcg,
+          --json FILE|-, --log FILE (the console), -q|--quiet (the verdict
+          and failures only), --accel auto|kvm|tcg,
           --memory SIZE, --append ARGS, --timeout S (the boot, default 600),
           --transition-timeout S (default 60). RELEASE: an image in
           $KLPKIT_CACHE/debian/RELEASE/vmlinuz or /boot/vmlinuz-RELEASE.
@@ -167,10 +169,15 @@ int prove_command(const std::vector<std::string> &args)
 	ProveOptions o;
 	o.cache_dir = default_cache();
 	std::string json;
+	ProofStyle style;
 	for (size_t i = 0; i < args.size(); i++) {
 		const std::string &a = args[i];
 		if (a == "-h" || a == "--help")
 			return fmt::print("{}", usage), kExitOk;
+		if (a == "-q" || a == "--quiet") {
+			style.quiet = true;
+			continue;
+		}
 		if (!a.starts_with("--")) {
 			if (!o.module.empty())
 				return fmt::print(stderr, "klpkit: error: prove takes one MODULE.ko ({} and {})\n", o.module, a), kExitRefused;
@@ -213,7 +220,10 @@ int prove_command(const std::vector<std::string> &args)
 	if (!proof)
 		return fmt::print(stderr, "klpkit: error: {}\n", proof.error().message()), kExitRefused;
 	// With --json -, the JSON is stdout and the report goes to stderr.
-	fmt::print(json == "-" ? stderr : stdout, "{}", format_proof(*proof));
+	FILE *report = json == "-" ? stderr : stdout;
+	const char *no_color = std::getenv("NO_COLOR");
+	style.colour = isatty(fileno(report)) && !(no_color && *no_color);
+	fmt::print(report, "{}", format_proof(*proof, style));
 	if (json == "-")
 		fmt::print("{}", proof_json(*proof));
 	else if (!json.empty())

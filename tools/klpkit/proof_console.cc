@@ -148,24 +148,35 @@ Proof judge_console(std::string_view console, const std::vector<std::string> &ex
 	return p;
 }
 
-std::string format_proof(const Proof &p)
+std::string format_proof(const Proof &p, const ProofStyle &style)
 {
-	std::string out = fmt::format("klpkit prove: {} in {} ({}, {})\n", p.module, p.release.empty() ? "?" : p.release,
-				      p.kernel, p.accel);
+	auto paint = [&](const char *sgr, const std::string &word) {
+		return style.colour ? fmt::format("\033[{}m{}\033[0m", sgr, word) : word;
+	};
+	std::string out;
+	if (!style.quiet)
+		out += fmt::format("klpkit prove: {} in {} ({}, {})\n", p.module, p.release.empty() ? "?" : p.release,
+				   p.kernel, p.accel);
 	for (const auto &n : p.notes)
-		out += "  note: " + n + "\n";
+		out += style.quiet ? "" : "  note: " + n + "\n";
 	for (const auto &s : p.steps) {
-		std::string state = !s.status ? "did not end" : *s.status == 0 ? "ok" : fmt::format("exit {}", *s.status);
+		if (style.quiet)
+			break;
+		std::string state = !s.status		    ? paint("1;31", "did not end")
+				    : *s.status == 0 ? paint("32", "ok")
+						     : paint("1;31", fmt::format("exit {}", *s.status));
 		out += fmt::format("  {:<40} {:6.2f} s  {}\n", s.name, s.seconds, state);
 		if (s.status && *s.status != 0)
 			for (const auto &l : s.output)
 				out += "    | " + l + "\n";
 	}
-	if (!p.taint.empty())
+	if (!p.taint.empty() && !style.quiet)
 		out += fmt::format("  taint added: {} (K livepatch, O out-of-tree, E unsigned are expected)\n", p.taint);
 	for (const auto &f : p.failures)
-		out += "  FAILED: " + f + "\n";
-	out += fmt::format("{} in {:.1f} s; console: {}\n", p.proved() ? "proved" : "NOT proved", p.wall_seconds,
+		out += "  " + paint("1;31", "FAILED") + ": " + f + "\n";
+	out += fmt::format("{}: {} in {} ({:.1f} s); console: {}\n", p.module,
+			   p.proved() ? paint("1;32", "proved") : paint("1;31", "NOT proved"),
+			   p.release.empty() ? p.kernel : p.release, p.wall_seconds,
 			   p.log.empty() ? "(not kept)" : p.log);
 	return out;
 }

@@ -56,7 +56,11 @@ Expected<Proof> prove(const ProveOptions &options);
 // order they show. `expected_steps` are the names the guest was told to run.
 Proof judge_console(std::string_view console, const std::vector<std::string> &expected_steps);
 
-std::string format_proof(const Proof &proof);
+struct ProofStyle {
+	bool quiet = false; // the verdict and the failures only
+	bool colour = false; // ok/FAILED/proved in colour (a terminal)
+};
+std::string format_proof(const Proof &proof, const ProofStyle &style = {});
 std::string proof_json(const Proof &proof);
 
 } // namespace klp::klpkit
