@@ -2,7 +2,7 @@
 # /klp holds the modules klp-build made from examples/ and the deployed
 # hello-oot.ko. Each case loads a livepatch, waits for its transition, checks
 # the behaviour and the sysfs layout, disables it (its directory vanishes),
-# checks the original behaviour is back and unloads it. qemu-run fails the run
+# checks the original behaviour is back and unloads it. guest-run fails the run
 # on any splat in the log.
 # /klp/cases, when the host puts it there, names the cases to run (e.g.
 # "oot late" for klp-build-e2e --oot-only); without it all of them run.

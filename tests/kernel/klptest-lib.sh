@@ -1,8 +1,8 @@
 # klptest-lib.sh: shell helpers for test scripts that run inside the QEMU guest.
 #
-# mkinitramfs installs this file as /klp/lib.sh; a test script starts with
+# guest-run installs this file as /klp/lib.sh; a test script starts with
 # `. /klp/lib.sh`. It runs under busybox ash: POSIX sh, no bash features.
-# Results are lines the host harness (tests/kernel/qemu-run) reads:
+# Results are lines the host harness (tests/kernel/guest-run) reads:
 #   KLPTEST PASS <name>
 #   KLPTEST FAIL <name> <reason>
 #   KLPTEST SKIP <name> <reason>

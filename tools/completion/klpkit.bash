@@ -205,6 +205,32 @@ _klpkit_after_dashdash()
 
 # Completes the value of option $1 ($2: what is typed of it, $3: what to put in
 # front) for klp-build; returns 1 for an option that takes no value.
+# The shape klp-build, kpatch-build and create-diff-object share: an option's
+# value (--opt=value, or the word after --opt) from VALUE_FN, an option name from
+# OPTIONS, else a file (with one of EXTENSIONS, if given).
+#   _klpkit_options_then_files VALUE_FN OPTIONS [EXTENSION...]
+_klpkit_options_then_files()
+{
+	local value_fn=$1 options=$2 cur=$_klpkit_cur prev=$_klpkit_prev
+	shift 2
+	if ! _klpkit_after_dashdash; then
+		if [[ $cur == --*=* ]]; then
+			$value_fn "${cur%%=*}" "${cur#*=}" "${cur%%=*}="
+			_klpkit_trim
+			return 0
+		fi
+		if ((_klpkit_cword > 1)) && $value_fn "$prev" "$cur" ""; then
+			_klpkit_trim
+			return 0
+		fi
+		if [[ $cur == -* ]]; then
+			_klpkit_words_matching "$options" "$cur" ""
+			return 0
+		fi
+	fi
+	_klpkit_files "" "$cur" "$@"
+}
+
 _klpkit_klp_build_value()
 {
 	local opt=$1 cur=$2 prefix=$3
@@ -261,7 +287,6 @@ _klpkit_klp_build()
 	local IFS=$' \t\n'
 	COMPREPLY=()
 	_klpkit_init
-	local cur=$_klpkit_cur prev=$_klpkit_prev
 	local options="--sourcedir --config --vmlinux --kallsyms --system-map --symvers
 		--headers --modules --release --target --build-root --core --make-build-root
 		--oot-module-src --oot-module --kernel --name --output --no-replace
@@ -270,22 +295,7 @@ _klpkit_klp_build()
 		--cache --verbose --quiet --color --debug --help --version
 		-s -c -k -K -n -o -j -T -S -v -q -d -h"
 
-	if ! _klpkit_after_dashdash; then
-		if [[ $cur == --*=* ]]; then
-			_klpkit_klp_build_value "${cur%%=*}" "${cur#*=}" "${cur%%=*}="
-			_klpkit_trim
-			return 0
-		fi
-		if ((_klpkit_cword > 1)) && _klpkit_klp_build_value "$prev" "$cur" ""; then
-			_klpkit_trim
-			return 0
-		fi
-		if [[ $cur == -* ]]; then
-			_klpkit_words_matching "$options" "$cur" ""
-			return 0
-		fi
-	fi
-	_klpkit_files "" "$cur" .patch .diff
+	_klpkit_options_then_files _klpkit_klp_build_value "$options" .patch .diff
 }
 
 _klpkit_kpatch_build_value()
@@ -318,27 +328,11 @@ _klpkit_kpatch_build()
 	local IFS=$' \t\n'
 	COMPREPLY=()
 	_klpkit_init
-	local cur=$_klpkit_cur prev=$_klpkit_prev
 	local options="--archversion --sourcedir --config --vmlinux --jobs --target --name
 		--output --debug --oot-module --oot-module-src --non-replace --skip-cleanup --help
 		-a -s -c -v -j -t -n -o -d -e -R -h"
 
-	if ! _klpkit_after_dashdash; then
-		if [[ $cur == --*=* ]]; then
-			_klpkit_kpatch_build_value "${cur%%=*}" "${cur#*=}" "${cur%%=*}="
-			_klpkit_trim
-			return 0
-		fi
-		if ((_klpkit_cword > 1)) && _klpkit_kpatch_build_value "$prev" "$cur" ""; then
-			_klpkit_trim
-			return 0
-		fi
-		if [[ $cur == -* ]]; then
-			_klpkit_words_matching "$options" "$cur" ""
-			return 0
-		fi
-	fi
-	_klpkit_files "" "$cur" .patch .diff
+	_klpkit_options_then_files _klpkit_kpatch_build_value "$options" .patch .diff
 }
 
 # klpkit's command: the first word that is neither an option nor an option's
@@ -389,17 +383,17 @@ _klpkit_klpkit()
 	COMPREPLY=()
 	_klpkit_init
 	local cur=$_klpkit_cur prev=$_klpkit_prev
-	local commands="prove kallsyms list info load unload install uninstall installed load-installed"
+	local commands="prove boot kallsyms list info load unload install uninstall installed load-installed"
 	_klpkit_find_command
 
 	# Option values (klpkit takes them as the next word only).
 	case $_klpkit_command:$prev in
-	prove:--kernel | kallsyms:--kernel)
+	prove:--kernel | kallsyms:--kernel | boot:--kernel)
 		_klpkit_words_matching "$(_klpkit_releases)" "$cur" ""
 		_klpkit_files "" "$cur"
 		return 0
 		;;
-	prove:--check | prove:--json | prove:--log | kallsyms:-o | kallsyms:--output)
+	prove:--check | prove:--json | prove:--log | kallsyms:-o | kallsyms:--output | boot:--script | boot:--file | boot:--log | boot:--serial2)
 		_klpkit_files "" "$cur"
 		return 0
 		;;
@@ -411,11 +405,11 @@ _klpkit_klpkit()
 		_klpkit_dirs "" "$cur"
 		return 0
 		;;
-	prove:--accel)
+	prove:--accel | boot:--accel)
 		_klpkit_words_matching "auto kvm tcg" "$cur" ""
 		return 0
 		;;
-	prove:--memory | prove:--append | prove:--timeout | prove:--transition-timeout | kallsyms:--timeout)
+	prove:--memory | prove:--append | prove:--timeout | prove:--transition-timeout | kallsyms:--timeout | boot:--memory | boot:--append | boot:--expect | boot:--fail-on)
 		return 0
 		;;
 	*:--timeout)
@@ -444,6 +438,11 @@ _klpkit_klpkit()
 			_klpkit_words_matching "--kernel --check --module --modules --json --log --quiet --accel --memory --append --timeout --transition-timeout" "$cur" ""
 		elif ((_klpkit_args == 0)); then
 			_klpkit_files "" "$cur" .ko
+		fi
+		;;
+	boot)
+		if [[ $cur == -* ]]; then
+			_klpkit_words_matching "--kernel --script --file --expect --fail-on --log --serial2 --append --memory --accel --timeout --verbose" "$cur" ""
 		fi
 		;;
 	kallsyms)
@@ -519,25 +518,11 @@ _klpkit_create_diff_object()
 	local IFS=$' \t\n'
 	COMPREPLY=()
 	_klpkit_init
-	local cur=$_klpkit_cur prev=$_klpkit_prev
 	local options="--orig --patched --parent --symtab --symvers --patch-name --output
 		--json --patch-references --patch-symbols --entry-size --debug --help -o -d -h"
 
-	if [[ $cur == --*=* ]]; then
-		_klpkit_create_diff_object_value "${cur%%=*}" "${cur#*=}" "${cur%%=*}="
-		_klpkit_trim
-		return 0
-	fi
-	if ((_klpkit_cword > 1)) && _klpkit_create_diff_object_value "$prev" "$cur" ""; then
-		_klpkit_trim
-		return 0
-	fi
-	if [[ $cur == -* ]]; then
-		_klpkit_words_matching "$options" "$cur" ""
-		return 0
-	fi
 	# kpatch's positional form: ORIG.o PATCHED.o PARENT SYMTAB Module.symvers NAME OUT.o
-	_klpkit_files "" "$cur"
+	_klpkit_options_then_files _klpkit_create_diff_object_value "$options"
 }
 
 _klpkit_klp_convert_value()

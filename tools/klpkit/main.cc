@@ -5,6 +5,7 @@
 // for the running kernel and waits for its transition, naming the tasks that hold it
 // up; unload disables a livepatch, waits for the transition back and removes the
 // module.
+#include "boot.h"
 #include "elf/file_io.h"
 #include "installed.h"
 #include "kallsyms_dump.h"
@@ -18,6 +19,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <map>
 #include <cstdlib>
 #include <string>
 #include <vector>
@@ -30,6 +32,7 @@ using klp::kExitRefused;
 namespace {
 
 constexpr const char *usage = R"(usage: klpkit prove MODULE.ko --kernel RELEASE|VMLINUZ [--check SCRIPT] [options]
+       klpkit boot --kernel RELEASE|VMLINUZ --script SCRIPT [--file SRC[:DEST]]... [options]
        klpkit kallsyms RELEASE|VMLINUZ [-o|--output FILE] [--force] [--timeout SECONDS]
        klpkit list
        klpkit info MODULE.ko
@@ -53,6 +56,14 @@ constexpr const char *usage = R"(usage: klpkit prove MODULE.ko --kernel RELEASE|
           --transition-timeout S (default 60). RELEASE: an image in
           $KLPKIT_CACHE/debian/RELEASE/vmlinuz or /boot/vmlinuz-RELEASE.
           Exit status 0 proved, 1 not proved, 2 usage or refused input.
+  boot    run SCRIPT (busybox sh, in /klp) in the kernel under QEMU with
+          busybox, klpkit and the --file files (SRC to /klp/NAME, or to an
+          absolute DEST); fails on the script's non-zero exit, a splat in the
+          kernel log, no end, a line beginning with a --fail-on TEXT, or no
+          line beginning with an --expect TEXT. Options: --log FILE,
+          --serial2 FILE (ttyS1, raw), --append ARGS, --memory SIZE,
+          --accel auto|kvm|tcg, --timeout S (default 300), -v (the console
+          on stderr as it comes). Exit status 0 passed, 1 failed, 2 usage.
   kallsyms  the kernel's /proc/kallsyms from one QEMU boot with nokaslr (the
           link-time addresses klp-build --kallsyms reads), kept in
           $KLPKIT_CACHE/debian/RELEASE/kallsyms unless -o; a kept dump is
@@ -187,28 +198,21 @@ int prove_command(const std::vector<std::string> &args)
 		if (i + 1 >= args.size())
 			return fmt::print(stderr, "klpkit: error: {} needs a value\n", a), kExitRefused;
 		const std::string &v = args[++i];
-		if (a == "--kernel")
-			o.kernel = v;
-		else if (a == "--module")
+		// Options that take a string as it is.
+		const std::map<std::string, std::string *> strings = {
+			{"--kernel", &o.kernel}, {"--modules", &o.modules_dir}, {"--check", &o.check},
+			{"--json", &json},       {"--log", &o.log},             {"--memory", &o.memory},
+			{"--append", &o.append},
+		};
+		if (auto it = strings.find(a); it != strings.end()) {
+			*it->second = v;
+		} else if (a == "--module") {
 			o.modules.push_back(v);
-		else if (a == "--modules")
-			o.modules_dir = v;
-		else if (a == "--check")
-			o.check = v;
-		else if (a == "--json")
-			json = v;
-		else if (a == "--log")
-			o.log = v;
-		else if (a == "--memory")
-			o.memory = v;
-		else if (a == "--append")
-			o.append = v;
-		else if (a == "--accel") {
+		} else if (a == "--accel") {
 			if (v != "auto" && v != "kvm" && v != "tcg")
 				return fmt::print(stderr, "klpkit: error: --accel {}: expected auto, kvm or tcg\n", v), kExitRefused;
 			o.accel = v;
-		}
-		else if (a == "--timeout" || a == "--transition-timeout") {
+		} else if (a == "--timeout" || a == "--transition-timeout") {
 			if (!parse_seconds(a, v, a == "--timeout" ? o.timeout : o.transition_timeout))
 				return kExitRefused;
 		} else
@@ -230,6 +234,55 @@ int prove_command(const std::vector<std::string> &args)
 		if (auto w = klp::write_file_atomically(json, proof_json(*proof)); !w)
 			return fmt::print(stderr, "klpkit: error: {}\n", w.error().message()), kExitError;
 	return proof->proved() ? kExitOk : kExitError;
+}
+
+int boot_command(const std::vector<std::string> &args)
+{
+	BootOptions o;
+	o.cache_dir = default_cache();
+	for (size_t i = 0; i < args.size(); i++) {
+		const std::string &a = args[i];
+		if (a == "-h" || a == "--help")
+			return fmt::print("{}", usage), kExitOk;
+		if (a == "-v" || a == "--verbose") {
+			o.echo = true;
+			continue;
+		}
+		if (i + 1 >= args.size())
+			return fmt::print(stderr, "klpkit: error: boot: {} needs a value\n", a), kExitRefused;
+		const std::string &v = args[++i];
+		const std::map<std::string, std::string *> strings = {
+			{"--kernel", &o.kernel}, {"--script", &o.script}, {"--log", &o.log},
+			{"--serial2", &o.serial2}, {"--append", &o.append}, {"--memory", &o.memory},
+		};
+		const std::map<std::string, std::vector<std::string> *> lists = {
+			{"--file", &o.files}, {"--expect", &o.expect}, {"--fail-on", &o.fail_on}};
+		if (auto it = strings.find(a); it != strings.end()) {
+			*it->second = v;
+		} else if (auto l = lists.find(a); l != lists.end()) {
+			l->second->push_back(v);
+		} else if (a == "--accel" && (v == "auto" || v == "kvm" || v == "tcg")) {
+			o.accel = v;
+		} else if (a == "--timeout") {
+			if (!parse_seconds(a, v, o.timeout))
+				return kExitRefused;
+		} else {
+			return fmt::print(stderr, "klpkit: error: boot: unexpected {} {}\n", a, v), kExitRefused;
+		}
+	}
+	if (o.kernel.empty() || o.script.empty())
+		return fmt::print(stderr, "klpkit: error: boot needs --kernel RELEASE|VMLINUZ and --script SCRIPT\n"),
+		       kExitRefused;
+	auto r = boot_script(o);
+	if (!r)
+		return fmt::print(stderr, "klpkit: error: {}\n", r.error().message()), kExitRefused;
+	for (const auto &f : r->failures)
+		fmt::print(stderr, "klpkit boot: FAILED: {}\n", f);
+	fmt::print(stderr, "klpkit boot: {} in {} ({}): {}; script began at guest uptime {:.1f} s, wall {:.1f} s; console: {}\n",
+		   o.script, r->release.empty() ? r->kernel : r->release, r->accel,
+		   r->failures.empty() ? "passed" : "FAILED", r->guest_seconds, r->wall_seconds,
+		   r->log.empty() ? "(not kept)" : r->log);
+	return r->failures.empty() ? kExitOk : kExitError;
 }
 
 int kallsyms_command(const std::vector<std::string> &args)
@@ -271,6 +324,8 @@ int main(int argc, char **argv)
 	std::vector<std::string> args(argv + 1, argv + argc);
 	if (!args.empty() && args[0] == "prove")
 		return prove_command({args.begin() + 1, args.end()});
+	if (!args.empty() && args[0] == "boot")
+		return boot_command({args.begin() + 1, args.end()});
 	if (!args.empty() && args[0] == "kallsyms")
 		return kallsyms_command({args.begin() + 1, args.end()});
 	Roots roots;
@@ -372,6 +427,6 @@ int main(int argc, char **argv)
 		return load(roots, rest[1], timeout);
 	if (cmd == "unload" && rest.size() == 2)
 		return unload(roots, rest[1], timeout);
-	fmt::print(stderr, "klpkit: error: {}: expected prove, kallsyms, list, info, load, unload, install, uninstall, installed or load-installed\n{}", cmd, usage);
+	fmt::print(stderr, "klpkit: error: {}: expected prove, boot, kallsyms, list, info, load, unload, install, uninstall, installed or load-installed\n{}", cmd, usage);
 	return kExitRefused;
 }

@@ -38,6 +38,26 @@ constexpr TaintFlag taint_flags[] = {
 };
 constexpr unsigned long expected_taint = 1ul << 12 | 1ul << 13 | 1ul << 15;
 
+} // namespace
+
+std::vector<std::string> find_splats(std::string_view text, size_t most)
+{
+	std::vector<std::string> found;
+	std::istringstream in{std::string(text)};
+	for (std::string line; std::getline(in, line) && found.size() < most;) {
+		if (!line.empty() && line.back() == '\r')
+			line.pop_back();
+		for (std::string_view s : splats)
+			if (line.find(s) != std::string::npos) {
+				found.push_back(line);
+				break;
+			}
+	}
+	return found;
+}
+
+namespace {
+
 std::string taint_letters(unsigned long bits, bool with_meaning)
 {
 	std::string out;
@@ -113,9 +133,9 @@ Proof judge_console(std::string_view console, const std::vector<std::string> &ex
 			}
 			continue;
 		}
-		for (std::string_view s : splats)
-			if (line.find(s) != std::string::npos && splat_lines.size() < 5)
-				splat_lines.push_back(line);
+		if (splat_lines.size() < 5)
+			for (auto &s : find_splats(line, 1))
+				splat_lines.push_back(s);
 	}
 
 	if (!booted) {

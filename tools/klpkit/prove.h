@@ -61,6 +61,11 @@ struct ProofStyle {
 	bool colour = false; // ok/FAILED/proved in colour (a terminal)
 };
 std::string format_proof(const Proof &proof, const ProofStyle &style = {});
+
+// The first `most` lines of `text` that show the kernel went wrong: a Call Trace,
+// WARNING:, BUG:, an Oops, a panic, a general protection fault, x86's "Unpatched
+// return thunk".
+std::vector<std::string> find_splats(std::string_view text, size_t most);
 std::string proof_json(const Proof &proof);
 
 } // namespace klp::klpkit

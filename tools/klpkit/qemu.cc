@@ -63,6 +63,7 @@ int boot(const Boot &b)
 	cmd.argv.insert(cmd.argv.end(), {"-m", b.memory, "-kernel", b.kernel, "-initrd", b.initrd, "-append", append});
 	cmd.log = b.log;
 	cmd.log_header = false;
+	cmd.echo = b.echo;
 	cmd.timeout_seconds = b.timeout_seconds;
 	cmd.watch = b.watch;
 	return run(cmd);

@@ -38,6 +38,7 @@ struct Boot {
 	std::string serial2; // a second serial port's bytes, raw, into this file
 	double timeout_seconds = 300;
 	std::function<bool()> watch; // false ends the boot as a timeout
+	bool echo = false; // the console on stderr too, as it comes
 };
 
 // QEMU's exit status: 0 when the guest powered off, klp::kTimedOut when stopped.

@@ -85,7 +85,7 @@ fi
 # The bundled core's own scenarios.
 [ "$KLP_CORE" != bundled ] || . /klp/core-guest.sh
 
-# qemu-run checks the whole log as well; this names the test that caused it.
+# guest-run (klpkit boot) checks the kernel log as well; this names the test that caused it.
 if dmesg | grep -E -q 'Call Trace|WARNING:|BUG:'; then
 	klp_fail clean-dmesg "kernel splat in dmesg"
 else
