@@ -72,6 +72,8 @@ Expected<BootResult> boot_script(const BootOptions &o)
 		return kernel.take_error();
 	if (auto ok = check_input_file(o.script); !ok)
 		return ok.take_error();
+	if (o.accel == "kvm" && !kvm_available())
+		return make_error("--accel kvm: /dev/kvm cannot make a VM here (--accel auto falls back to TCG)");
 	Initramfs img;
 	if (auto r = add_guest_base(img); !r)
 		return r.take_error();
@@ -115,22 +117,7 @@ Expected<BootResult> boot_script(const BootOptions &o)
 	b.serial2 = o.serial2;
 	b.timeout_seconds = o.timeout;
 	b.echo = o.echo;
-	r.accel = o.accel == "auto" ? (kvm_available() ? "kvm" : "tcg") : o.accel;
-	int status = 0;
-	for (;;) {
-		b.accel = r.accel;
-		b.watch = nullptr;
-		if (r.accel == "kvm") {
-			auto start = std::chrono::steady_clock::now();
-			b.watch = [&, start] { return since(start) < 60 || log_has(log, "KLPKIT-BOOT BEGIN"); };
-		}
-		status = boot(b);
-		if (status == kTimedOut && r.accel == "kvm" && o.accel == "auto" && !log_has(log, "KLPKIT-BOOT BEGIN")) {
-			r.accel = "tcg";
-			continue;
-		}
-		break;
-	}
+	int status = boot_choosing_accel(b, o.accel, "KLPKIT-BOOT BEGIN", r.accel, r.notes);
 	fs::remove(initrd);
 
 	std::string console;

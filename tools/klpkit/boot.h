@@ -35,6 +35,7 @@ struct BootResult {
 	double guest_seconds = 0; // guest uptime when the script began
 	double wall_seconds = 0;
 	std::vector<std::string> failures; // empty: passed
+	std::vector<std::string> notes; // how it ran (a KVM fallback)
 };
 
 Expected<BootResult> boot_script(const BootOptions &options);

@@ -121,12 +121,6 @@ double since(std::chrono::steady_clock::time_point t0)
 	return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }
 
-bool log_has(const std::string &path, std::string_view text)
-{
-	auto bytes = read_bytes(path);
-	return bytes && bytes->find(text) != std::string::npos;
-}
-
 std::optional<std::string> image_release(const std::string &image)
 {
 	// Documentation/arch/x86/boot.rst: "HdrS" at 0x202, the protocol version at

@@ -37,7 +37,6 @@ Expected<void> add_guest_base(Initramfs &img);
 // A new directory under $TMPDIR (default /tmp): klpkit-<what>-XXXXXX.
 Expected<std::string> make_work_dir(const std::string &what);
 
-bool log_has(const std::string &path, std::string_view text);
 double since(std::chrono::steady_clock::time_point t0);
 
 } // namespace klp::klpkit

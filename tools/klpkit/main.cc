@@ -276,6 +276,8 @@ int boot_command(const std::vector<std::string> &args)
 	auto r = boot_script(o);
 	if (!r)
 		return fmt::print(stderr, "klpkit: error: {}\n", r.error().message()), kExitRefused;
+	for (const auto &n : r->notes)
+		fmt::print(stderr, "klpkit boot: note: {}\n", n);
 	for (const auto &f : r->failures)
 		fmt::print(stderr, "klpkit boot: FAILED: {}\n", f);
 	fmt::print(stderr, "klpkit boot: {} in {} ({}): {}; script began at guest uptime {:.1f} s, wall {:.1f} s; console: {}\n",

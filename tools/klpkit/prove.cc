@@ -163,64 +163,59 @@ poweroff -f
 	return s;
 }
 
-} // namespace
+// The modules the guest loads before the livepatch, in order: --module files,
+// klpkit-core.ko for the bundled core, the patch's objects from --modules; and the
+// patched modules left out (their functions are not run: a note says so).
+struct GuestModules {
+	std::vector<GuestModule> load;
+	std::vector<std::string> not_loaded;
+};
 
-Expected<Proof> prove(const ProveOptions &o)
+Expected<GuestModules> guest_modules(const ProveOptions &o, const ModuleInfo &info)
 {
-	auto t0 = std::chrono::steady_clock::now();
-	auto info = read_module_info(o.module);
-	if (!info)
-		return info.take_error();
-	const GuestMachine *machine = guest_machine(info->machine);
-	if (!machine)
-		return make_error("{}: a module for ELF machine {}; klpkit prove boots x86_64 guests only so far",
-				  o.module, info->machine);
-	auto kernel = resolve_kernel(o.kernel, o.cache_dir);
-	if (!kernel)
-		return kernel.take_error();
-	auto [image, release] = *kernel;
-	if (!release.empty())
-		if (auto ok = check_release(*info, release); !ok)
-			return ok.take_error();
-
-	std::vector<GuestModule> modules;
+	GuestModules out;
 	for (const auto &m : o.modules) {
 		auto gm = guest_module(m);
 		if (!gm)
 			return gm.take_error();
-		modules.push_back(std::move(*gm));
+		out.load.push_back(std::move(*gm));
 	}
 	auto given = [&](const std::string &name) {
-		return std::any_of(modules.begin(), modules.end(), [&](const GuestModule &m) { return m.name == name; });
+		return std::any_of(out.load.begin(), out.load.end(), [&](const GuestModule &m) { return m.name == name; });
 	};
 	// klp-build writes klpkit-core.ko beside a module for a kernel without
 	// CONFIG_LIVEPATCH.
-	if (info->core == "bundled" && !given("klpkit_core")) {
-		std::string beside = (fs::path(o.module).parent_path() / "klpkit-core.ko").string();
-		auto core = guest_module(beside);
+	if (info.core == "bundled" && !given("klpkit_core")) {
+		auto core = guest_module((fs::path(o.module).parent_path() / "klpkit-core.ko").string());
 		if (!core)
 			return make_error("{}: needs klpkit-core.ko (its kernel has no livepatch core): not beside it; "
 					  "give it with --module",
 					  o.module);
-		modules.insert(modules.begin(), std::move(*core));
+		out.load.insert(out.load.begin(), std::move(*core));
 	}
-	if (!o.modules_dir.empty()) {
-		std::vector<std::string> objects;
-		for (const auto &obj : info->objects)
-			if (obj.name != "vmlinux" && !given(normalized(obj.name)))
-				objects.push_back(obj.name);
+	std::vector<std::string> objects;
+	for (const auto &obj : info.objects)
+		if (obj.name != "vmlinux" && !given(normalized(obj.name)))
+			objects.push_back(obj.name);
+	if (!o.modules_dir.empty() && !objects.empty()) {
 		auto found = modules_for_objects(o.modules_dir, objects);
 		if (!found)
 			return found.take_error();
 		for (auto &m : *found)
 			if (!given(m.name))
-				modules.push_back(std::move(m));
+				out.load.push_back(std::move(m));
 	}
-	if (!o.check.empty())
-		if (auto ok = check_input_file(o.check); !ok)
-			return ok.take_error();
+	for (const auto &name : objects)
+		if (!given(normalized(name)))
+			out.not_loaded.push_back(name);
+	return out;
+}
 
-	Initramfs img;
+// The initramfs: the guest base, the modules, the livepatch, the check and /init;
+// with the names of the steps /init runs, in order.
+Expected<std::vector<std::string>> lay_out_guest(Initramfs &img, const ProveOptions &o, const ModuleInfo &info,
+						  const std::vector<GuestModule> &modules)
+{
 	if (auto r = add_guest_base(img); !r)
 		return r.take_error();
 	std::vector<std::string> files, steps;
@@ -235,16 +230,52 @@ Expected<Proof> prove(const ProveOptions &o)
 	if (!livepatch_bytes)
 		return livepatch_bytes.take_error();
 	img.add_file(livepatch_file, *livepatch_bytes);
-	steps.push_back("load " + info->name);
+	steps.push_back("load " + info.name);
 	if (!o.check.empty()) {
 		if (auto r = img.add_host_file("/klp/check", o.check, 0755); !r)
 			return r.take_error();
 		steps.push_back("check " + fs::path(o.check).filename().string());
 	}
-	steps.push_back("unload " + info->name);
-	img.add_file("/init", guest_init(files, livepatch_file, info->name, !o.check.empty(), o.transition_timeout),
+	steps.push_back("unload " + info.name);
+	img.add_file("/init", guest_init(files, livepatch_file, info.name, !o.check.empty(), o.transition_timeout),
 		     0755);
+	return steps;
+}
 
+} // namespace
+
+Expected<Proof> prove(const ProveOptions &o)
+{
+	auto t0 = std::chrono::steady_clock::now();
+	// At the door: a livepatch module, an architecture we boot, its kernel's image.
+	auto info = read_module_info(o.module);
+	if (!info)
+		return info.take_error();
+	const GuestMachine *machine = guest_machine(info->machine);
+	if (!machine)
+		return make_error("{}: a module for ELF machine {}; klpkit prove boots x86_64 guests only so far",
+				  o.module, info->machine);
+	auto kernel = resolve_kernel(o.kernel, o.cache_dir);
+	if (!kernel)
+		return kernel.take_error();
+	auto [image, release] = *kernel;
+	// An image whose header names another release would refuse the module anyway.
+	if (!release.empty())
+		if (auto ok = check_release(*info, release); !ok)
+			return ok.take_error();
+	if (!o.check.empty())
+		if (auto ok = check_input_file(o.check); !ok)
+			return ok.take_error();
+	if (o.accel == "kvm" && !kvm_available())
+		return make_error("--accel kvm: /dev/kvm cannot make a VM here (--accel auto falls back to TCG)");
+	auto modules = guest_modules(o, *info);
+	if (!modules)
+		return modules.take_error();
+
+	Initramfs img;
+	auto steps = lay_out_guest(img, o, *info, modules->load);
+	if (!steps)
+		return steps.take_error();
 	auto work_dir = make_work_dir("prove");
 	if (!work_dir)
 		return work_dir.take_error();
@@ -263,28 +294,13 @@ Expected<Proof> prove(const ProveOptions &o)
 	b.memory = o.memory;
 	b.log = log;
 	b.timeout_seconds = o.timeout;
-	std::string accel = o.accel == "auto" ? (kvm_available() ? "kvm" : "tcg") : o.accel;
+	std::string accel;
 	std::vector<std::string> notes;
-	int status = 0;
-	for (;;) {
-		b.accel = accel;
-		b.watch = nullptr;
-		if (accel == "kvm") {
-			// A KVM that makes VMs that never run: no guest line in 60 s ends it.
-			auto start = std::chrono::steady_clock::now();
-			b.watch = [&, start] { return since(start) < 60 || log_has(log, "KLPKIT-PROVE BOOTED"); };
-		}
-		status = boot(b);
-		if (status == kTimedOut && accel == "kvm" && o.accel == "auto" && !log_has(log, "KLPKIT-PROVE BOOTED")) {
-			notes.push_back("KVM did not run the guest in 60 s; booted again under TCG");
-			accel = "tcg";
-			continue;
-		}
-		break;
-	}
+	int status = boot_choosing_accel(b, o.accel, "KLPKIT-PROVE BOOTED", accel, notes);
+	fs::remove(initrd);
 
 	auto console = read_bytes(log);
-	Proof p = judge_console(console ? *console : "", steps);
+	Proof p = judge_console(console ? *console : "", *steps);
 	p.module = o.module;
 	p.kernel = image;
 	p.release = release;
@@ -294,14 +310,18 @@ Expected<Proof> prove(const ProveOptions &o)
 	else if (status != 0)
 		p.failures.insert(p.failures.begin(), fmt::format("{} exited with status {}", machine->qemu, status));
 	p.notes = notes;
-	fs::remove(initrd);
+	for (const auto &name : modules->not_loaded)
+		p.notes.push_back(fmt::format("{} is not loaded in the guest, so its patched functions were not "
+					      "run (--modules DIR or --module {}.ko loads it)",
+					      name, name));
+	// The console: where asked, else kept only for a failure's reader.
 	if (!o.log.empty()) {
 		if (auto r = write_file_atomically(o.log, console ? *console : ""); !r)
 			p.failures.push_back(r.error().message());
 		p.log = o.log;
 		fs::remove_all(work);
 	} else if (!p.proved()) {
-		p.log = log; // kept for the failure's reader
+		p.log = log;
 	} else {
 		fs::remove_all(work);
 	}

@@ -11,7 +11,10 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstdio>
+#include <fstream>
+#include <sstream>
 
 namespace klp::klpkit {
 namespace {
@@ -67,6 +70,42 @@ int boot(const Boot &b)
 	cmd.timeout_seconds = b.timeout_seconds;
 	cmd.watch = b.watch;
 	return run(cmd);
+}
+
+namespace {
+
+bool file_has(const std::string &path, const std::string &text)
+{
+	std::ifstream in(path, std::ios::binary);
+	std::stringstream s;
+	s << in.rdbuf();
+	return s.str().find(text) != std::string::npos;
+}
+
+} // namespace
+
+int boot_choosing_accel(Boot b, const std::string &accel, const std::string &first_line, std::string &used,
+			std::vector<std::string> &notes)
+{
+	used = accel == "auto" ? (kvm_available() ? "kvm" : "tcg") : accel;
+	for (;;) {
+		b.accel = used;
+		b.watch = nullptr;
+		if (used == "kvm") {
+			auto start = std::chrono::steady_clock::now();
+			b.watch = [&b, start, first_line] {
+				return std::chrono::steady_clock::now() - start < std::chrono::seconds(60) ||
+				       file_has(b.log, first_line);
+			};
+		}
+		int status = boot(b);
+		if (status == kTimedOut && used == "kvm" && accel == "auto" && !file_has(b.log, first_line)) {
+			notes.push_back("KVM did not run the guest in 60 s; booted again under TCG");
+			used = "tcg";
+			continue;
+		}
+		return status;
+	}
 }
 
 } // namespace klp::klpkit

@@ -44,4 +44,11 @@ struct Boot {
 // QEMU's exit status: 0 when the guest powered off, klp::kTimedOut when stopped.
 int boot(const Boot &b);
 
+// boot() with `accel` auto, kvm or tcg. Auto takes KVM when kvm_available(), and
+// boots again under TCG when the guest has not printed `first_line` 60 s into a
+// KVM boot (a KVM that makes VMs that never run). `used` is what ran; a fallback
+// adds a line to `notes`.
+int boot_choosing_accel(Boot b, const std::string &accel, const std::string &first_line, std::string &used,
+			std::vector<std::string> &notes);
+
 } // namespace klp::klpkit
