@@ -25,15 +25,7 @@ namespace {
 // The console after /init's markers: the script's output, then the kernel log
 // between DMESG markers (the console is turned down to errors first, so that the
 // log comes out whole, not interleaved).
-constexpr const char *init_script = R"SH(#!/bin/sh
-export PATH=/bin:/sbin:/usr/bin:/usr/sbin
-mount -t proc proc /proc
-mount -t sysfs sysfs /sys
-mount -t devtmpfs devtmpfs /dev
-mount -t tmpfs tmpfs /tmp
-[ -d /sys/kernel/debug ] && mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
-up() { cut -d' ' -f1 /proc/uptime; }
-echo "KLPKIT-BOOT BEGIN uptime=$(up)"
+constexpr std::string_view init_steps = R"SH(echo "KLPKIT-BOOT BEGIN uptime=$(up)"
 cd /klp
 sh /klp/script
 rc=$?
@@ -93,7 +85,7 @@ Expected<BootResult> boot_script(const BootOptions &o)
 		if (auto r = img.add_host_file(dest, src, (st.st_mode & 0111) ? 0755 : 0644); !r)
 			return r.take_error();
 	}
-	img.add_file("/init", init_script, 0755);
+	img.add_file("/init", std::string(init_preamble) + std::string(init_steps), 0755);
 	auto work = make_work_dir("boot");
 	if (!work)
 		return work.take_error();

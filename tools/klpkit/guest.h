@@ -34,6 +34,19 @@ std::optional<std::string> image_release(const std::string &image);
 // /dev/console and /dev/null, and this klpkit as /klp/klpkit.
 Expected<void> add_guest_base(Initramfs &img);
 
+// The start of every guest's /init: the shell, PATH, /proc /sys /dev /tmp and
+// debugfs mounted, and up() printing the uptime in seconds. Each use appends its
+// own steps and ends with `poweroff -f`.
+constexpr std::string_view init_preamble = R"SH(#!/bin/sh
+export PATH=/bin:/sbin:/usr/bin:/usr/sbin
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev
+mount -t tmpfs tmpfs /tmp
+[ -d /sys/kernel/debug ] && mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
+up() { cut -d' ' -f1 /proc/uptime; }
+)SH";
+
 // A new directory under $TMPDIR (default /tmp): klpkit-<what>-XXXXXX.
 Expected<std::string> make_work_dir(const std::string &what);
 

@@ -21,13 +21,7 @@ namespace fs = std::filesystem;
 namespace klp::klpkit {
 namespace {
 
-constexpr const char *init_script = R"SH(#!/bin/sh
-export PATH=/bin:/sbin:/usr/bin:/usr/sbin
-mount -t proc proc /proc
-mount -t sysfs sysfs /sys
-mount -t devtmpfs devtmpfs /dev
-mount -t tmpfs tmpfs /tmp
-echo 0 >/proc/sys/kernel/kptr_restrict
+constexpr std::string_view init_steps = R"SH(echo 0 >/proc/sys/kernel/kptr_restrict
 gzip -c /proc/kallsyms >/tmp/kallsyms.gz
 echo "KLPKIT-KALLSYMS lines=$(wc -l </proc/kallsyms) bytes=$(wc -c </tmp/kallsyms.gz)"
 stty -F /dev/ttyS1 raw -echo
@@ -69,7 +63,7 @@ Expected<KallsymsDump> dump_kallsyms(const KallsymsOptions &o)
 	Initramfs img;
 	if (auto r = add_guest_base(img); !r)
 		return r.take_error();
-	img.add_file("/init", init_script, 0755);
+	img.add_file("/init", std::string(init_preamble) + std::string(init_steps), 0755);
 	auto work = make_work_dir("kallsyms");
 	if (!work)
 		return work.take_error();

@@ -116,15 +116,8 @@ std::string shell_quote(const std::string &s) { return shell_line({s}); }
 std::string guest_init(const std::vector<std::string> &module_files, const std::string &livepatch_file,
 		       const std::string &livepatch, bool check, double transition_timeout)
 {
-	std::string s = R"SH(#!/bin/sh
-export PATH=/bin:/sbin:/usr/bin:/usr/sbin
-mount -t proc proc /proc
-mount -t sysfs sysfs /sys
-mount -t devtmpfs devtmpfs /dev
-mount -t tmpfs tmpfs /tmp
-[ -d /sys/kernel/debug ] && mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
-up() { cut -d' ' -f1 /proc/uptime; }
-step() {
+	std::string s(init_preamble);
+	s += R"SH(step() {
 	i=$1
 	shift
 	echo "KLPKIT-PROVE BEGIN $i uptime=$(up)"
