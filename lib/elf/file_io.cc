@@ -6,6 +6,8 @@
 
 #include <cerrno>
 #include <cstring>
+#include <fstream>
+#include <sstream>
 
 namespace klp {
 
@@ -25,6 +27,32 @@ Expected<void> check_input_file(const std::string &path)
 		return make_error("{}: cannot open: {}", path, std::strerror(errno));
 	close(fd);
 	return success();
+}
+
+Expected<std::string> read_file(const std::string &path)
+{
+	KLP_TRY(check_input_file(path));
+	std::ifstream in(path, std::ios::binary);
+	if (!in)
+		return make_error("{}: cannot open: {}", path, std::strerror(errno));
+	std::string text;
+	in.seekg(0, std::ios::end);
+	auto size = in.tellg();
+	if (size > 0) {
+		text.resize(size_t(size));
+		in.seekg(0);
+		in.read(text.data(), size);
+	} else {
+		// A pipe or /proc file: no size known up front.
+		std::ostringstream ss;
+		in.clear();
+		in.seekg(0);
+		ss << in.rdbuf();
+		text = ss.str();
+	}
+	if (in.bad())
+		return make_error("{}: read error", path);
+	return text;
 }
 
 Expected<void> write_file_atomically(const std::string &path, std::string_view bytes)

@@ -14,6 +14,9 @@ namespace klp {
 // substitution) that can be opened for reading.
 Expected<void> check_input_file(const std::string &path);
 
+// The whole file (a regular file, a pipe or a /proc file), after check_input_file().
+Expected<std::string> read_file(const std::string &path);
+
 // Writes `bytes` to a temporary file next to `path` and renames it into place; on
 // any error (ENOSPC among them) nothing is left: neither the temporary nor `path`.
 Expected<void> write_file_atomically(const std::string &path, std::string_view bytes);

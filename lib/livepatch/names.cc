@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <charconv>
 
 namespace klp::livepatch {
@@ -149,6 +150,13 @@ std::optional<std::string> klp_rela_objname(std::string_view section_name)
 	if (dot == std::string_view::npos || dot == 0)
 		return std::nullopt;
 	return std::string(rest.substr(0, dot));
+}
+
+std::string kernel_module_name(std::string_view name)
+{
+	std::string out(name);
+	std::replace(out.begin(), out.end(), '-', '_');
+	return out;
 }
 
 bool depends_on_klpkit_core(std::string_view depends)

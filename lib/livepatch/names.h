@@ -33,6 +33,10 @@ inline constexpr size_t max_objname_len = 55;
 // A module's .modinfo `depends` ("fat,klpkit-core") names klpkit-core.ko, as
 // modpost spells it or with '_'.
 bool depends_on_klpkit_core(std::string_view depends);
+
+// The name the kernel knows a module by: kbuild spells KBUILD_MODNAME with '_'
+// for '-' ("nf-foo.ko" is module nf_foo).
+std::string kernel_module_name(std::string_view name);
 inline constexpr size_t max_symname_len = 511;
 
 // What a livepatch symbol designates: the `sympos`th symbol `name` of `objname`

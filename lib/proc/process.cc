@@ -106,24 +106,31 @@ Child start(const Command &cmd)
 	return c;
 }
 
+// Copies what the echoed child wrote to our stderr and its log; false at the end
+// of its output (the pipe is then closed).
+bool forward(Child &c)
+{
+	char buf[8192];
+	ssize_t n;
+	while ((n = read(c.pipe_fd, buf, sizeof(buf))) < 0 && errno == EINTR) {
+	}
+	if (n <= 0) {
+		close(c.pipe_fd);
+		c.pipe_fd = -1;
+		return false;
+	}
+	if (write(2, buf, size_t(n)) < 0) {
+		// the copy is a convenience; the log still gets it
+	}
+	if (c.log_fd >= 0 && write(c.log_fd, buf, size_t(n)) < 0) {
+	}
+	return true;
+}
+
 void pump(Child &c)
 {
-	if (c.pipe_fd < 0)
-		return;
-	char buf[8192];
-	for (;;) {
-		ssize_t n = read(c.pipe_fd, buf, sizeof(buf));
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		if (write(2, buf, size_t(n)) < 0) {
-		}
-		if (c.log_fd >= 0 && write(c.log_fd, buf, size_t(n)) < 0) {
-		}
+	while (c.pipe_fd >= 0 && forward(c)) {
 	}
-	close(c.pipe_fd);
-	c.pipe_fd = -1;
 }
 
 int finish(Child &c)
@@ -180,22 +187,11 @@ int run_watched(const Command &cmd, Child &c)
 {
 	using clock = std::chrono::steady_clock;
 	auto deadline = clock::now() + std::chrono::duration<double>(cmd.timeout_seconds);
-	char buf[8192];
 	for (;;) {
 		if (c.pipe_fd >= 0) {
 			struct pollfd fd = {c.pipe_fd, POLLIN, 0};
-			if (poll(&fd, 1, 100) > 0) {
-				ssize_t n = read(c.pipe_fd, buf, sizeof(buf));
-				if (n > 0) {
-					if (write(2, buf, size_t(n)) < 0) {
-					}
-					if (c.log_fd >= 0 && write(c.log_fd, buf, size_t(n)) < 0) {
-					}
-				} else if (n == 0 || errno != EINTR) {
-					close(c.pipe_fd);
-					c.pipe_fd = -1;
-				}
-			}
+			if (poll(&fd, 1, 100) > 0)
+				forward(c);
 		} else {
 			usleep(100 * 1000);
 		}
@@ -349,15 +345,15 @@ Expected<std::string> capture(const std::vector<std::string> &argv, const std::s
 	return text;
 }
 
-bool in_path(const std::string &prog)
+std::string find_program(const std::string &prog)
 {
 	const char *path = std::getenv("PATH");
 	std::istringstream dirs(path ? path : "/usr/bin:/bin");
 	std::string dir;
 	while (std::getline(dirs, dir, ':'))
 		if (!dir.empty() && access((dir + "/" + prog).c_str(), X_OK) == 0)
-			return true;
-	return false;
+			return dir + "/" + prog;
+	return "";
 }
 
 std::string shell_line(const std::vector<std::string> &argv)

@@ -38,8 +38,10 @@ std::vector<int> run_parallel(const std::vector<Command> &cmds, unsigned jobs);
 Expected<std::string> capture(const std::vector<std::string> &argv, const std::string &cwd = "",
 			      const std::vector<int> &ok = {0});
 
-// Whether $PATH has an executable `prog` (a bare name).
-bool in_path(const std::string &prog);
+// Where $PATH has an executable `prog` (a bare name): its path, or "" if nowhere.
+std::string find_program(const std::string &prog);
+// Whether $PATH has an executable `prog`.
+inline bool in_path(const std::string &prog) { return !find_program(prog).empty(); }
 
 // "make -C dir x" as one shell-quoted line, for messages and logs.
 std::string shell_line(const std::vector<std::string> &argv);

@@ -113,7 +113,7 @@ Expected<BootResult> boot_script(const BootOptions &o)
 	fs::remove(initrd);
 
 	std::string console;
-	if (auto c = read_bytes(log))
+	if (auto c = read_file(log))
 		console = *c;
 	std::erase(console, '\r');
 	r.guest_seconds = after(console, "KLPKIT-BOOT BEGIN uptime=");

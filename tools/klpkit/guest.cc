@@ -19,50 +19,20 @@
 namespace fs = std::filesystem;
 
 namespace klp::klpkit {
-namespace {
-
-Expected<std::string> find_in_path(const std::string &prog)
-{
-	const char *path = std::getenv("PATH");
-	std::istringstream dirs(path ? path : "/usr/bin:/bin");
-	for (std::string dir; std::getline(dirs, dir, ':');)
-		if (!dir.empty() && access((dir + "/" + prog).c_str(), X_OK) == 0)
-			return dir + "/" + prog;
-	return make_error("{} is not installed (apt-get install busybox-static)", prog);
-}
-
-} // namespace
-
-Expected<std::string> read_bytes(const std::string &path)
-{
-	if (auto ok = check_input_file(path); !ok)
-		return ok.take_error();
-	std::ifstream in(path, std::ios::binary);
-	std::stringstream s;
-	s << in.rdbuf();
-	if (!in && !in.eof())
-		return make_error("{}: read error", path);
-	return s.str();
-}
-
 // Whether an ELF executable has no program interpreter: it runs in a guest with
-// nothing but itself.
+// nothing but itself. Reads the ELF and program headers only.
 Expected<bool> is_static_executable(const std::string &path)
 {
-	auto bytes = read_bytes(path);
-	if (!bytes)
-		return bytes.take_error();
-	const std::string &b = *bytes;
+	std::ifstream in(path, std::ios::binary);
 	Elf64_Ehdr eh;
-	if (b.size() < sizeof(eh) || b.compare(0, SELFMAG, ELFMAG) != 0 || b[EI_CLASS] != ELFCLASS64)
+	if (!in.read(reinterpret_cast<char *>(&eh), sizeof(eh)) || std::memcmp(eh.e_ident, ELFMAG, SELFMAG) != 0 ||
+	    eh.e_ident[EI_CLASS] != ELFCLASS64 || eh.e_phentsize != sizeof(Elf64_Phdr))
 		return make_error("{}: not a 64-bit ELF executable", path);
-	std::memcpy(&eh, b.data(), sizeof(eh));
-	if (eh.e_phentsize != sizeof(Elf64_Phdr) || eh.e_phoff > b.size() ||
-	    eh.e_phnum > (b.size() - eh.e_phoff) / sizeof(Elf64_Phdr))
-		return make_error("{}: program headers out of the file", path);
+	in.seekg(std::streamoff(eh.e_phoff));
 	for (unsigned i = 0; i < eh.e_phnum; i++) {
 		Elf64_Phdr ph;
-		std::memcpy(&ph, b.data() + eh.e_phoff + i * sizeof(ph), sizeof(ph));
+		if (!in.read(reinterpret_cast<char *>(&ph), sizeof(ph)))
+			return make_error("{}: program headers out of the file", path);
 		if (ph.p_type == PT_INTERP)
 			return false;
 	}
@@ -87,17 +57,17 @@ Expected<std::pair<std::string, std::string>> resolve_kernel(const std::string &
 
 Expected<void> add_guest_base(Initramfs &img)
 {
-	auto busybox = find_in_path("busybox");
-	if (!busybox)
-		return busybox.take_error();
-	auto is_static = is_static_executable(*busybox);
+	std::string busybox = find_program("busybox");
+	if (busybox.empty())
+		return make_error("busybox is not installed (apt-get install busybox-static)");
+	auto is_static = is_static_executable(busybox);
 	if (!is_static)
 		return is_static.take_error();
 	if (!*is_static)
-		return make_error("{} is not static: the guest has no C library (apt-get install busybox-static)", *busybox);
-	if (auto r = img.add_host_file("/bin/busybox", *busybox, 0755); !r)
+		return make_error("{} is not static: the guest has no C library (apt-get install busybox-static)", busybox);
+	if (auto r = img.add_host_file("/bin/busybox", busybox, 0755); !r)
 		return r;
-	auto applets = capture({*busybox, "--list-full"});
+	auto applets = capture({busybox, "--list-full"});
 	if (!applets)
 		return applets.take_error();
 	std::istringstream in(*applets);

@@ -15,8 +15,6 @@
 
 namespace klp::klpkit {
 
-Expected<std::string> read_bytes(const std::string &path);
-
 // Whether an ELF executable has no program interpreter (it runs where there is no
 // C library).
 Expected<bool> is_static_executable(const std::string &path);

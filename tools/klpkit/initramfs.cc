@@ -53,6 +53,8 @@ void Initramfs::add(const std::string &path, Entry entry)
 	entries_[rel] = std::move(entry);
 }
 
+bool Initramfs::has(const std::string &path) const { return entries_.count(relative(path)) != 0; }
+
 void Initramfs::add_dir(const std::string &path, unsigned mode) { add(path, Entry{S_IFDIR | mode, {}, 0, 0}); }
 
 void Initramfs::add_file(const std::string &path, std::string bytes, unsigned mode)

@@ -21,7 +21,7 @@ public:
 	Expected<void> add_host_file(const std::string &path, const std::string &host, unsigned mode);
 	void add_symlink(const std::string &path, const std::string &target);
 	void add_char_device(const std::string &path, unsigned major, unsigned minor, unsigned mode);
-	bool has(const std::string &path) const { return entries_.count(path) != 0; }
+	bool has(const std::string &path) const;
 
 	// The archive, with its TRAILER!!! entry.
 	std::string bytes() const;

@@ -83,11 +83,11 @@ Expected<KallsymsDump> dump_kallsyms(const KallsymsOptions &o)
 	b.serial2 = gz;
 	b.timeout_seconds = o.timeout;
 	int status = boot(b);
-	auto console = read_bytes(log);
+	auto console = read_file(log);
 	if (status != 0 || !console || console->find("KLPKIT-KALLSYMS SENT") == std::string::npos)
 		return fail(status == kTimedOut ? fmt::format("no dump in {} s", o.timeout)
 						: fmt::format("the guest did not send its /proc/kallsyms (QEMU status {})", status));
-	auto sent = read_bytes(gz);
+	auto sent = read_file(gz);
 	if (!sent || sent->size() != field(*console, "bytes"))
 		return fail(fmt::format("got {} bytes of the dump, the guest sent {}", sent ? sent->size() : 0,
 					field(*console, "bytes")));

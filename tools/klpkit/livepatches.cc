@@ -88,12 +88,6 @@ Livepatch read_one(const std::string &core, const fs::path &dir)
 	return p;
 }
 
-std::string normalized(std::string name)
-{
-	std::replace(name.begin(), name.end(), '-', '_');
-	return name;
-}
-
 // "cmdline_proc_show,1 version_proc_show,1": functions as sysfs names them.
 std::string function_list(const std::vector<PatchedFunction> &functions)
 {
@@ -132,7 +126,7 @@ Expected<std::optional<Livepatch>> find_livepatch(const Roots &roots, const std:
 	if (!all)
 		return all.take_error();
 	for (auto &p : *all)
-		if (p.name == normalized(name))
+		if (p.name == livepatch::kernel_module_name(name))
 			return std::optional<Livepatch>(std::move(p));
 	return std::optional<Livepatch>();
 }
@@ -274,7 +268,7 @@ Expected<ModuleInfo> read_module_info(const std::string &ko)
 	auto value = [&](const char *key) { return modinfo->count(key) ? (*modinfo)[key] : std::string(); };
 	ModuleInfo info;
 	info.path = ko;
-	info.name = normalized(value("name"));
+	info.name = livepatch::kernel_module_name(value("name"));
 	info.vermagic = value("vermagic");
 	if (info.name.empty())
 		return make_error("{}: no name in .modinfo (not a kernel module?)", ko);

@@ -7,6 +7,7 @@
 // module.
 #include "boot.h"
 #include "elf/file_io.h"
+#include "guest.h"
 #include "installed.h"
 #include "kallsyms_dump.h"
 #include "livepatch/exit_codes.h"
@@ -102,11 +103,6 @@ std::string blockers(const Roots &roots, int target)
 	return out.empty() ? " (no task is behind; the transition is finishing)" : out;
 }
 
-double seconds_since(std::chrono::steady_clock::time_point t0)
-{
-	return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-}
-
 int load(const Roots &roots, const std::string &ko, double timeout)
 {
 	struct utsname u {};
@@ -128,7 +124,7 @@ int load(const Roots &roots, const std::string &ko, double timeout)
 					"'klpkit unload {}' reverses it",
 					*name, timeout, blockers(roots, 1), *name));
 	fmt::print("klpkit: {}: enabled ({} core), transition done in {:.1f} s\n", *name, (*patch)->core,
-		   seconds_since(t0));
+		   since(t0));
 	return kExitOk;
 }
 
@@ -152,7 +148,7 @@ int unload(const Roots &roots, const std::string &name, double timeout)
 					p.name, timeout, blockers(roots, 0)));
 	if (auto r = remove_module(p.name, timeout); !r)
 		return fail(r.error().message());
-	fmt::print("klpkit: {}: disabled and unloaded in {:.1f} s\n", p.name, seconds_since(t0));
+	fmt::print("klpkit: {}: disabled and unloaded in {:.1f} s\n", p.name, since(t0));
 	return kExitOk;
 }
 

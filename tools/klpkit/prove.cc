@@ -6,6 +6,7 @@
 
 #include "elf/file_io.h"
 #include "guest.h"
+#include "livepatch/names.h"
 #include "livepatches.h"
 #include "proc/process.h"
 #include "qemu.h"
@@ -30,17 +31,11 @@ struct GuestModule {
 	std::string bytes; // uncompressed
 };
 
-std::string normalized(std::string name)
-{
-	std::replace(name.begin(), name.end(), '-', '_');
-	return name;
-}
-
 // "fat.ko.xz" -> "fat"
 std::string module_stem(const std::string &path)
 {
 	std::string base = fs::path(path).filename().string();
-	return normalized(base.substr(0, base.find(".ko")));
+	return livepatch::kernel_module_name(base.substr(0, base.find(".ko")));
 }
 
 // A module file's bytes, uncompressed: Debian's 6.12+ ship .ko.xz, others .zst.
@@ -52,7 +47,7 @@ Expected<std::string> module_bytes(const std::string &path)
 				return ok.take_error();
 			return capture({tool, "-dc", path});
 		}
-	return read_bytes(path);
+	return read_file(path);
 }
 
 Expected<GuestModule> guest_module(const std::string &path)
@@ -69,7 +64,7 @@ Expected<GuestModule> guest_module(const std::string &path)
 Expected<std::vector<GuestModule>> modules_for_objects(const std::string &dir, const std::vector<std::string> &objects)
 {
 	std::string dep_path = dir + "/modules.dep";
-	auto text = read_bytes(dep_path);
+	auto text = read_file(dep_path);
 	if (!text)
 		return text.take_error();
 	std::map<std::string, std::pair<std::string, std::vector<std::string>>> by_name; // name -> path, deps
@@ -86,7 +81,7 @@ Expected<std::vector<GuestModule>> modules_for_objects(const std::string &dir, c
 	}
 	std::vector<std::string> order; // relative paths, load order, once each
 	for (const auto &object : objects) {
-		auto it = by_name.find(normalized(object));
+		auto it = by_name.find(livepatch::kernel_module_name(object));
 		if (it == by_name.end())
 			return make_error("{}: no module {} (the livepatch patches it)", dep_path, object);
 		const auto &[path, deps] = it->second;
@@ -188,7 +183,7 @@ Expected<GuestModules> guest_modules(const ProveOptions &o, const ModuleInfo &in
 	}
 	std::vector<std::string> objects;
 	for (const auto &obj : info.objects)
-		if (obj.name != "vmlinux" && !given(normalized(obj.name)))
+		if (obj.name != "vmlinux" && !given(livepatch::kernel_module_name(obj.name)))
 			objects.push_back(obj.name);
 	if (!o.modules_dir.empty() && !objects.empty()) {
 		auto found = modules_for_objects(o.modules_dir, objects);
@@ -199,7 +194,7 @@ Expected<GuestModules> guest_modules(const ProveOptions &o, const ModuleInfo &in
 				out.load.push_back(std::move(m));
 	}
 	for (const auto &name : objects)
-		if (!given(normalized(name)))
+		if (!given(livepatch::kernel_module_name(name)))
 			out.not_loaded.push_back(name);
 	return out;
 }
@@ -219,7 +214,7 @@ Expected<std::vector<std::string>> lay_out_guest(Initramfs &img, const ProveOpti
 		steps.push_back("insmod " + modules[i].name);
 	}
 	std::string livepatch_file = "/klp/" + fs::path(o.module).filename().string();
-	auto livepatch_bytes = read_bytes(o.module);
+	auto livepatch_bytes = read_file(o.module);
 	if (!livepatch_bytes)
 		return livepatch_bytes.take_error();
 	img.add_file(livepatch_file, *livepatch_bytes);
@@ -292,7 +287,7 @@ Expected<Proof> prove(const ProveOptions &o)
 	int status = boot_choosing_accel(b, o.accel, "KLPKIT-PROVE BOOTED", accel, notes);
 	fs::remove(initrd);
 
-	auto console = read_bytes(log);
+	auto console = read_file(log);
 	Proof p = judge_console(console ? *console : "", *steps);
 	p.module = o.module;
 	p.kernel = image;
