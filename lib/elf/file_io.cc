@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <sstream>
@@ -27,6 +28,15 @@ Expected<void> check_input_file(const std::string &path)
 		return make_error("{}: cannot open: {}", path, std::strerror(errno));
 	close(fd);
 	return success();
+}
+
+std::string default_cache_dir()
+{
+	if (const char *c = std::getenv("KLPKIT_CACHE"); c && *c)
+		return c;
+	if (const char *h = std::getenv("HOME"); h && *h)
+		return std::string(h) + "/.cache/klpkit";
+	return "/tmp/klpkit-cache";
 }
 
 Expected<std::string> read_file(const std::string &path)

@@ -14,6 +14,10 @@ namespace klp {
 // substitution) that can be opened for reading.
 Expected<void> check_input_file(const std::string &path);
 
+// The cache the klpkit tools share (kernels, trees, objects, build roots):
+// $KLPKIT_CACHE, else ~/.cache/klpkit, else /tmp/klpkit-cache.
+std::string default_cache_dir();
+
 // The whole file (a regular file, a pipe or a /proc file), after check_input_file().
 Expected<std::string> read_file(const std::string &path);
 

@@ -151,14 +151,8 @@ std::string find_data_dir(const std::string &bin, const char *env, const std::st
 
 void set_cache_dir(Options &o)
 {
-	if (o.cache_dir.empty()) {
-		if (const char *c = std::getenv("KLPKIT_CACHE"); c && *c)
-			o.cache_dir = c;
-		else if (const char *h = std::getenv("HOME"); h && *h)
-			o.cache_dir = std::string(h) + "/.cache/klpkit";
-		else
-			o.cache_dir = "/tmp/klpkit-cache";
-	}
+	if (o.cache_dir.empty())
+		o.cache_dir = default_cache_dir();
 	o.cache_dir = absolute(o.cache_dir);
 }
 

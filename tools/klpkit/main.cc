@@ -152,15 +152,6 @@ int unload(const Roots &roots, const std::string &name, double timeout)
 	return kExitOk;
 }
 
-std::string default_cache()
-{
-	if (const char *c = std::getenv("KLPKIT_CACHE"); c && *c)
-		return c;
-	if (const char *h = std::getenv("HOME"); h && *h)
-		return std::string(h) + "/.cache/klpkit";
-	return "/tmp/klpkit-cache";
-}
-
 bool parse_seconds(const std::string &option, const std::string &v, double &out)
 {
 	char *end = nullptr;
@@ -174,7 +165,7 @@ bool parse_seconds(const std::string &option, const std::string &v, double &out)
 int prove_command(const std::vector<std::string> &args)
 {
 	ProveOptions o;
-	o.cache_dir = default_cache();
+	o.cache_dir = klp::default_cache_dir();
 	std::string json;
 	ProofStyle style;
 	for (size_t i = 0; i < args.size(); i++) {
@@ -235,7 +226,7 @@ int prove_command(const std::vector<std::string> &args)
 int boot_command(const std::vector<std::string> &args)
 {
 	BootOptions o;
-	o.cache_dir = default_cache();
+	o.cache_dir = klp::default_cache_dir();
 	for (size_t i = 0; i < args.size(); i++) {
 		const std::string &a = args[i];
 		if (a == "-h" || a == "--help")
@@ -286,7 +277,7 @@ int boot_command(const std::vector<std::string> &args)
 int kallsyms_command(const std::vector<std::string> &args)
 {
 	KallsymsOptions o;
-	o.cache_dir = default_cache();
+	o.cache_dir = klp::default_cache_dir();
 	for (size_t i = 0; i < args.size(); i++) {
 		const std::string &a = args[i];
 		if (a == "-h" || a == "--help") {
