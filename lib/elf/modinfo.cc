@@ -8,10 +8,15 @@
 
 #include <cerrno>
 #include <cstring>
+#include <string_view>
 
 namespace klp::elf {
 
-Expected<std::string> elf_section(const std::string &path, const std::string &name)
+namespace {
+
+// Calls visit(name, section) for each section of the file until it returns true.
+template <typename Visit>
+Expected<void> each_section(const std::string &path, Visit visit)
 {
 	elf_version(EV_CURRENT);
 	int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
@@ -24,25 +29,50 @@ Expected<std::string> elf_section(const std::string &path, const std::string &na
 		close(fd);
 		return make_error("{}: not an ELF file", path);
 	}
-	std::string bytes;
 	size_t shstrndx = 0;
 	if (elf_getshdrstrndx(elf, &shstrndx) == 0) {
 		for (Elf_Scn *scn = elf_nextscn(elf, nullptr); scn; scn = elf_nextscn(elf, scn)) {
 			GElf_Shdr sh;
-			if (!gelf_getshdr(scn, &sh) || sh.sh_type == SHT_NOBITS)
+			if (!gelf_getshdr(scn, &sh))
 				continue;
 			const char *n = elf_strptr(elf, shstrndx, sh.sh_name);
-			if (!n || name != n)
-				continue;
-			Elf_Data *data = elf_getdata(scn, nullptr);
-			if (data && data->d_buf)
-				bytes.assign(static_cast<const char *>(data->d_buf), data->d_size);
-			break;
+			if (n && visit(std::string_view(n), scn, sh))
+				break;
 		}
 	}
 	elf_end(elf);
 	close(fd);
+	return {};
+}
+
+} // namespace
+
+Expected<std::string> elf_section(const std::string &path, const std::string &name)
+{
+	std::string bytes;
+	auto walked = each_section(path, [&](std::string_view n, Elf_Scn *scn, const GElf_Shdr &sh) {
+		if (sh.sh_type == SHT_NOBITS || n != name)
+			return false;
+		Elf_Data *data = elf_getdata(scn, nullptr);
+		if (data && data->d_buf)
+			bytes.assign(static_cast<const char *>(data->d_buf), data->d_size);
+		return true;
+	});
+	if (!walked)
+		return walked.take_error();
 	return bytes;
+}
+
+Expected<std::vector<std::string>> elf_section_names(const std::string &path)
+{
+	std::vector<std::string> names;
+	auto walked = each_section(path, [&](std::string_view n, Elf_Scn *, const GElf_Shdr &) {
+		names.emplace_back(n);
+		return false;
+	});
+	if (!walked)
+		return walked.take_error();
+	return names;
 }
 
 std::vector<std::string> nul_strings(const std::string &bytes)

@@ -13,6 +13,8 @@ namespace klp::elf {
 // The bytes of one section of an ELF file (empty if it has none), without reading
 // the rest.
 Expected<std::string> elf_section(const std::string &path, const std::string &name);
+// The names of an ELF file's sections, in section header order.
+Expected<std::vector<std::string>> elf_section_names(const std::string &path);
 // The NUL-separated strings of a section's bytes (.comment, .modinfo), empty ones
 // dropped.
 std::vector<std::string> nul_strings(const std::string &bytes);

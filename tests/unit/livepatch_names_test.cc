@@ -1,6 +1,7 @@
 // The kernel's livepatch names: parsing as klp_resolve_symbols()' sscanf() does,
 // spelling, the objname/symbol-name limits, create-diff-object's placeholders and
-// which object's section a livepatch relocation goes in.
+// which object's section a livepatch relocation goes in; what a release string says.
+#include "livepatch/kernel_release.h"
 #include "livepatch/names.h"
 
 #include <gtest/gtest.h>
@@ -137,4 +138,27 @@ TEST(KlpNames, SectionOfTheCodesObjectButVmlinuxForVmlinuxSymbols)
 						 "fat"),
 		  std::string::npos)
 		<< refused.error().message();
+}
+
+TEST(KernelRelease, ReadsTheVersion)
+{
+	EXPECT_EQ(kernel_version("6.1.0-57-amd64"), (KernelVersion{6, 1}));
+	EXPECT_EQ(kernel_version("7.2.13+deb14-amd64"), (KernelVersion{7, 2}));
+	EXPECT_EQ(kernel_version("5.10.246"), (KernelVersion{5, 10}));
+	EXPECT_EQ(kernel_version("6.12-rc1"), (KernelVersion{6, 12}));
+	EXPECT_FALSE(kernel_version(""));
+	EXPECT_FALSE(kernel_version("6"));
+	EXPECT_FALSE(kernel_version("6."));
+	EXPECT_FALSE(kernel_version("linux-6.1"));
+}
+
+TEST(KernelRelease, ModuleReloadRefusedBefore6_3)
+{
+	EXPECT_TRUE(module_reload_refused("5.10.0-46-amd64"));
+	EXPECT_TRUE(module_reload_refused("6.1.0-57-amd64"));
+	EXPECT_TRUE(module_reload_refused("6.2.16"));
+	EXPECT_FALSE(module_reload_refused("6.3.0"));
+	EXPECT_FALSE(module_reload_refused("6.12.117+deb12-amd64"));
+	EXPECT_FALSE(module_reload_refused("7.2.13+deb14-amd64"));
+	EXPECT_TRUE(module_reload_refused("unknown")); // unknown: warn
 }

@@ -189,6 +189,9 @@ struct KernelRun {
 	// Special sections without sh_entsize in the changed objects (entry_sizes.cc).
 	std::map<std::string, EntrySize> entry_sizes;
 	std::vector<std::string> decisions;
+	// What the module does that its user must know before relying on it (printed,
+	// and in --json's "warnings").
+	std::vector<std::string> warnings;
 	std::vector<StageTime> stages;
 	std::shared_ptr<void> tree_lock; // held while the tree is ours (tree.cc)
 	std::string module_ko; // the verified module, in the output directory
@@ -217,6 +220,8 @@ private:
 
 // Prints "klp-build: <release>: <text>" (always) and records it as a decision.
 void note(const Options &opts, KernelRun &run, const std::string &text);
+// note("warning: " + text), also kept in run.warnings.
+void warn(const Options &opts, KernelRun &run, const std::string &text);
 // Records a decision; printed only with -d.
 void decide(const Options &opts, KernelRun &run, const std::string &text);
 double seconds_since(std::chrono::steady_clock::time_point t);

@@ -9,6 +9,8 @@
 #include "kbuild.h"
 #include "make.h"
 
+#include "elf/modinfo.h"
+#include "livepatch/kernel_release.h"
 #include "livepatch/names.h"
 
 #include <fmt/format.h>
@@ -72,6 +74,27 @@ Expected<std::string> symvers_with_core(const KernelRun &run)
 	std::string path = run.work + "/klpkit-core/Module.symvers";
 	KLP_TRY(write_text(path, *kernel + *core));
 	return path;
+}
+
+// A module the patch changes, removed while the patch is enabled, cannot be loaded
+// again on kernels before 6.3 when the patch carries livepatch relocations for it
+// (livepatch/kernel_release.h): said before anyone finds out on a fleet.
+void warn_about_module_reload(const Options &opts, KernelRun &run, const std::string &ko)
+{
+	if (run.core.kind != CoreKind::kernel || !livepatch::module_reload_refused(run.release))
+		return;
+	auto names = klp::elf::elf_section_names(ko);
+	if (!names)
+		return;
+	std::set<std::string> modules;
+	for (const auto &n : *names)
+		if (auto obj = livepatch::klp_rela_objname(n); obj && *obj != "vmlinux")
+			modules.insert(*obj);
+	for (const auto &m : modules)
+		warn(opts, run, fmt::format("{} carries livepatch relocations for module {}: on {} (before 6.3) "
+					    "the kernel refuses to load {} again after it is removed while "
+					    "the patch is enabled; disable the patch before reloading it",
+					    run.module_name, m, run.release, m));
 }
 
 } // namespace
@@ -198,6 +221,7 @@ Status verify_module(const Options &opts, KernelRun &run)
 	run.module_ko = out_dir + "/" + run.module_name + ".ko";
 	if (auto c = copy_file(ko, run.module_ko); !c)
 		return fail(c.error());
+	warn_about_module_reload(opts, run, run.module_ko);
 	clock.done(fmt::format("klp-convert --check passed; vermagic {}{}", run.release,
 			       run.core.kind == CoreKind::bundled ? "; needs klpkit-core.ko" : ""));
 	return std::nullopt;

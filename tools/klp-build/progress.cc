@@ -101,6 +101,12 @@ void note(const Options &opts, KernelRun &run, const std::string &text)
 		fmt::print(stderr, "klp-build: {}: {}\n", run.label(), text);
 }
 
+void warn(const Options &opts, KernelRun &run, const std::string &text)
+{
+	run.warnings.push_back(text);
+	note(opts, run, "warning: " + text);
+}
+
 void decide(const Options &opts, KernelRun &run, const std::string &text)
 {
 	run.decisions.push_back(text);

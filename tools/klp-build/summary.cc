@@ -77,6 +77,7 @@ nlohmann::json kernel_json(const KernelRun &run)
 		stages.push_back({{"name", s.name}, {"seconds", s.seconds}, {"summary", s.summary}});
 	j["stages"] = stages;
 	j["decisions"] = run.decisions;
+	j["warnings"] = run.warnings;
 	auto objects = nlohmann::json::array();
 	for (const auto &p : run.objects)
 		objects.push_back(object_json(p));
