@@ -63,9 +63,13 @@ Status copy_source(const std::string &from, const std::string &to)
 	return std::nullopt;
 }
 
+// KBUILD_MODPOST_WARN: the patched module may use what only the livepatch module
+// defines (klpkit_get_state(), klpkit_patch_name of klp_printk()); only its objects
+// are wanted, and the livepatch module's own link checks every symbol.
 Command oot_make(const Options &opts, const KernelRun &run, const std::string &dir, const std::string &log)
 {
-	return module_make(opts, run, dir, {"KCFLAGS=" + std::string(klp_kcflags), "modules"}, log);
+	return module_make(opts, run, dir,
+			   {"KCFLAGS=" + std::string(klp_kcflags), "KBUILD_MODPOST_WARN=1", "modules"}, log);
 }
 
 // NAME.mod files: module NAME is linked from the objects listed (absolute paths in
