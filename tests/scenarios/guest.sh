@@ -1,0 +1,142 @@
+# guest.sh: the guest side of tests/scenarios/run (busybox ash). Runs each
+# scenario named in /klp/scenarios, in order, from its check script
+# /klp/s/<scenario>.sh, and ends each with one line:
+#   KLPTEST SCENARIO <scenario> PASS <checks> checks <ms>ms
+#   KLPTEST SCENARIO <scenario> FAIL <reason>
+# A scenario fails on a failed check, a non-zero exit of its script, a
+# "Call Trace", "WARNING:", "BUG:" or "Oops" in the kernel log while it ran, or
+# a new taint other than livepatch (K), out-of-tree (O) and unsigned module (E).
+# Between scenarios every patch is disabled and every module a scenario loaded
+# is removed, so that each starts from the unpatched kernel.
+. /klp/lib.sh
+
+# The kernel's MAJOR.MINOR (the host writes /klp/series): version_ge 6.3
+version_ge() {
+	awk -v have="$(cat /klp/series)" -v want="$1" 'BEGIN {
+		split(have, h, "."); split(want, w, ".")
+		exit !(h[1] > w[1] || (h[1] == w[1] && h[2] >= w[2]))
+	}'
+}
+
+# ---- helpers for the check scripts. ash's `local` is dynamic: a function a
+# helper calls sees the helper's locals, so they have names no check uses.
+now_ms() { awk '{ printf "%d", $1 * 1000 }' /proc/uptime; }
+# sysfs name of a patch module: livepatch-replace-a -> livepatch_replace_a
+sysname() { echo "$1" | tr - _; }
+# expect NAME WANT CMD...: the output of CMD is WANT
+expect() {
+	local _e_name=$1 _e_want=$2 _e_got
+	shift 2
+	_e_got=$("$@" 2>&1)
+	if [ "$_e_got" = "$_e_want" ]; then
+		klp_pass "$_e_name"
+	else
+		klp_fail "$_e_name" "'$_e_got', expected '$_e_want'"
+	fi
+}
+# wait_until SECONDS CMD...: poll CMD every 0.1 s until it succeeds
+wait_until() {
+	local _wu_n=$(($1 * 10))
+	shift
+	while [ $_wu_n -gt 0 ]; do
+		"$@" && return 0
+		sleep 0.1
+		_wu_n=$((_wu_n - 1))
+	done
+	return 1
+}
+# load FILE: insmod /klp/FILE.ko and wait for its transition to end
+load() {
+	local _l_p
+	_l_p=$(sysname "$1")
+	if ! insmod "/klp/$1.ko"; then
+		klp_fail "$1-insmod" "insmod $1.ko failed"
+		return 1
+	fi
+	klp_check "$1-transition" klp_wait_transition "$_l_p" 60
+	klp_check "$1-enabled" grep -qx 1 "$KLP_SYSFS/$_l_p/enabled"
+}
+# unload FILE: disable, wait for the sysfs directory to go, rmmod
+unload() {
+	local _u_p
+	_u_p=$(sysname "$1")
+	klp_check "$1-disable" klp_disable "$_u_p" 60
+	klp_check "$1-rmmod" rmmod "$_u_p"
+}
+enabled() { cat "$KLP_SYSFS/$(sysname "$1")/enabled" 2>/dev/null || echo gone; }
+transition() { cat "$KLP_SYSFS/$(sysname "$1")/transition" 2>/dev/null || echo gone; }
+gone() { [ ! -d "$KLP_SYSFS/$(sysname "$1")" ]; }
+settled() { [ "$(transition "$1")" = 0 ] || gone "$1"; }
+# patched PATCH OBJECT: 1 if the patch patches the object now (the attribute is
+# from 6.1; before it, an enabled patch patches a loaded module's object)
+patched() {
+	local _p_d=$KLP_SYSFS/$(sysname "$1")
+	if [ -e "$_p_d/$2/patched" ]; then
+		cat "$_p_d/$2/patched"
+	elif [ "$(cat "$_p_d/enabled" 2>/dev/null)" = 1 ] && [ -d "/sys/module/$2" ]; then
+		echo 1
+	else
+		echo 0
+	fi
+}
+# The out-of-tree target (tests/scenarios/target)
+target_up() { insmod /klp/klptest_target.ko; }
+target_down() { rmmod klptest_target; }
+target() { cat /proc/klptest_target; }
+sleeper_pid() { ps | awk '/[k]lptest-sleeper/ { print $1; exit }'; }
+sleeper_running() { [ -n "$(sleeper_pid)" ]; }
+no_sleeper() { ! sleeper_running; }
+# Debian's binfmt_misc module, mounted, with one entry
+bm=/tmp/binfmt
+bm_up() {
+	insmod /klp/binfmt_misc.ko && mkdir -p $bm && mount -t binfmt_misc binfmt_misc $bm &&
+		echo ':klptest:E::klp::/bin/true:' >$bm/register
+}
+bm_down() { echo -1 >$bm/klptest && umount $bm && rmmod binfmt_misc; }
+bm_entry() { grep '^interpreter' $bm/klptest 2>/dev/null; }
+
+# ---- between scenarios
+cleanup() {
+	for d in "$KLP_SYSFS"/*; do
+		[ -f "$d/enabled" ] || continue
+		[ "$(cat "$d/enabled")" = 1 ] && echo 0 >"$d/enabled" 2>/dev/null
+		klp_wait_gone "$(basename "$d")" 20 || true
+	done
+	[ ! -e /proc/klptest_target ] || echo wake >/proc/klptest_target
+	umount $bm /tmp/vfat 2>/dev/null
+	for m in $(lsmod | awk '$1 ~ /^livepatch_/ { print $1 }'); do
+		rmmod "$m" 2>/dev/null
+	done
+	for m in klptest_target binfmt_misc vfat fat; do
+		[ -d "/sys/module/$m" ] && rmmod "$m" 2>/dev/null
+	done
+	return 0
+}
+
+allowed_taint=$(((1 << 12) | (1 << 13) | (1 << 15)))
+if [ "$KLP_CORE" = bundled ]; then
+	insmod /klp/klpkit-core.ko || echo "KLPTEST FAIL klpkit-core insmod"
+fi
+for s in $(cat /klp/scenarios); do
+	echo "== scenario $s"
+	dmesg -c >/dev/null
+	t0=$(now_ms)
+	taint_before=$(cat /proc/sys/kernel/tainted)
+	(. "/klp/s/$s.sh") >/tmp/scenario.out 2>&1
+	rc=$?
+	cat /tmp/scenario.out
+	cleanup
+	reason=$(sed -n 's/^KLPTEST FAIL //p' /tmp/scenario.out | head -n1)
+	[ -n "$reason" ] || [ $rc = 0 ] || reason="its script exited $rc"
+	splat=$(dmesg | grep -m1 -E 'Call Trace|WARNING:|BUG:|Oops')
+	[ -n "$reason" ] || [ -z "$splat" ] || reason="kernel log: $splat"
+	bad=$(($(cat /proc/sys/kernel/tainted) & ~taint_before & ~allowed_taint))
+	[ -n "$reason" ] || [ $bad = 0 ] || reason="taint $bad beyond K, O and E"
+	checks=$(grep -c '^KLPTEST PASS ' /tmp/scenario.out)
+	if [ -n "$reason" ]; then
+		echo "KLPTEST SCENARIO $s FAIL $reason"
+	else
+		echo "KLPTEST SCENARIO $s PASS $checks checks $(($(now_ms) - t0))ms"
+	fi
+done
+echo "KLPTEST PASS scenarios-ran"
