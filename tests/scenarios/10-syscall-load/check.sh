@@ -1,6 +1,6 @@
 # 10. A hot system call under load: 64 shells each run the umask builtin
 # (umask(2) twice) in a loop and write what they see to their own file
-# (builtins only: no fork per round), about 100 rounds a second each. The
+# (builtins only: no fork per round), about 20 rounds a second each. The
 # patched umask() returns the old mask with S_ISVTX set, which no real mask
 # has, so a shell shows 1022. The transition must complete with all of them
 # running (each switches at a system call's exit or while it sleeps), and then every one of them
@@ -10,11 +10,11 @@ rm -f /tmp/umask-stop /tmp/umask.* /tmp/umask-tick
 mkfifo /tmp/umask-tick
 i=0
 while [ $i -lt $loops ]; do
-	# 10 ms between rounds (read -t on a FIFO no one writes): busy, and
+	# 50 ms between rounds (read -t on a FIFO no one writes): busy, and
 	# one TCG vCPU still has time for the rest
 	(while [ ! -e /tmp/umask-stop ]; do
 		umask >/tmp/umask.$i
-		read -t 0.01 x <>/tmp/umask-tick
+		read -t 0.05 x <>/tmp/umask-tick
 	done) </dev/null >/dev/null 2>&1 &
 	i=$((i + 1))
 done

@@ -22,9 +22,6 @@ echo >$tr/trace
 expect patched "7 10 100" target
 klp_check traced-while-patched [ "$(traced)" -ge 1 ]
 unload livepatch-ftrace
-# A patch's ftrace_ops are permanent (5.4+): ftrace_enabled cannot go 0 under it.
-klp_check ftrace-enabled-kept sh -c "! echo 0 >/proc/sys/kernel/ftrace_enabled 2>/dev/null"
-expect ftrace-enabled-still 1 cat /proc/sys/kernel/ftrace_enabled
 echo >$tr/trace
 expect restored "1 10 100" target
 klp_check traced-after [ "$(traced)" -ge 1 ]
