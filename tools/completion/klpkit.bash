@@ -289,7 +289,7 @@ _klpkit_klp_build()
 	_klpkit_init
 	local options="--sourcedir --config --vmlinux --kallsyms --system-map --symvers
 		--headers --modules --release --target --build-root --core --make-build-root
-		--oot-module-src --oot-module --kernel --name --output --no-replace
+		--oot-module-src --oot-module --kernel --name --output --no-replace --split
 		--no-line-directives --no-replay --json --prove --prove-check --image --jobs
 		--max-header-users --no-full-build --entry-size --keep-tmp --short-circuit
 		--cache --verbose --quiet --color --debug --help --version

@@ -56,6 +56,8 @@ struct Options {
 	size_t max_header_users = 300;
 	bool full_build = true; // --no-full-build: refuse instead (CI runs, the corpus)
 	bool replace = true;
+	// --split: one module per patched object, NAME-<object>, stacked (replace off)
+	bool split = false;
 	bool line_directives = true; // #line after each change of a .c file (keep_lines.h)
 	bool replay = true; // proven recorded commands instead of make (replay.h)
 	bool keep_tmp = false;
@@ -195,6 +197,7 @@ struct KernelRun {
 	std::vector<StageTime> stages;
 	std::shared_ptr<void> tree_lock; // held while the tree is ours (tree.cc)
 	std::string module_ko; // the verified module, in the output directory
+	std::vector<std::string> split_modules; // --split: every part's module, vmlinux's first
 	std::string proof_json; // --prove: klpkit prove's JSON, beside the module
 	std::string module_name;
 	Stop stop; // valid when result != built
@@ -239,6 +242,8 @@ Status select_core(const Options &opts, KernelRun &run); // core.cc
 Status enter_build_root(const Options &opts, KernelRun &run); // checks.cc
 Status check_compiler_and_config(const Options &opts, KernelRun &run); // checks.cc
 Status prepare_tree(const Options &opts, KernelRun &run); // tree.cc
+// --split: link_module() and verify_module() once per patched object (module.cc).
+Status build_split_modules(const Options &opts, KernelRun &run);
 // A linux-source tarball extracted to `dest` once: into a temporary directory, renamed
 // into place, then stamped; a tree without its stamp (a run killed half-way) or
 // without its top Makefile is extracted again.

@@ -10,6 +10,7 @@
 #include "summary.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <cstdlib>
 #include <filesystem>
@@ -103,6 +104,8 @@ Status build_kernel(const Options &opts, KernelRun &run, const std::string &root
 	// The patch module links against klpkit-core.ko's exports.
 	if (run.core.kind == CoreKind::bundled)
 		KLP_STEP(build_core_module(opts, run));
+	if (opts.split)
+		return build_split_modules(opts, run);
 	KLP_STEP(link_module(opts, run));
 	KLP_STEP(verify_module(opts, run));
 	return std::nullopt;
@@ -232,7 +235,9 @@ int main(int argc, char **argv)
 				   run.seconds);
 		else if (run.result == Result::built)
 			fmt::print(stderr, "klp-build: {}: {} {} ({:.1f}s)\n", run.label(),
-				   painted(opts, run.result, "wrote"), run.module_ko, run.seconds);
+				   painted(opts, run.result, "wrote"),
+				   run.split_modules.empty() ? run.module_ko : fmt::format("{}", fmt::join(run.split_modules, ", ")),
+				   run.seconds);
 		else
 			fmt::print(stderr, "klp-build: {}: {}: {}{}\n", run.label(),
 				   painted(opts, run.result,

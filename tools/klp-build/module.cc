@@ -15,6 +15,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <filesystem>
 
 namespace fs = std::filesystem;
@@ -225,6 +226,43 @@ Status verify_module(const Options &opts, KernelRun &run)
 	clock.done(fmt::format("klp-convert --check passed; vermagic {}{}", run.release,
 			       run.core.kind == CoreKind::bundled ? "; needs klpkit-core.ko" : ""));
 	return std::nullopt;
+}
+
+Status build_split_modules(const Options &opts, KernelRun &run)
+{
+	// The patched objects' parents, vmlinux first (a module's part may call what
+	// vmlinux's part exports only if vmlinux's is loaded first), then by name.
+	std::vector<std::string> parents;
+	for (const auto &pair : run.objects)
+		if (!pair.diff.empty() && std::find(parents.begin(), parents.end(), pair.parent) == parents.end())
+			parents.push_back(pair.parent);
+	std::sort(parents.begin(), parents.end(), [](const std::string &a, const std::string &b) {
+		return (a == "vmlinux") != (b == "vmlinux") ? a == "vmlinux" : a < b;
+	});
+	const std::vector<ObjectPair> all = run.objects;
+	const std::string name = run.module_name;
+	Status st;
+	for (const auto &parent : parents) {
+		run.objects.clear();
+		for (const auto &pair : all)
+			if (pair.parent == parent)
+				run.objects.push_back(pair);
+		std::string part = name + "-" + parent;
+		std::replace(part.begin(), part.end(), '_', '-');
+		run.module_name = sanitize_module_name(part);
+		decide(opts, run, fmt::format("--split: {} for {}", run.module_name, parent));
+		st = link_module(opts, run);
+		if (!st)
+			st = verify_module(opts, run);
+		if (st)
+			break;
+		run.split_modules.push_back(run.module_ko);
+	}
+	run.objects = all;
+	run.module_name = name;
+	if (!st && !run.split_modules.empty())
+		run.module_ko = run.split_modules.front();
+	return st;
 }
 
 } // namespace klp::build

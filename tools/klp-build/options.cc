@@ -197,6 +197,7 @@ Expected<ParsedOptions> parse_options(int argc, char **argv)
 		("name,n", po::value(&name), "module name (default: livepatch-<first patch's name>)")
 		("output,o", po::value(&o.output_dir)->default_value("."), "output directory")
 		("no-replace", "no atomic replace: stack on top of the patches already loaded")
+		("split", "one livepatch module per patched object (vmlinux and each module), named NAME-<object>; stacked (implies --no-replace: the kernel's atomic replace would drop the other parts)")
 		("no-line-directives", "apply the patches as they are, without #line directives that keep the original line numbers below each change")
 		("no-replay", "compile the patched objects with make, even those whose recorded kbuild command was proven to give kbuild's object")
 		("json", po::value(&o.json_path), "write a JSON summary of every object, function and decision")
@@ -288,11 +289,14 @@ Expected<ParsedOptions> parse_options(int argc, char **argv)
 		std::cerr << fmt::format("klp-build: module name '{}' becomes '{}'\n", name, o.name);
 
 	o.output_dir = absolute(o.output_dir);
-	o.replace = !vm.count("no-replace");
+	o.split = vm.count("split");
+	o.replace = !vm.count("no-replace") && !o.split;
 	o.line_directives = !vm.count("no-line-directives");
 	o.full_build = !vm.count("no-full-build");
 	o.replay = !vm.count("no-replay");
 	o.prove = vm.count("prove") || vm.count("prove-check");
+	if (o.prove && o.split)
+		return make_error("--prove proves one module; prove each part of --split with klpkit prove");
 	o.prove_check = absolute(o.prove_check);
 	o.verbose = vm.count("verbose");
 	o.quiet = vm.count("quiet") && !o.verbose;

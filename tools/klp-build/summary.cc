@@ -54,6 +54,8 @@ nlohmann::json kernel_json(const KernelRun &run)
 	if (run.result != Result::built)
 		j["stop"] = {{"kind", run.stop.kind}, {"message", run.stop.message}};
 	j["module"] = run.module_ko.empty() ? nlohmann::json(nullptr) : nlohmann::json(run.module_ko);
+	if (!run.split_modules.empty())
+		j["modules"] = run.split_modules;
 	if (!run.proof_json.empty())
 		j["proof"] = run.proof_json;
 	j["seconds"] = run.seconds;
@@ -95,6 +97,7 @@ Expected<void> write_summary(const Options &opts, const std::vector<KernelRun> &
 	j["patches"] = opts.patches;
 	j["name"] = opts.name;
 	j["replace"] = opts.replace;
+	j["split"] = opts.split;
 	j["line_directives"] = opts.line_directives;
 	j["result"] = result_name(overall);
 	j["exit_code"] = exit_code(overall);

@@ -231,6 +231,24 @@ TEST(CoreOption, UnknownValuesAreErrors)
 	EXPECT_EQ(p.error().message(), "--kernel src=/a,core=yes: core=yes: expected auto, kernel or bundled");
 }
 
+TEST(SplitOption, StacksAndRefusesProve)
+{
+	auto p = parse({"-s", "/src", "--kallsyms", "/k"});
+	ASSERT_TRUE(p) << p.error().message();
+	EXPECT_FALSE(p->options.split);
+	EXPECT_TRUE(p->options.replace);
+
+	// An atomic-replace part would drop the other parts: --split stacks.
+	p = parse({"-s", "/src", "--kallsyms", "/k", "--split"});
+	ASSERT_TRUE(p) << p.error().message();
+	EXPECT_TRUE(p->options.split);
+	EXPECT_FALSE(p->options.replace);
+
+	p = parse({"-s", "/src", "--kallsyms", "/k", "--split", "--prove"});
+	ASSERT_FALSE(p);
+	EXPECT_EQ(p.error().message(), "--prove proves one module; prove each part of --split with klpkit prove");
+}
+
 TEST(CoreFlags, PatchedBuildOfABundledPatchDefinesIt)
 {
 	Options opts;
