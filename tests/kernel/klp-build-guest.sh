@@ -38,29 +38,13 @@ obj_patched() {
 	fi
 }
 
-# load_patch FILE NAME: insmod, then the transition must end.
-load_patch() {
-	if ! insmod "/klp/$1"; then
-		klp_fail "$2-insmod" "insmod $1 failed"
-		return 1
-	fi
-	klp_check "$2-transition" klp_wait_transition "$2" 60
-	klp_check "$2-enabled" grep -qx 1 "$LP/$2/enabled"
-}
-
-# unload_patch NAME: disable, wait for the sysfs directory to vanish, rmmod.
-unload_patch() {
-	klp_check "$1-disable" klp_disable "$1" 60
-	klp_check "$1-rmmod" rmmod "$1"
-}
-
 # ---------------------------------------------------------------- case 1a
 # vmlinux: /proc/cmdline, through a livepatch relocation to the unexported
 # saved_command_line.
 case_cmdline() {
 	case_start cmdline
 	orig_cmdline=$(cat /proc/cmdline)
-	load_patch livepatch-cmdline.ko livepatch_cmdline
+	klp_load livepatch-cmdline.ko livepatch_cmdline
 	klp_check cmdline-sysfs-func func_dir livepatch_cmdline vmlinux "cmdline_proc_show,1"
 	patched=$(cat /proc/cmdline)
 	if [ "$patched" = "$orig_cmdline klpkit.livepatched=1" ]; then
@@ -68,7 +52,7 @@ case_cmdline() {
 	else
 		klp_fail cmdline-patched "got '$patched'"
 	fi
-	unload_patch livepatch_cmdline
+	klp_unload livepatch_cmdline
 	klp_check cmdline-restored test "$(cat /proc/cmdline)" = "$orig_cmdline"
 	case_end cmdline
 }
@@ -124,14 +108,14 @@ case_klpkit() {
 case_new_global() {
 	case_start new-global
 	orig_version=$(cat /proc/version)
-	load_patch livepatch-new-global.ko livepatch_new_global
+	klp_load livepatch-new-global.ko livepatch_new_global
 	cat /proc/cmdline >/dev/null
 	cat /proc/cmdline >/dev/null
 	case "$(cat /proc/version)" in
 	"[cmdline shown 2 times] "*) klp_pass new-global-shared ;;
 	*) klp_fail new-global-shared "got '$(cat /proc/version)'" ;;
 	esac
-	unload_patch livepatch_new_global
+	klp_unload livepatch_new_global
 	klp_check new-global-restored test "$(cat /proc/version)" = "$orig_version"
 	case_end new-global
 }
@@ -145,9 +129,9 @@ case_replace() {
 	case_start replace
 	orig_cmdline=$(cat /proc/cmdline)
 	orig_version=$(cat /proc/version)
-	load_patch livepatch-cmdline.ko livepatch_cmdline
+	klp_load livepatch-cmdline.ko livepatch_cmdline
 	klp_check replace-first test "$(cat /proc/cmdline)" = "$orig_cmdline klpkit.livepatched=1"
-	load_patch livepatch-new-global.ko livepatch_new_global
+	klp_load livepatch-new-global.ko livepatch_new_global
 	klp_check replace-old-gone klp_wait_gone livepatch_cmdline 60
 	klp_check replace-cmdline test "$(cat /proc/cmdline)" = "$orig_cmdline"
 	case "$(cat /proc/version)" in
@@ -155,7 +139,7 @@ case_replace() {
 	*) klp_fail replace-second "got '$(cat /proc/version)'" ;;
 	esac
 	klp_check replace-old-rmmod rmmod livepatch_cmdline
-	unload_patch livepatch_new_global
+	klp_unload livepatch_new_global
 	klp_check replace-restored test "$(cat /proc/version)" = "$orig_version"
 	case_end replace
 }
@@ -176,7 +160,7 @@ case_kernel_cases() {
 	before=$(plain_vmalloc)
 	klp_check vmallocinfo-plain-before test "$before" -gt 0 -a "$(tagged_vmalloc)" = 0
 
-	load_patch livepatch-kernel-cases.ko livepatch_kernel_cases
+	klp_load livepatch-kernel-cases.ko livepatch_kernel_cases
 	klp_check vmalloc-sympos4-sysfs func_dir livepatch_kernel_cases vmlinux "s_show,4"
 	klp_check numa-sysfs func_dir livepatch_kernel_cases vmlinux "sysctl_vm_numa_stat_handler,1"
 	if [ "$(tagged_vmalloc)" -gt 0 ] && [ "$(plain_vmalloc)" = 0 ]; then
@@ -203,7 +187,7 @@ case_kernel_cases() {
 		klp_fail binfmt-setup "insmod/mount/register binfmt_misc failed"
 	fi
 
-	unload_patch livepatch_kernel_cases
+	klp_unload livepatch_kernel_cases
 	klp_check vmallocinfo-restored test "$(tagged_vmalloc)" = 0 -a "$(plain_vmalloc)" -gt 0
 	n_before=$(numa_msgs "counters (livepatched)")
 	echo 0 >/proc/sys/vm/numa_stat
@@ -228,11 +212,11 @@ case_meminfo() {
 	vmalloc_total() { grep '^VmallocTotal:' /proc/meminfo; }
 	before=$(vmalloc_total)
 	klp_check meminfo-plain-before sh -c "! grep -q '^Livepatched:' /proc/meminfo"
-	load_patch livepatch-meminfo.ko livepatch_meminfo
+	klp_load livepatch-meminfo.ko livepatch_meminfo
 	klp_check meminfo-sysfs func_dir livepatch_meminfo vmlinux "meminfo_proc_show,1"
 	klp_check meminfo-patched grep -qx 'Livepatched:    klpkit' /proc/meminfo
 	klp_check meminfo-vmalloc-total test "$(vmalloc_total)" = "$before"
-	unload_patch livepatch_meminfo
+	klp_unload livepatch_meminfo
 	klp_check meminfo-restored sh -c "! grep -q '^Livepatched:' /proc/meminfo"
 	klp_check meminfo-vmalloc-restored test "$(vmalloc_total)" = "$before"
 	case_end meminfo
@@ -255,20 +239,20 @@ case_binfmt() {
 
 	klp_check binfmt-up bm_up
 	klp_check binfmt-plain test "$(entry)" = "interpreter /bin/true"
-	load_patch livepatch-binfmt-misc.ko livepatch_binfmt_misc
+	klp_load livepatch-binfmt-misc.ko livepatch_binfmt_misc
 	klp_check binfmt-object-patched test "$(object_patched)" = 1
 	klp_check binfmt-sysfs func_dir livepatch_binfmt_misc binfmt_misc "bm_entry_read,1"
 	klp_check binfmt-patched test "$(entry)" = "interpreter /bin/true (livepatched)"
-	unload_patch livepatch_binfmt_misc
+	klp_unload livepatch_binfmt_misc
 	klp_check binfmt-restored test "$(entry)" = "interpreter /bin/true"
 	klp_check binfmt-down bm_down
 
-	load_patch livepatch-binfmt-misc.ko livepatch_binfmt_misc
+	klp_load livepatch-binfmt-misc.ko livepatch_binfmt_misc
 	klp_check binfmt-late-not-loaded test "$(object_patched)" = 0
 	klp_check binfmt-late-up bm_up
 	klp_check binfmt-late-object-patched test "$(object_patched)" = 1
 	klp_check binfmt-late-patched test "$(entry)" = "interpreter /bin/true (livepatched)"
-	unload_patch livepatch_binfmt_misc
+	klp_unload livepatch_binfmt_misc
 	klp_check binfmt-late-restored test "$(entry)" = "interpreter /bin/true"
 	klp_check binfmt-late-down bm_down
 	case_end binfmt
@@ -297,19 +281,19 @@ case_vfat() {
 	klp_check vfat-create-orig touch $mnt/orig.txt
 	klp_check vfat-orig-silent test "$(created orig.txt)" = 0
 
-	load_patch livepatch-vfat-create.ko livepatch_vfat_create
+	klp_load livepatch-vfat-create.ko livepatch_vfat_create
 	klp_check vfat-sysfs func_dir livepatch_vfat_create vfat "vfat_create,1"
 	klp_check vfat-object-patched test "$(obj_patched livepatch_vfat_create vfat)" = 1
 	klp_check vfat-create-patched touch $mnt/patched.txt
 	klp_check vfat-patched-logged test "$(created patched.txt)" = 1
 	klp_check vfat-patched-file test -f $mnt/patched.txt
-	unload_patch livepatch_vfat_create
+	klp_unload livepatch_vfat_create
 	klp_check vfat-create-restored touch $mnt/restored.txt
 	klp_check vfat-restored-silent test "$(created restored.txt)" = 0
 	klp_check vfat-umount umount $mnt
 	klp_check vfat-rmmod rmmod vfat
 
-	load_patch livepatch-vfat-create.ko livepatch_vfat_create
+	klp_load livepatch-vfat-create.ko livepatch_vfat_create
 	klp_check vfat-late-not-loaded test "$(obj_patched livepatch_vfat_create vfat)" = 0
 	klp_check vfat-late-insmod insmod /klp/vfat.ko
 	klp_check vfat-late-patched test "$(obj_patched livepatch_vfat_create vfat)" = 1
@@ -331,7 +315,7 @@ case_vfat() {
 		klp_check vfat-reload-logged test "$(created reload.txt)" = 1
 		klp_check vfat-reload-umount umount $mnt
 	fi
-	unload_patch livepatch_vfat_create
+	klp_unload livepatch_vfat_create
 	klp_check vfat-late-rmmod rmmod vfat fat
 	case_end vfat
 }
@@ -347,14 +331,14 @@ case_kpatch() {
 	lp=livepatch_consoles_kpatch
 	klp_check kpatch-consoles-orig sh -c "grep -q . /proc/consoles && ! grep -q livepatched /proc/consoles"
 	klp_check kpatch-no-callback-yet sh -c "! dmesg | grep -q 'consoles: pre-patch callback'"
-	load_patch livepatch-consoles-kpatch.ko $lp
+	klp_load livepatch-consoles-kpatch.ko $lp
 	klp_check kpatch-pre-patch-callback klp_dmesg_has "consoles: pre-patch callback for vmlinux"
 	klp_check kpatch-sysfs func_dir $lp vmlinux "show_console_dev,1"
 	klp_check kpatch-ignored-not-patched sh -c "! ls $LP/$lp/vmlinux | grep -q c_stop"
 	klp_check kpatch-patched sh -c "grep -q ' livepatched\$' /proc/consoles"
 	klp_check kpatch-ignored-silent sh -c "! dmesg | grep -q 'c_stop is never patched'"
 	klp_check kpatch-no-post-unpatch-yet sh -c "! dmesg | grep -q 'consoles: post-unpatch callback'"
-	unload_patch $lp
+	klp_unload $lp
 	klp_check kpatch-post-unpatch-callback klp_dmesg_has "consoles: post-unpatch callback for vmlinux"
 	klp_check kpatch-restored sh -c "! grep -q livepatched /proc/consoles"
 	case_end kpatch
@@ -372,13 +356,13 @@ case_helpers() {
 	lp=livepatch_umask_klp_helpers
 	sh -c umask >/dev/null
 	klp_check helpers-orig sh -c "! dmesg | grep -q 'klp-helpers:'"
-	load_patch livepatch-umask-klp-helpers.ko $lp
+	klp_load livepatch-umask-klp-helpers.ko $lp
 	klp_check helpers-post-patch-callback klp_dmesg_has "klp-helpers: post-patch callback for vmlinux"
 	klp_check helpers-sysfs func_dir $lp vmlinux "__x64_sys_umask,1"
 	sh -c "umask 027; umask" >/dev/null
 	klp_check helpers-patched klp_dmesg_has "klp-helpers: umask(027) by sh"
 	klp_check helpers-no-pre-unpatch-yet sh -c "! dmesg | grep -q 'klp-helpers: pre-unpatch callback'"
-	unload_patch $lp
+	klp_unload $lp
 	klp_check helpers-pre-unpatch-callback klp_dmesg_has "klp-helpers: pre-unpatch callback for vmlinux"
 	before=$(dmesg | grep -c 'klp-helpers: umask')
 	sh -c "umask 022; umask" >/dev/null
@@ -402,8 +386,8 @@ case_syscall_load() {
 	done
 	n=0
 	while [ $n -lt 3 ]; do
-		load_patch livepatch-umask-klp-helpers.ko $lp
-		unload_patch $lp
+		klp_load livepatch-umask-klp-helpers.ko $lp
+		klp_unload $lp
 		n=$((n + 1))
 	done
 	touch /tmp/stop-umask
@@ -421,7 +405,7 @@ case_oot() {
 	case_start oot
 	if insmod /klp/hello-oot.ko; then
 		klp_check oot-orig sh -c 'grep -qx "hello from hello-oot, read 1 times" /proc/hello_oot'
-		load_patch livepatch-hello-oot.ko livepatch_hello_oot
+		klp_load livepatch-hello-oot.ko livepatch_hello_oot
 		klp_check oot-sysfs test "$(obj_patched livepatch_hello_oot hello_oot)" = 1
 		got=$(cat /proc/hello_oot)
 		if [ "$got" = "hello from the livepatched hello-oot, read 2 times" ]; then
@@ -429,7 +413,7 @@ case_oot() {
 		else
 			klp_fail oot-patched "got '$got'"
 		fi
-		unload_patch livepatch_hello_oot
+		klp_unload livepatch_hello_oot
 		klp_check oot-restored sh -c 'grep -qx "hello from hello-oot, read 3 times" /proc/hello_oot'
 		klp_check oot-rmmod rmmod hello_oot
 	else
@@ -443,7 +427,7 @@ case_oot() {
 # livepatch relocations are applied when hello_oot loads.
 case_late() {
 	case_start late
-	load_patch livepatch-hello-oot.ko livepatch_hello_oot
+	klp_load livepatch-hello-oot.ko livepatch_hello_oot
 	klp_check late-not-loaded test "$(obj_patched livepatch_hello_oot hello_oot)" = 0
 	if insmod /klp/hello-oot.ko; then
 		klp_check late-sysfs test "$(obj_patched livepatch_hello_oot hello_oot)" = 1
@@ -453,12 +437,12 @@ case_late() {
 		else
 			klp_fail late-patched "got '$got'"
 		fi
-		unload_patch livepatch_hello_oot
+		klp_unload livepatch_hello_oot
 		klp_check late-restored sh -c 'grep -qx "hello from hello-oot, read 2 times" /proc/hello_oot'
 		klp_check late-rmmod rmmod hello_oot
 	else
 		klp_fail late-insmod "insmod hello-oot.ko after the livepatch failed"
-		unload_patch livepatch_hello_oot
+		klp_unload livepatch_hello_oot
 	fi
 	case_end late
 }

@@ -71,5 +71,35 @@ klp_disable() {
 	klp_wait_gone "$1" "${2:-30}"
 }
 
+# klp_wait_until SECONDS CMD...: run CMD every 0.1 s until it succeeds; 1 on
+# timeout. (ash's `local` is dynamic, so the counter has a name no caller uses.)
+klp_wait_until() {
+	_klp_wu_n=$(($1 * 10))
+	shift
+	while [ "$_klp_wu_n" -gt 0 ]; do
+		"$@" && return 0
+		sleep 0.1
+		_klp_wu_n=$((_klp_wu_n - 1))
+	done
+	return 1
+}
+
+# klp_load FILE PATCH: insmod /klp/FILE, then PATCH's transition must end and
+# the patch be enabled (three checks named after PATCH).
+klp_load() {
+	if ! insmod "/klp/$1"; then
+		klp_fail "$2-insmod" "insmod $1 failed"
+		return 1
+	fi
+	klp_check "$2-transition" klp_wait_transition "$2" 60
+	klp_check "$2-enabled" grep -qx 1 "$KLP_SYSFS/$2/enabled"
+}
+
+# klp_unload PATCH: disable, wait for its sysfs directory to go, rmmod.
+klp_unload() {
+	klp_check "$1-disable" klp_disable "$1" 60
+	klp_check "$1-rmmod" rmmod "$1"
+}
+
 # klp_dmesg_has PATTERN: the kernel log contains PATTERN (grep regex).
 klp_dmesg_has() { dmesg | grep -q -- "$1"; }

@@ -34,35 +34,9 @@ expect() {
 		klp_fail "$_e_name" "'$_e_got', expected '$_e_want'"
 	fi
 }
-# wait_until SECONDS CMD...: poll CMD every 0.1 s until it succeeds
-wait_until() {
-	local _wu_n=$(($1 * 10))
-	shift
-	while [ $_wu_n -gt 0 ]; do
-		"$@" && return 0
-		sleep 0.1
-		_wu_n=$((_wu_n - 1))
-	done
-	return 1
-}
-# load FILE: insmod /klp/FILE.ko and wait for its transition to end
-load() {
-	local _l_p
-	_l_p=$(sysname "$1")
-	if ! insmod "/klp/$1.ko"; then
-		klp_fail "$1-insmod" "insmod $1.ko failed"
-		return 1
-	fi
-	klp_check "$1-transition" klp_wait_transition "$_l_p" 60
-	klp_check "$1-enabled" grep -qx 1 "$KLP_SYSFS/$_l_p/enabled"
-}
-# unload FILE: disable, wait for the sysfs directory to go, rmmod
-unload() {
-	local _u_p
-	_u_p=$(sysname "$1")
-	klp_check "$1-disable" klp_disable "$_u_p" 60
-	klp_check "$1-rmmod" rmmod "$_u_p"
-}
+# load FILE / unload FILE: klp_load / klp_unload of /klp/FILE.ko
+load() { klp_load "$1.ko" "$(sysname "$1")"; }
+unload() { klp_unload "$(sysname "$1")"; }
 enabled() { cat "$KLP_SYSFS/$(sysname "$1")/enabled" 2>/dev/null || echo gone; }
 transition() { cat "$KLP_SYSFS/$(sysname "$1")/transition" 2>/dev/null || echo gone; }
 gone() { [ ! -d "$KLP_SYSFS/$(sysname "$1")" ]; }
@@ -73,7 +47,8 @@ patched() {
 	local _p_d=$KLP_SYSFS/$(sysname "$1")
 	if [ -e "$_p_d/$2/patched" ]; then
 		cat "$_p_d/$2/patched"
-	elif [ "$(cat "$_p_d/enabled" 2>/dev/null)" = 1 ] && [ -d "/sys/module/$2" ]; then
+	elif [ "$(cat "$_p_d/enabled" 2>/dev/null)" = 1 ] &&
+		{ [ "$2" = vmlinux ] || [ -d "/sys/module/$2" ]; }; then
 		echo 1
 	else
 		echo 0

@@ -11,17 +11,6 @@ expect() { # NAME "VALUE OTHER"
 	if [ "$got" = "$2" ]; then klp_pass "$1"; else klp_fail "$1" "'$got', expected '$2'"; fi
 }
 transition() { cat "$KLP_SYSFS/$1/transition"; }
-# wait_until SECONDS CMD...: poll CMD every 0.2 s
-wait_until() {
-	local n=$(($1 * 5))
-	shift
-	while [ $n -gt 0 ]; do
-		"$@" && return 0
-		sleep 0.2
-		n=$((n - 1))
-	done
-	return 1
-}
 gone() { [ ! -d "$KLP_SYSFS/$1" ]; }
 settled() { [ "$(transition "$1")" = 0 ]; }
 sleeper_running() { ps | grep -q '[k]lpkit-sleeper'; }
@@ -33,7 +22,7 @@ expect original "1 10"
 
 # 1. A task in a function being replaced holds the switch; all at once.
 echo sleep >$proc
-klp_check sleeper-started wait_until 5 sleeper_running
+klp_check sleeper-started klp_wait_until 5 sleeper_running
 klp_check insmod-a insmod /klp/livepatch-a.ko
 sleep 1
 klp_check a-held [ "$(transition livepatch_a)" = 1 ]
@@ -41,14 +30,14 @@ expect a-not-yet "1 10"
 klp_check a-blocker sh -c "grep -q 'klpkit-sleeper klpkit_target_sleep' $KLP_SYSFS/livepatch_a/blocked"
 klp_check a-reported klp_dmesg_has "livepatch_a: patching waits for pid .* klpkit-sleeper klpkit_target_sleep"
 echo wake >$proc
-klp_check a-completes wait_until 10 settled livepatch_a
+klp_check a-completes klp_wait_until 10 settled livepatch_a
 expect a-patched "2 10"
 klp_check a-object-patched [ "$(cat $KLP_SYSFS/livepatch_a/klpkit_target/patched)" = 1 ]
-klp_check sleeper-done wait_until 5 no_sleeper
+klp_check sleeper-done klp_wait_until 5 no_sleeper
 
 # 2. Reversal: a disable held by a task in the new code, then enabled again.
 echo sleep >$proc
-klp_check sleeper-in-new wait_until 5 sleeper_running
+klp_check sleeper-in-new klp_wait_until 5 sleeper_running
 echo 0 >$KLP_SYSFS/livepatch_a/enabled
 sleep 1
 klp_check disable-held [ "$(transition livepatch_a)" = 1 ]
@@ -63,17 +52,17 @@ echo 0 >$KLP_SYSFS/livepatch_a/enabled
 sleep 0.5
 klp_check disable-held-again [ "$(transition livepatch_a)" = 1 ]
 klp_check force sh -c "echo 1 >$KLP_SYSFS/livepatch_a/force"
-klp_check forced-gone wait_until 5 gone livepatch_a
+klp_check forced-gone klp_wait_until 5 gone livepatch_a
 expect forced-unpatched "1 10"
 klp_check forced-module-stays sh -c "! rmmod livepatch_a 2>/dev/null"
 klp_check forced-reported klp_dmesg_has "livepatch_a: transition forced"
 echo wake >$proc
-klp_check sleeper-done-2 wait_until 5 no_sleeper
+klp_check sleeper-done-2 klp_wait_until 5 no_sleeper
 
 # 4. Late module patching, and the module removed and loaded again while patched.
 klp_check rmmod-target rmmod klpkit_target
 klp_check insmod-a2 insmod /klp/livepatch-a2.ko
-klp_check a2-settled wait_until 10 settled livepatch_a2
+klp_check a2-settled klp_wait_until 10 settled livepatch_a2
 klp_check a2-object-not-patched [ "$(cat $KLP_SYSFS/livepatch_a2/klpkit_target/patched)" = 0 ]
 klp_check insmod-target-late insmod /klp/klpkit_target.ko
 expect late-patched "2 10"
@@ -86,23 +75,23 @@ expect reload-patched "2 10"
 
 # 5. Atomic replace: B takes over; A2's value goes back to the original (nop).
 klp_check insmod-b insmod /klp/livepatch-b.ko
-klp_check b-settled wait_until 10 settled livepatch_b
+klp_check b-settled klp_wait_until 10 settled livepatch_b
 # B adds the shadow variable A2's post-patch callback set: it outlived A2.
 expect replaced-with-shadow "1 62"
-klp_check a2-gone wait_until 5 gone livepatch_a2
+klp_check a2-gone klp_wait_until 5 gone livepatch_a2
 klp_check a2-unloadable rmmod livepatch_a2
 # Going back to A2: disable B, rmmod, insmod A2.
 klp_check disable-b klp_disable livepatch_b 10
 klp_check rmmod-b rmmod livepatch_b
 expect b-gone "1 10"
 klp_check back-to-a2 insmod /klp/livepatch-a2.ko
-klp_check a2-again-settled wait_until 10 settled livepatch_a2
+klp_check a2-again-settled klp_wait_until 10 settled livepatch_a2
 expect back-to-a2-value "2 10"
 
 # 6. Stacking (C built without replace): C's version wins; disabling A2
 # under it leaves C's; disabling C then gives the original.
 klp_check insmod-c insmod /klp/livepatch-c.ko
-klp_check c-settled wait_until 10 settled livepatch_c
+klp_check c-settled klp_wait_until 10 settled livepatch_c
 expect stacked "3 10"
 klp_check c-no-replace [ "$(cat $KLP_SYSFS/livepatch_c/replace)" = 0 ]
 klp_check a2-still-there [ -d $KLP_SYSFS/livepatch_a2 ]
@@ -114,12 +103,12 @@ klp_check rmmod-a2-c rmmod livepatch_a2 livepatch_c
 
 # 7. KLP_IMMEDIATE: D switches its sleep function despite the sleeper.
 echo sleep >$proc
-klp_check sleeper-for-d wait_until 5 sleeper_running
+klp_check sleeper-for-d klp_wait_until 5 sleeper_running
 klp_check insmod-d insmod /klp/livepatch-d.ko
-klp_check d-settled wait_until 5 settled livepatch_d
+klp_check d-settled klp_wait_until 5 settled livepatch_d
 expect immediate "4 10"
 echo wake >$proc
-klp_check sleeper-done-3 wait_until 5 no_sleeper
+klp_check sleeper-done-3 klp_wait_until 5 no_sleeper
 klp_check disable-d klp_disable livepatch_d 10
 klp_check rmmod-d rmmod livepatch_d
 expect d-gone "1 10"
@@ -146,7 +135,7 @@ else
 fi
 klp_check sympos-ambiguous-reported klp_dmesg_has "symbol klpkit_target_dup is ambiguous in klpkit_target"
 klp_check insmod-f insmod /klp/livepatch-f.ko
-klp_check f-settled wait_until 10 settled livepatch_f
+klp_check f-settled klp_wait_until 10 settled livepatch_f
 klp_check sympos-2-patched [ "$(dup)" = 2100 ]
 klp_check disable-f klp_disable livepatch_f 10
 klp_check sympos-2-unpatched [ "$(dup)" = 300 ]
@@ -164,7 +153,7 @@ done
 n=0
 while [ $n -lt 5 ]; do
 	insmod /klp/livepatch-a2.ko || echo "insmod $n" >>/tmp/bad
-	wait_until 20 settled livepatch_a2 || echo "settle $n" >>/tmp/bad
+	klp_wait_until 20 settled livepatch_a2 || echo "settle $n" >>/tmp/bad
 	klp_disable livepatch_a2 20 || echo "disable $n" >>/tmp/bad
 	rmmod livepatch_a2 || echo "rmmod $n" >>/tmp/bad
 	n=$((n + 1))

@@ -7,11 +7,11 @@ expect original "1 10 100" target
 load livepatch-replace-a
 expect a-patched "2 20 100" target
 load livepatch-replace-b
-klp_check a-replaced wait_until 10 gone livepatch-replace-a
+klp_check a-replaced klp_wait_until 10 gone livepatch-replace-a
 expect b-patched-other-nop "3 10 100" target
 klp_check a-removable rmmod livepatch_replace_a
 load livepatch-replace-a
-klp_check b-replaced wait_until 10 gone livepatch-replace-b
+klp_check b-replaced klp_wait_until 10 gone livepatch-replace-b
 expect back-to-a "2 20 100" target
 klp_check b-removable rmmod livepatch_replace_b
 unload livepatch-replace-a

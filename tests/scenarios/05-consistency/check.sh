@@ -25,43 +25,44 @@ expect original "1 10 100" target
 
 # a. pending until the sleeper leaves
 echo sleep >/proc/klptest_target
-klp_check a-sleeper wait_until 5 sleeper_running
+klp_check a-sleeper klp_wait_until 5 sleeper_running
 klp_check a-insmod insmod /klp/livepatch-consistency.ko
 held a 1
 echo wake >/proc/klptest_target
-klp_check a-completes wait_until 20 settled livepatch-consistency
+klp_check a-completes klp_wait_until 20 settled livepatch-consistency
 expect a-patched "5 10 100" target
 unload livepatch-consistency
 expect a-restored "1 10 100" target
 
 # b. reversed while pending
 echo sleep >/proc/klptest_target
-klp_check b-sleeper wait_until 5 sleeper_running
+klp_check b-sleeper klp_wait_until 5 sleeper_running
 klp_check b-insmod insmod /klp/livepatch-consistency.ko
 held b 1
 echo 0 >"$KLP_SYSFS/$p/enabled"
-klp_check b-reversed wait_until 20 gone livepatch-consistency
+klp_check b-reversed klp_wait_until 20 gone livepatch-consistency
 expect b-original "1 10 100" target
 klp_check b-rmmod rmmod $p
 echo wake >/proc/klptest_target
-klp_check b-sleeper-done wait_until 5 no_sleeper
+klp_check b-sleeper-done klp_wait_until 5 no_sleeper
 
-# c. forced, patching: the sleeper is left in the old code. The kernel's core
-#    marks as forced only the patches a forced transition removes (replaced
-#    ones; klp_force_transition()), so this module can be removed after a
-#    normal disable; the bundled core keeps a forced patch's module for good.
+# c. forced, patching: the sleeper is left in the old code. From 6.1 the
+#    kernel's core marks as forced only the patches a forced transition
+#    removes (replaced ones; klp_force_transition()), so this module can be
+#    removed after a normal disable; 5.10 marks every patch forced and keeps
+#    the module for good, as the bundled core does.
 echo sleep >/proc/klptest_target
-klp_check c-sleeper wait_until 5 sleeper_running
+klp_check c-sleeper klp_wait_until 5 sleeper_running
 klp_check c-insmod insmod /klp/livepatch-consistency.ko
 held c 1
 klp_check c-force sh -c "echo 1 >$KLP_SYSFS/$p/force"
-klp_check c-completes wait_until 10 settled livepatch-consistency
+klp_check c-completes klp_wait_until 10 settled livepatch-consistency
 expect c-patched "5 10 100" target
 echo wake >/proc/klptest_target
-klp_check c-sleeper-done wait_until 5 no_sleeper
+klp_check c-sleeper-done klp_wait_until 5 no_sleeper
 klp_check c-disable klp_disable $p 30
 expect c-restored "1 10 100" target
-if [ "$KLP_CORE" = kernel ]; then
+if [ "$KLP_CORE" = kernel ] && version_ge 6.1; then
 	klp_check c-module-removable rmmod $p
 else
 	klp_check c-module-kept sh -c "! rmmod $p 2>/dev/null"
@@ -75,7 +76,7 @@ q=livepatch_consistency_force
 load livepatch-consistency-force
 expect d-patched "5 10 100" target
 echo sleep >/proc/klptest_target
-klp_check d-sleeper wait_until 5 sleeper_running
+klp_check d-sleeper klp_wait_until 5 sleeper_running
 echo 0 >"$KLP_SYSFS/$q/enabled"
 sleep 2
 klp_check d-pending [ "$(transition livepatch-consistency-force)" = 1 ]
@@ -83,8 +84,8 @@ if [ "$KLP_CORE" = kernel ]; then
 	expect d-sleeper-still-patched 1 cat "/proc/$(sleeper_pid)/patch_state"
 fi
 klp_check d-force sh -c "echo 1 >$KLP_SYSFS/$q/force"
-klp_check d-gone wait_until 10 gone livepatch-consistency-force
+klp_check d-gone klp_wait_until 10 gone livepatch-consistency-force
 expect d-restored "1 10 100" target
 echo wake >/proc/klptest_target
-klp_check d-sleeper-done wait_until 5 no_sleeper
+klp_check d-sleeper-done klp_wait_until 5 no_sleeper
 klp_check d-module-kept sh -c "! rmmod $q 2>/dev/null"

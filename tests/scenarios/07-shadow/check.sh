@@ -15,9 +15,9 @@ klp_check a-per-task [ -z "$(field KlpShadow 1)" ]
 frees=$(field KlpShadowFrees self)
 freed_since() { [ "$(field KlpShadowFrees self)" -gt "$frees" ]; }
 sh -c 'exit 0'
-klp_check a-freed-on-exit wait_until 5 freed_since
+klp_check a-freed-on-exit klp_wait_until 5 freed_since
 load livepatch-shadow-b
-klp_check a-replaced wait_until 10 gone livepatch-shadow-a
+klp_check a-replaced klp_wait_until 10 gone livepatch-shadow-a
 expect b-reads-a "$n" field KlpShadowB $a
 klp_check b-no-old-label [ -z "$(field KlpShadow $a)" ]
 sleep 600 &

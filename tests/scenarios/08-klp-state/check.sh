@@ -11,7 +11,7 @@ klp_check v2-created klp_dmesg_has "klptest-state: version 2 created 42"
 expect v2-patched "2 10 100" target
 load livepatch-state-v3
 klp_check v3-took-over klp_dmesg_has "klptest-state: version 3 took over 42"
-klp_check v2-replaced wait_until 10 gone livepatch-state-v2
+klp_check v2-replaced klp_wait_until 10 gone livepatch-state-v2
 klp_check v2-not-freed sh -c "! dmesg | grep -q 'klptest-state: version 2 freed'"
 klp_check v2-rmmod rmmod livepatch_state_v2
 expect v3-patched "3 10 100" target

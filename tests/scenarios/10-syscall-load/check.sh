@@ -28,10 +28,10 @@ all() {
 		i=$((i + 1))
 	done
 }
-klp_check loops-running wait_until 60 all 0022
+klp_check loops-running klp_wait_until 60 all 0022
 load livepatch-umask
-klp_check every-task-patched wait_until 60 all 1022
+klp_check every-task-patched klp_wait_until 60 all 1022
 unload livepatch-umask
-klp_check every-task-restored wait_until 60 all 0022
+klp_check every-task-restored klp_wait_until 60 all 0022
 touch /tmp/umask-stop
 wait

@@ -47,7 +47,7 @@ expect binfmt-part-again "interpreter /bin/true (livepatched)" bm_entry
 # The set replaced at once by one cumulative patch.
 load livepatch-split-all
 for p in livepatch-split-vmlinux livepatch-split-binfmt-misc livepatch-split-vfat; do
-	klp_check "$p-replaced" wait_until 10 gone $p
+	klp_check "$p-replaced" klp_wait_until 10 gone $p
 	klp_check "$p-removable" rmmod "$(sysname $p)"
 done
 expect all-cmdline "$orig_cmdline klpkit.livepatched=1" cat /proc/cmdline
