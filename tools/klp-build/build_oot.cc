@@ -137,8 +137,7 @@ Status build_oot(const Options &opts, KernelRun &run)
 		std::vector<std::string> notes;
 		if (auto a = applied.apply(patched, opts.patches, "", log_path(run, "patch"), notes); !a)
 			return refuse("patch-does-not-apply", a.error().message());
-		for (const auto &n : notes)
-			note(opts, run, "patch: " + n);
+		patch_notes(opts, run, notes);
 		// Unchanged code keeps its line numbers: no __LINE__-only differences.
 		if (opts.line_directives)
 			if (auto st = add_line_directives(opts, run, applied, keep))

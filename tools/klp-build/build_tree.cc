@@ -365,8 +365,7 @@ Status build_patched(const Options &opts, KernelRun &run)
 	std::vector<std::string> notes;
 	if (auto a = applied.apply(run.tree, opts.patches, marker, log_path(run, "patch"), notes); !a)
 		return refuse("patch-does-not-apply", a.error().message());
-	for (const auto &n : notes)
-		note(opts, run, "patch: " + n);
+	patch_notes(opts, run, notes);
 	// Unchanged code keeps its line numbers: no __LINE__-only differences.
 	if (opts.line_directives)
 		if (auto st = add_line_directives(opts, run, applied, keep))

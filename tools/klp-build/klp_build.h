@@ -225,6 +225,9 @@ private:
 void note(const Options &opts, KernelRun &run, const std::string &text);
 // note("warning: " + text), also kept in run.warnings.
 void warn(const Options &opts, KernelRun &run, const std::string &text);
+// What `patch` said it guessed (AppliedPatches' notes): an offset is a note; a hunk
+// applied with fuzz is a warning, since fuzz can put a hunk in the wrong function.
+void patch_notes(const Options &opts, KernelRun &run, const std::vector<std::string> &notes);
 // Records a decision; printed only with -d.
 void decide(const Options &opts, KernelRun &run, const std::string &text);
 double seconds_since(std::chrono::steady_clock::time_point t);

@@ -107,6 +107,18 @@ void warn(const Options &opts, KernelRun &run, const std::string &text)
 	note(opts, run, "warning: " + text);
 }
 
+void patch_notes(const Options &opts, KernelRun &run, const std::vector<std::string> &notes)
+{
+	for (const auto &n : notes) {
+		if (n.find("with fuzz") == std::string::npos)
+			note(opts, run, "patch: " + n);
+		else
+			warn(opts, run, "patch: " + n.substr(0, n.find_last_not_of('.') + 1) +
+						"; a hunk applied with fuzz may sit in another place than its "
+						"author meant: check the patched functions in the summary");
+	}
+}
+
 void decide(const Options &opts, KernelRun &run, const std::string &text)
 {
 	run.decisions.push_back(text);
