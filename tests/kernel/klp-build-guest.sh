@@ -26,18 +26,6 @@ now_ms() { awk '{ printf "%d", $1 * 1000 }' /proc/uptime; }
 case_start() { t0=$(now_ms); echo "== $1"; }
 case_end() { echo "KLPTEST TIME $1 $(( $(now_ms) - t0 ))ms"; }
 
-# obj_patched PATCH OBJECT: 1 if the livepatch patches the object now. Its sysfs
-# attribute is from 6.1; before, an enabled patch patches a loaded module's object.
-obj_patched() {
-	if [ -e "$LP/$1/$2/patched" ]; then
-		cat "$LP/$1/$2/patched"
-	elif [ "$(cat "$LP/$1/enabled" 2>/dev/null)" = 1 ] && [ -d "/sys/module/$2" ]; then
-		echo 1
-	else
-		echo 0
-	fi
-}
-
 # ---------------------------------------------------------------- case 1a
 # vmlinux: /proc/cmdline, through a livepatch relocation to the unexported
 # saved_command_line.
@@ -177,10 +165,10 @@ case_kernel_cases() {
 	klp_check numa-value test "$(cat /proc/sys/vm/numa_stat)" = 1
 
 	bm=/tmp/binfmt
-	klp_check binfmt-not-loaded test "$(obj_patched livepatch_kernel_cases binfmt_misc)" = 0
+	klp_check binfmt-not-loaded test "$(klp_obj_patched livepatch_kernel_cases binfmt_misc)" = 0
 	if insmod /klp/binfmt_misc.ko && mkdir -p $bm && mount -t binfmt_misc binfmt_misc $bm &&
 		echo ':klpkit:E::klp::/bin/true:' >$bm/register; then
-		klp_check binfmt-late-patched test "$(obj_patched livepatch_kernel_cases binfmt_misc)" = 1
+		klp_check binfmt-late-patched test "$(klp_obj_patched livepatch_kernel_cases binfmt_misc)" = 1
 		klp_check binfmt-sysfs func_dir livepatch_kernel_cases binfmt_misc "bm_entry_read,1"
 		klp_check binfmt-entry-patched grep -qx 'interpreter /bin/true (livepatched)' $bm/klpkit
 	else
@@ -230,7 +218,7 @@ case_binfmt() {
 	case_start binfmt
 	bm=/tmp/binfmt
 	entry() { grep '^interpreter' $bm/klpkit 2>/dev/null; }
-	object_patched() { obj_patched livepatch_binfmt_misc binfmt_misc; }
+	object_patched() { klp_obj_patched livepatch_binfmt_misc binfmt_misc; }
 	bm_up() {
 		insmod /klp/binfmt_misc.ko && mkdir -p $bm && mount -t binfmt_misc binfmt_misc $bm &&
 			echo ':klpkit:E::klp::/bin/true:' >$bm/register
@@ -283,7 +271,7 @@ case_vfat() {
 
 	klp_load livepatch-vfat-create.ko livepatch_vfat_create
 	klp_check vfat-sysfs func_dir livepatch_vfat_create vfat "vfat_create,1"
-	klp_check vfat-object-patched test "$(obj_patched livepatch_vfat_create vfat)" = 1
+	klp_check vfat-object-patched test "$(klp_obj_patched livepatch_vfat_create vfat)" = 1
 	klp_check vfat-create-patched touch $mnt/patched.txt
 	klp_check vfat-patched-logged test "$(created patched.txt)" = 1
 	klp_check vfat-patched-file test -f $mnt/patched.txt
@@ -294,9 +282,9 @@ case_vfat() {
 	klp_check vfat-rmmod rmmod vfat
 
 	klp_load livepatch-vfat-create.ko livepatch_vfat_create
-	klp_check vfat-late-not-loaded test "$(obj_patched livepatch_vfat_create vfat)" = 0
+	klp_check vfat-late-not-loaded test "$(klp_obj_patched livepatch_vfat_create vfat)" = 0
 	klp_check vfat-late-insmod insmod /klp/vfat.ko
-	klp_check vfat-late-patched test "$(obj_patched livepatch_vfat_create vfat)" = 1
+	klp_check vfat-late-patched test "$(klp_obj_patched livepatch_vfat_create vfat)" = 1
 	klp_check vfat-late-mount mount -t vfat -o loop $img $mnt
 	klp_check vfat-late-create touch $mnt/late.txt
 	klp_check vfat-late-logged test "$(created late.txt)" = 1
@@ -307,9 +295,9 @@ case_vfat() {
 		# relocation to fat_build_inode when vfat went and applies it
 		# again now. (The kernel's core refuses such a reload before 6.2.)
 		klp_check vfat-reload-rmmod rmmod vfat
-		klp_check vfat-reload-unpatched test "$(obj_patched livepatch_vfat_create vfat)" = 0
+		klp_check vfat-reload-unpatched test "$(klp_obj_patched livepatch_vfat_create vfat)" = 0
 		klp_check vfat-reload-insmod insmod /klp/vfat.ko
-		klp_check vfat-reload-patched test "$(obj_patched livepatch_vfat_create vfat)" = 1
+		klp_check vfat-reload-patched test "$(klp_obj_patched livepatch_vfat_create vfat)" = 1
 		klp_check vfat-reload-mount mount -t vfat -o loop $img $mnt
 		klp_check vfat-reload-create touch $mnt/reload.txt
 		klp_check vfat-reload-logged test "$(created reload.txt)" = 1
@@ -406,7 +394,7 @@ case_oot() {
 	if insmod /klp/hello-oot.ko; then
 		klp_check oot-orig sh -c 'grep -qx "hello from hello-oot, read 1 times" /proc/hello_oot'
 		klp_load livepatch-hello-oot.ko livepatch_hello_oot
-		klp_check oot-sysfs test "$(obj_patched livepatch_hello_oot hello_oot)" = 1
+		klp_check oot-sysfs test "$(klp_obj_patched livepatch_hello_oot hello_oot)" = 1
 		got=$(cat /proc/hello_oot)
 		if [ "$got" = "hello from the livepatched hello-oot, read 2 times" ]; then
 			klp_pass oot-patched
@@ -428,9 +416,9 @@ case_oot() {
 case_late() {
 	case_start late
 	klp_load livepatch-hello-oot.ko livepatch_hello_oot
-	klp_check late-not-loaded test "$(obj_patched livepatch_hello_oot hello_oot)" = 0
+	klp_check late-not-loaded test "$(klp_obj_patched livepatch_hello_oot hello_oot)" = 0
 	if insmod /klp/hello-oot.ko; then
-		klp_check late-sysfs test "$(obj_patched livepatch_hello_oot hello_oot)" = 1
+		klp_check late-sysfs test "$(klp_obj_patched livepatch_hello_oot hello_oot)" = 1
 		got=$(cat /proc/hello_oot)
 		if [ "$got" = "hello from the livepatched hello-oot, read 1 times" ]; then
 			klp_pass late-patched

@@ -101,5 +101,19 @@ klp_unload() {
 	klp_check "$1-rmmod" rmmod "$1"
 }
 
+# klp_obj_patched PATCH OBJECT: 1 if the patch patches the object now, else 0.
+# The `patched` attribute is from 6.1; before it, an enabled patch patches
+# vmlinux and every loaded module it names.
+klp_obj_patched() {
+	if [ -e "$KLP_SYSFS/$1/$2/patched" ]; then
+		cat "$KLP_SYSFS/$1/$2/patched"
+	elif [ "$(cat "$KLP_SYSFS/$1/enabled" 2>/dev/null)" = 1 ] &&
+		{ [ "$2" = vmlinux ] || [ -d "/sys/module/$2" ]; }; then
+		echo 1
+	else
+		echo 0
+	fi
+}
+
 # klp_dmesg_has PATTERN: the kernel log contains PATTERN (grep regex).
 klp_dmesg_has() { dmesg | grep -q -- "$1"; }

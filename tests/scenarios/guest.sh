@@ -37,26 +37,13 @@ expect() {
 # load FILE / unload FILE: klp_load / klp_unload of /klp/FILE.ko
 load() { klp_load "$1.ko" "$(sysname "$1")"; }
 unload() { klp_unload "$(sysname "$1")"; }
-enabled() { cat "$KLP_SYSFS/$(sysname "$1")/enabled" 2>/dev/null || echo gone; }
 transition() { cat "$KLP_SYSFS/$(sysname "$1")/transition" 2>/dev/null || echo gone; }
 gone() { [ ! -d "$KLP_SYSFS/$(sysname "$1")" ]; }
 settled() { [ "$(transition "$1")" = 0 ] || gone "$1"; }
-# patched PATCH OBJECT: 1 if the patch patches the object now (the attribute is
-# from 6.1; before it, an enabled patch patches a loaded module's object)
-patched() {
-	local _p_d=$KLP_SYSFS/$(sysname "$1")
-	if [ -e "$_p_d/$2/patched" ]; then
-		cat "$_p_d/$2/patched"
-	elif [ "$(cat "$_p_d/enabled" 2>/dev/null)" = 1 ] &&
-		{ [ "$2" = vmlinux ] || [ -d "/sys/module/$2" ]; }; then
-		echo 1
-	else
-		echo 0
-	fi
-}
+# patched FILE OBJECT: klp_obj_patched of /klp/FILE.ko's patch
+patched() { klp_obj_patched "$(sysname "$1")" "$2"; }
 # The out-of-tree target (tests/scenarios/target)
 target_up() { insmod /klp/klptest_target.ko; }
-target_down() { rmmod klptest_target; }
 target() { cat /proc/klptest_target; }
 sleeper_pid() { ps | awk '/[k]lptest-sleeper/ { print $1; exit }'; }
 sleeper_running() { [ -n "$(sleeper_pid)" ]; }

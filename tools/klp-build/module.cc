@@ -230,8 +230,7 @@ Status verify_module(const Options &opts, KernelRun &run)
 
 Status build_split_modules(const Options &opts, KernelRun &run)
 {
-	// The patched objects' parents, vmlinux first (a module's part may call what
-	// vmlinux's part exports only if vmlinux's is loaded first), then by name.
+	// The patched objects' parents: vmlinux first, then the modules by name.
 	std::vector<std::string> parents;
 	for (const auto &pair : run.objects)
 		if (!pair.diff.empty() && std::find(parents.begin(), parents.end(), pair.parent) == parents.end())
