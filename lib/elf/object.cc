@@ -180,28 +180,4 @@ void Object::reindex()
 			std::stable_sort(sec->symbols.begin(), sec->symbols.end(), by_place);
 }
 
-std::string reloc_type_name(uint16_t machine, uint32_t type)
-{
-	if (machine == EM_X86_64) {
-		static const char *const names[] = {
-			"R_X86_64_NONE",     "R_X86_64_64",	     "R_X86_64_PC32",
-			"R_X86_64_GOT32",    "R_X86_64_PLT32",	     "R_X86_64_COPY",
-			"R_X86_64_GLOB_DAT", "R_X86_64_JUMP_SLOT",   "R_X86_64_RELATIVE",
-			"R_X86_64_GOTPCREL", "R_X86_64_32",	     "R_X86_64_32S",
-			"R_X86_64_16",	     "R_X86_64_PC16",	     "R_X86_64_8",
-			"R_X86_64_PC8",	     "R_X86_64_DTPMOD64",    "R_X86_64_DTPOFF64",
-			"R_X86_64_TPOFF64",  "R_X86_64_TLSGD",	     "R_X86_64_TLSLD",
-			"R_X86_64_DTPOFF32", "R_X86_64_GOTTPOFF",    "R_X86_64_TPOFF32",
-			"R_X86_64_PC64",     "R_X86_64_GOTOFF64",    "R_X86_64_GOTPC32",
-		};
-		if (type < std::size(names))
-			return names[type];
-		if (type == 41)
-			return "R_X86_64_GOTPCRELX";
-		if (type == 42)
-			return "R_X86_64_REX_GOTPCRELX";
-	}
-	return fmt::format("reloc type {}", type);
-}
-
 } // namespace klp::elf

@@ -180,7 +180,5 @@ private:
 	std::unordered_map<std::string_view, Symbol *> symbol_by_name_;
 };
 
-// Relocation-type names for messages ("R_X86_64_PC32"); arch facts live in arch.h.
-std::string reloc_type_name(uint16_t machine, uint32_t type);
 
 } // namespace klp::elf

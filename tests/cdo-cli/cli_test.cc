@@ -286,10 +286,10 @@ TEST(MalformedInput, WrongMachineInOne)
 TEST(MalformedInput, WrongMachineInBoth)
 {
 	Inputs in;
-	std::string bad_orig = in.dir.file("aarch64-orig.o"), bad_patched = in.dir.file("aarch64.o");
+	std::string bad_orig = in.dir.file("s390-orig.o"), bad_patched = in.dir.file("s390.o");
 	for (auto [from, to] : {std::pair{in.orig, bad_orig}, std::pair{in.patched, bad_patched}}) {
 		auto b = bytes_of(from);
-		ehdr(b)->e_machine = EM_AARCH64;
+		ehdr(b)->e_machine = EM_S390;
 		write_bytes(to, b);
 	}
 	Result r = cdo(Inputs::with(Inputs::with(in.args(), "--orig", bad_orig), "--patched",

@@ -3,6 +3,7 @@
 // relocations, header and deduplicated strings), bytes are deterministic, what a
 // kernel without CONFIG_LIVEPATCH rejects is refused; and the verifier on such modules.
 #include "livepatch/names.h"
+#include "arch/arch.h"
 #include "livepatch/tables.h"
 #include "klpconv_test.h"
 
@@ -98,7 +99,7 @@ std::vector<std::string> table_entries(const elf::Object &obj)
 					loc = fmt::format("{}+{:#x}", r.sym->sec->name,
 							  r.sym->value + uint64_t(r.addend));
 		out.push_back(fmt::format("{} {} {} {}.{},{} {} {}", loc,
-					  elf::reloc_type_name(obj.machine, uint32_t(le(d, at + 16, 4))),
+					  arch::reloc_type_name(obj.machine, uint32_t(le(d, at + 16, 4))),
 					  int64_t(le(d, at + 8, 8)), c_string(d, le(d, at + 28, 4)),
 					  c_string(d, le(d, at + 24, 4)), le(d, at + 20, 4),
 					  c_string(d, le(d, at + 32, 4)), d[at + 36]));
@@ -118,7 +119,7 @@ std::vector<std::string> klp_rela_entries(const elf::Object &obj)
 			KlpSymbol sym;
 			EXPECT_FALSE(parse_klp_symbol(r.sym->name, klp_sym_prefix, sym));
 			out.push_back(fmt::format("{}+{:#x} {} {} {}.{},{} {} {}", sec->base->name,
-						  r.offset, elf::reloc_type_name(obj.machine, r.type),
+						  r.offset, arch::reloc_type_name(obj.machine, r.type),
 						  r.addend, sym.objname, sym.name, sym.sympos,
 						  sec_objname, r.sym->type));
 		}

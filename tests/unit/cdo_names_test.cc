@@ -1,5 +1,4 @@
-// create-diff-object's name rules and architecture table.
-#include "create-diff-object/arch.h"
+// create-diff-object's name rules.
 #include "create-diff-object/names.h"
 
 #include <gtest/gtest.h>
@@ -63,29 +62,4 @@ TEST(CdoNames, SectionFamily)
 	EXPECT_EQ(section_family(".data..once"), ".data");
 	EXPECT_EQ(section_family(".rodata.str1.1"), ".rodata");
 	EXPECT_EQ(section_family(".custom"), ".custom");
-}
-
-TEST(CdoArch, X86Traits)
-{
-	const ArchTraits *x86 = arch_traits(EM_X86_64);
-	ASSERT_NE(x86, nullptr);
-	EXPECT_EQ(arch_traits(EM_AARCH64), nullptr);
-	klp::elf::Relocation call{1, R_X86_64_PLT32, nullptr, -4};
-	EXPECT_EQ(x86->target_offset(call), 0);
-	klp::elf::Relocation abs{8, R_X86_64_64, nullptr, 16};
-	EXPECT_EQ(x86->target_offset(abs), 16);
-
-	klp::elf::Section text;
-	text.type = SHT_PROGBITS;
-	text.flags = SHF_ALLOC | SHF_EXECINSTR;
-	// e8 <rel32>: call; 48 8d 05 <rel32>: lea; 0f 84 <rel32>: je.
-	text.data = {0xe8, 0, 0, 0, 0, 0x48, 0x8d, 0x05, 0, 0, 0, 0, 0x0f, 0x84, 0, 0, 0, 0};
-	EXPECT_TRUE(x86->is_branch(text, {1, R_X86_64_PLT32, nullptr, -4}));
-	EXPECT_FALSE(x86->is_branch(text, {8, R_X86_64_PC32, nullptr, -4}));
-	EXPECT_TRUE(x86->is_branch(text, {14, R_X86_64_PC32, nullptr, -4}));
-
-	const SpecialSection *bug = x86->find_special("__bug_table");
-	ASSERT_NE(bug, nullptr);
-	EXPECT_EQ(bug->env, "BUG_STRUCT_SIZE");
-	EXPECT_EQ(x86->find_special(".text"), nullptr);
 }

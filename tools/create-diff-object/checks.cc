@@ -10,22 +10,49 @@
 #include <algorithm>
 
 namespace klp::cdo {
+
+std::optional<uint64_t> ftrace_site(DiffContext &ctx, const elf::Symbol *func)
+{
+	if (!func->sec)
+		return std::nullopt;
+	if (ctx.arch->ftrace == arch::FtraceEntry::FentryCall) {
+		// The call ftrace patches. x86 records it in __mcount_loc whatever else the
+		// function has: __patchable_function_entries (CONFIG_CALL_PADDING's 16
+		// bytes of padding) lists notrace functions too, kernel/trace/*'s among
+		// them.
+		uint64_t at = ctx.arch->fentry_reloc_at(*func->sec, func->value);
+		for (const elf::Relocation &r : relocs_in(func->sec, at, at + 1))
+			if (r.sym && r.sym->name == ctx.arch->fentry_symbol)
+				return at - ctx.arch->fentry_reloc_offset;
+		return std::nullopt;
+	}
+	// -fpatchable-function-entry: GCC lists every traceable function's NOPs in
+	// __patchable_function_entries (one section per object before GCC 13, one per
+	// function section after); notrace functions have neither NOPs nor a record.
+	if (!ctx.patchable_sites) {
+		ctx.patchable_sites.emplace();
+		for (const auto &sec : ctx.patched->sections)
+			if (!sec->removed && sec->name == ctx.arch->ftrace_section && sec->rela)
+				for (const elf::Relocation &r : sec->rela->relocs)
+					if (r.sym && r.sym->sec && r.type == ctx.arch->reloc_abs64)
+						ctx.patchable_sites->insert(
+							{r.sym->sec,
+							 uint64_t(int64_t(r.sym->is_section() ? 0 : r.sym->value) +
+								  r.addend)});
+	}
+	auto first = ctx.patchable_sites->lower_bound({func->sec, 0});
+	for (auto it = first; it != ctx.patchable_sites->end() && it->first == func->sec; ++it)
+		if (ctx.arch->is_patchable_site(*func->sec, func->value, it->second))
+			return it->second;
+	return std::nullopt;
+}
+
 namespace {
 
 using elf::Section;
 using elf::Symbol;
 
-bool has_fentry(const DiffContext &ctx, const Symbol *func)
-{
-	// The call ftrace patches. x86 records it in __mcount_loc whatever else the
-	// function has: __patchable_function_entries (CONFIG_CALL_PADDING's 16 bytes
-	// of padding) lists notrace functions too, kernel/trace/*'s among them.
-	uint64_t at = ctx.arch->fentry_reloc_at(*func->sec, func->value);
-	for (const elf::Relocation &r : relocs_in(func->sec, at, at + 1))
-		if (r.sym && r.sym->name == ctx.arch->fentry_symbol)
-			return true;
-	return false;
-}
+bool has_fentry(DiffContext &ctx, const Symbol *func) { return ftrace_site(ctx, func).has_value(); }
 
 // `void __sched foo()` moves foo from .text.foo into .sched.text even when its code
 // is equal: the running kernel's foo is elsewhere than the patch expects (wchan,
@@ -115,9 +142,9 @@ void check_functions(DiffContext &ctx)
 		if (d.status == Status::Changed && !has_fentry(ctx, sym) &&
 		    !cold_parent_name(name).size() && !patch_through_callers(ctx, sym))
 			ctx.refuse("no-fentry", sym,
-				   fmt::format("changed function {} has no ftrace entry (notrace or "
-					       "not compiled with -mfentry): it cannot be patched",
-					       name));
+				   fmt::format("changed function {} has no ftrace entry (notrace, or "
+					       "no {} record for it): it cannot be patched",
+					       name, ctx.arch->ftrace_section));
 	}
 }
 
@@ -190,7 +217,7 @@ void check_refusals(DiffContext &ctx)
 // its entries point into. Not usable by the fast reader when a section is
 // compressed or repeated, or a relocation is not a plain absolute one: LLVM then
 // reads the file.
-DebugSections debug_sections(const elf::Object &obj, const ArchTraits &arch)
+DebugSections debug_sections(const elf::Object &obj, const Arch &arch)
 {
 	DebugSections out;
 	const Section *info = nullptr, *abbrev = nullptr, *str = nullptr, *line_str = nullptr;

@@ -3,7 +3,7 @@
 // diff.cc runs the passes in order; each pass lives in a file of its own.
 #pragma once
 
-#include "arch.h"
+#include "arch/arch.h"
 #include "elf/object.h"
 #include "layouts.h"
 #include "ksym/symbol_table.h"
@@ -22,6 +22,11 @@
 
 
 namespace klp::cdo {
+
+// Architecture facts come from the one table (lib/arch).
+using arch::Arch;
+using arch::SpecialKind;
+using arch::SpecialSection;
 
 struct Options {
 	std::string orig_path;
@@ -146,7 +151,7 @@ enum class RelocClass {
 
 struct DiffContext {
 	Options opts;
-	const ArchTraits *arch = nullptr;
+	const Arch *arch = nullptr;
 	std::unique_ptr<elf::Object> orig;
 	std::unique_ptr<elf::Object> patched;
 	std::unique_ptr<elf::Object> out;
@@ -167,6 +172,9 @@ struct DiffContext {
 		std::vector<uint64_t> kept;
 	};
 	std::vector<SpecialPlan> special_plans;
+	// The places __patchable_function_entries records name (arm64), read on first
+	// use by ftrace_site().
+	std::optional<std::set<std::pair<const elf::Section *, uint64_t>>> patchable_sites;
 	// Shared code sections (.altinstr_replacement, .altinstr_aux, .fixup): the
 	// [start, end) ranges the output uses (shared_code.cc). Their relocations
 	// elsewhere are dead code's and are left out.
@@ -244,6 +252,11 @@ elf::Symbol *section_owner(const elf::Section *sec);
 std::span<const elf::Relocation> relocs_in(const elf::Section *sec, uint64_t start,
 					   uint64_t end);
 
+// Where ftrace patches `func` of the patched object, as an offset in its section: the
+// `call __fentry__` (x86_64) or the first NOP a __patchable_function_entries record
+// names (arm64). Nothing for a function ftrace cannot patch (notrace, inline).
+std::optional<uint64_t> ftrace_site(DiffContext &ctx, const elf::Symbol *func);
+
 // The passes, in the order diff.cc runs them.
 Expected<void> validate_inputs(DiffContext &ctx);
 Expected<void> load_target_symbols(DiffContext &ctx);
@@ -262,7 +275,7 @@ void check_refusals(DiffContext &ctx);
 Expected<void> check_layouts(DiffContext &ctx);
 // An object's DWARF as check_layouts() hands it to compare_layouts(): .debug_info
 // with its relocations applied (checks.cc).
-DebugSections debug_sections(const elf::Object &obj, const ArchTraits &arch);
+DebugSections debug_sections(const elf::Object &obj, const Arch &arch);
 void include_changes(DiffContext &ctx);
 void filter_special_sections(DiffContext &ctx);
 Expected<void> classify_relocations(DiffContext &ctx);

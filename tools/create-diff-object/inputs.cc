@@ -28,9 +28,9 @@ Expected<void> validate_inputs(DiffContext &ctx)
 					  obj->elf_type);
 		if (!obj->symtab)
 			return make_error("{}: has no symbol table", obj->path);
-		if (!arch_traits(obj->machine))
-			return make_error("{}: machine {} is not supported (x86_64 is)", obj->path,
-					  obj->machine);
+		if (!arch::find(obj->machine))
+			return make_error("{}: machine {} is not supported ({} are)", obj->path,
+					  obj->machine, arch::supported_names());
 		// kbuild's <name>.o, not the <name>.ko modpost and the linker made of it.
 		for (const auto &sec : obj->sections)
 			if (sec->name == ".gnu.linkonce.this_module")
@@ -41,7 +41,14 @@ Expected<void> validate_inputs(DiffContext &ctx)
 	if (ctx.orig->machine != ctx.patched->machine)
 		return make_error("{}: machine {} differs from {}'s {}", ctx.patched->path,
 				  ctx.patched->machine, ctx.orig->path, ctx.orig->machine);
-	ctx.arch = arch_traits(ctx.patched->machine);
+	ctx.arch = arch::find(ctx.patched->machine);
+	// arm64's `$x`/`$d` mark where code and data start for disassemblers; dozens
+	// share each name, so they are neither correlated nor written (the kernel's
+	// kallsyms drops them too). The assembler never relocates against them.
+	for (elf::Object *obj : {ctx.orig.get(), ctx.patched.get()})
+		for (auto &sym : obj->symbols)
+			if (ctx.arch->is_mapping_symbol(*sym))
+				sym->removed = true;
 	// Special sections are tables of entries with contents; a NOBITS one is a
 	// malformed object, not something to filter.
 	for (const elf::Object *obj : {ctx.orig.get(), ctx.patched.get()})

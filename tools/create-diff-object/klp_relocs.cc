@@ -5,6 +5,7 @@
 // the sympos of every patched function. A sympos that cannot be proven is a
 // refusal: a wrong one patches or calls the wrong function.
 #include "diff.h"
+#include "arch/arch.h"
 #include "include.h"
 #include "names.h"
 
@@ -165,7 +166,7 @@ void Classifier::livepatch(const Section *sec, const Relocation &r, const Symbol
 		livepatch::placeholder_name({ctx_.opts.parent, {objname, name, *pos}});
 	ctx_.reloc_targets[&r] = {RelocClass::Livepatch, placeholder, target->type};
 	ctx_.decisions.klp_relocations.push_back(
-		{sec->name, r.offset, elf::reloc_type_name(ctx_.patched->machine, r.type), name,
+		{sec->name, r.offset, arch::reloc_type_name(ctx_.patched->machine, r.type), name,
 		 objname, *sec_objname, *pos, r.addend, why});
 }
 

@@ -29,6 +29,8 @@
 
 #include "line_changes.h"
 
+#include "arch/arch.h"
+
 #include <algorithm>
 #include <array>
 #include <map>
@@ -40,6 +42,9 @@ extern "C" {
 void LLVMInitializeX86TargetInfo();
 void LLVMInitializeX86TargetMC();
 void LLVMInitializeX86Disassembler();
+void LLVMInitializeAArch64TargetInfo();
+void LLVMInitializeAArch64TargetMC();
+void LLVMInitializeAArch64Disassembler();
 }
 
 namespace klp::cdo {
@@ -49,27 +54,10 @@ using elf::Relocation;
 using elf::Section;
 
 // ---------------------------------------------------------------------------
-// Architecture facts, one row per machine. An aarch64 row would name its target,
-// w0..w7, its move-immediate opcodes (MOVZWi) and R_AARCH64_CALL26/JUMP26.
+// The architecture's facts are lib/arch's row; what is LLVM's is here: the
+// functions that register each target's disassembler.
 
-struct LineArch {
-	uint16_t machine;
-	const char *triple;
-	void (*init_llvm)();
-	// Integer argument registers in calling-convention order, as LLVM's MC layer
-	// names them, in the width of an `int`/`unsigned int` line parameter: the
-	// compiler materialises __LINE__ as a 32-bit move (`mov $0x1c5,%esi`, which
-	// zero-extends), never as a 64-bit or memory store while the parameter is in a
-	// register. A parameter past the sixth is passed on the stack and not handled.
-	std::array<std::string_view, 6> int_arg_regs;
-	// MC opcodes of "move a 32-bit immediate into a register".
-	std::array<std::string_view, 2> mov_imm_opcodes;
-	// Relocation types of a direct call or tail-call jump to a symbol.
-	std::array<uint32_t, 2> call_reloc_types;
-	// PC-relative relocation types: the referenced byte is S + A + (end of the
-	// instruction - r_offset), e.g. `lea .LC0(%rip),%rdi` with addend -4.
-	std::array<uint32_t, 2> pcrel_reloc_types;
-};
+using LineArch = arch::Arch;
 
 void init_llvm_x86()
 {
@@ -78,20 +66,19 @@ void init_llvm_x86()
 	LLVMInitializeX86Disassembler();
 }
 
-const LineArch line_arches[] = {
-	{EM_X86_64, "x86_64-unknown-linux-gnu", init_llvm_x86,
-	 {"EDI", "ESI", "EDX", "ECX", "R8D", "R9D"}, // System V AMD64
-	 {"MOV32ri", "MOV32ri_alt"},                 // b8+r id; c7 /0 id
-	 {R_X86_64_PLT32, R_X86_64_PC32},
-	 {R_X86_64_PC32, R_X86_64_PLT32}},
-};
-
-const LineArch *find_arch(uint16_t machine)
+void init_llvm_aarch64()
 {
-	for (const LineArch &arch : line_arches)
-		if (arch.machine == machine)
-			return &arch;
-	return nullptr;
+	LLVMInitializeAArch64TargetInfo();
+	LLVMInitializeAArch64TargetMC();
+	LLVMInitializeAArch64Disassembler();
+}
+
+void init_llvm(uint16_t machine)
+{
+	if (machine == EM_X86_64)
+		init_llvm_x86();
+	else if (machine == EM_AARCH64)
+		init_llvm_aarch64();
 }
 
 // ---------------------------------------------------------------------------
@@ -288,18 +275,19 @@ Disassembler *Disassembler::get(const LineArch &arch)
 
 bool Disassembler::init(const LineArch &arch)
 {
-	arch.init_llvm();
+	init_llvm(arch.machine);
+	const std::string triple_name(arch.llvm_triple);
 	std::string error;
-	const llvm::Target *target = llvm::TargetRegistry::lookupTarget(arch.triple, error);
+	const llvm::Target *target = llvm::TargetRegistry::lookupTarget(triple_name, error);
 	if (!target)
 		return false;
-	llvm::Triple triple(arch.triple);
-	mri_.reset(target->createMCRegInfo(arch.triple));
+	llvm::Triple triple(triple_name);
+	mri_.reset(target->createMCRegInfo(triple_name));
 	if (!mri_)
 		return false;
 	llvm::MCTargetOptions options;
-	mai_.reset(target->createMCAsmInfo(*mri_, arch.triple, options));
-	sti_.reset(target->createMCSubtargetInfo(arch.triple, "", ""));
+	mai_.reset(target->createMCAsmInfo(*mri_, triple_name, options));
+	sti_.reset(target->createMCSubtargetInfo(triple_name, "", ""));
 	mii_.reset(target->createMCInstrInfo());
 	if (!mai_ || !sti_ || !mii_)
 		return false;
@@ -311,7 +299,7 @@ bool Disassembler::init(const LineArch &arch)
 		return false;
 	printer_->setPrintImmHex(true);
 	// Every register the table names must exist, or no match could be trusted.
-	for (std::string_view name : arch.int_arg_regs)
+	for (std::string_view name : arch.line_arg_regs)
 		if (!reg(name))
 			return false;
 	return true;
@@ -439,8 +427,7 @@ bool same_rodata(const LineArch &arch, const Relocation &ra, const Relocation &r
 		return false;
 	const Section &sa = *ra.sym->sec, &sb = *rb.sym->sec;
 	int64_t bias = 0;
-	if (std::find(arch.pcrel_reloc_types.begin(), arch.pcrel_reloc_types.end(), ra.type) !=
-	    arch.pcrel_reloc_types.end()) {
+	if (arch.is_biased_pc_relative(ra.type)) {
 		if (!insn)
 			return false;
 		bias = int64_t(insn->offset + insn->size - ra.offset);
@@ -477,9 +464,7 @@ std::string_view undefined_callee(const LineArch &arch, const Disassembler &dis,
 		return {};
 	const Relocation &ra = *in_a[0], &rb = *in_b[0];
 	for (const Relocation *rel : {&ra, &rb})
-		if (std::find(arch.call_reloc_types.begin(), arch.call_reloc_types.end(),
-			      rel->type) == arch.call_reloc_types.end() ||
-		    !rel->sym || !rel->sym->is_undefined())
+		if (!arch.is_call_type(rel->type) || !rel->sym || !rel->sym->is_undefined())
 			return {};
 	if (ra.sym->name != rb.sym->name)
 		return {};
@@ -497,13 +482,25 @@ bool line_checked_by_trap(const LineArch &arch, const Disassembler &dis, unsigne
 	if (!trap_line || call.offset + call.size >= a.data.size())
 		return false;
 	bool variadic = false;
-	for (size_t k = 1; k < arch.int_arg_regs.size(); k++)
-		variadic |= dis.reg(arch.int_arg_regs[k]) == reg;
+	for (size_t k = 1; k < arch.line_arg_regs.size(); k++)
+		variadic |= dis.reg(arch.line_arg_regs[k]) == reg;
 	if (!variadic)
 		return false;
 	auto trap_a = trap_line(a, call.offset + call.size);
 	auto trap_b = trap_line(b, call.offset + call.size);
 	return trap_a && trap_b && int64_t(*trap_a) == line_a && int64_t(*trap_b) == line_b;
+}
+
+// A register and an immediate, and nothing else but a zero shift (arm64's
+// `movz w1, #0x1c5, lsl #0`).
+bool plain_mov_imm(const llvm::MCInst &mov)
+{
+	if (mov.getNumOperands() < 2 || !mov.getOperand(0).isReg() || !mov.getOperand(1).isImm())
+		return false;
+	for (unsigned k = 2; k < mov.getNumOperands(); k++)
+		if (!mov.getOperand(k).isImm() || mov.getOperand(k).getImm() != 0)
+			return false;
+	return true;
 }
 
 // Accepts the differing instruction insns[i] if it moves a line number into the
@@ -523,10 +520,9 @@ std::optional<LineChange> line_change_at(const LineArch &arch, const Disassemble
 	    !relocs_in(relocs_b, mov.offset, mov.offset + mov.size).empty())
 		return std::nullopt;
 	std::string_view opcode = dis.opcode_name(mov.a);
-	if (std::find(arch.mov_imm_opcodes.begin(), arch.mov_imm_opcodes.end(), opcode) ==
-		    arch.mov_imm_opcodes.end() ||
-	    mov.b.getOpcode() != mov.a.getOpcode() || mov.a.getNumOperands() != 2 ||
-	    mov.b.getNumOperands() != 2)
+	if (std::find(arch.line_mov_opcodes.begin(), arch.line_mov_opcodes.end(), opcode) ==
+		    arch.line_mov_opcodes.end() ||
+	    mov.b.getOpcode() != mov.a.getOpcode() || !plain_mov_imm(mov.a) || !plain_mov_imm(mov.b))
 		return std::nullopt;
 	const llvm::MCOperand &reg_a = mov.a.getOperand(0), &imm_a = mov.a.getOperand(1);
 	const llvm::MCOperand &reg_b = mov.b.getOperand(0), &imm_b = mov.b.getOperand(1);
@@ -547,8 +543,8 @@ std::optional<LineChange> line_change_at(const LineArch &arch, const Disassemble
 		}
 		std::string_view callee = undefined_callee(arch, dis, next, relocs_a, relocs_b);
 		const LineTaker *taker = find_line_taker(callee);
-		bool line = taker ? taker->line_arg < arch.int_arg_regs.size() &&
-					    dis.reg(arch.int_arg_regs[taker->line_arg]) == reg
+		bool line = taker ? taker->line_arg < arch.line_arg_regs.size() &&
+					    dis.reg(arch.line_arg_regs[taker->line_arg]) == reg
 				  : is_trap_checked_printer(callee) &&
 					    line_checked_by_trap(arch, dis, reg, imm_a.getImm(),
 								 imm_b.getImm(), next, a, b, trap_line);
@@ -586,7 +582,7 @@ std::optional<std::vector<LineChange>> line_only_changes(const elf::Object &orig
 	if (twins && a.data == b.data)
 		return std::vector<LineChange>{};
 
-	const LineArch *arch = find_arch(orig.machine);
+	const LineArch *arch = klp::arch::find(orig.machine);
 	if (!arch)
 		return std::nullopt;
 	std::unique_lock<std::mutex> lock(llvm_mutex);
@@ -628,7 +624,7 @@ std::optional<std::vector<LineChange>> line_only_changes(const elf::Object &orig
 
 std::optional<std::vector<uint64_t>> instruction_ends(uint16_t machine, const elf::Section &sec)
 {
-	const LineArch *arch = find_arch(machine);
+	const LineArch *arch = klp::arch::find(machine);
 	if (!arch)
 		return std::nullopt;
 	std::lock_guard<std::mutex> lock(llvm_mutex);
@@ -648,7 +644,7 @@ std::optional<std::vector<uint64_t>> instruction_ends(uint16_t machine, const el
 std::optional<uint64_t> straight_line_end(uint16_t machine, const elf::Section &sec,
 					  uint64_t offset, size_t max_insns)
 {
-	const LineArch *arch = find_arch(machine);
+	const LineArch *arch = klp::arch::find(machine);
 	if (!arch || !sec.is_text())
 		return std::nullopt;
 	std::lock_guard<std::mutex> lock(llvm_mutex);

@@ -177,29 +177,40 @@ void OutputBuilder::clone_relocations()
 
 void OutputBuilder::write_mcount_loc()
 {
-	// ftrace finds a module's patchable call sites through __mcount_loc: one
-	// address per included function that starts with `call __fentry__` (after
-	// `endbr64` with X86_KERNEL_IBT), the address of that call.
-	if (!ctx_.patched->find_section("__mcount_loc"))
+	// ftrace finds a module's patchable call sites through __mcount_loc (x86_64:
+	// the `call __fentry__` of each included function, after `endbr64` with
+	// X86_KERNEL_IBT) or __patchable_function_entries (arm64: the NOPs), one
+	// address per site.
+	const std::string section(ctx_.arch->ftrace_section);
+	if (!ctx_.patched->find_section(section))
 		return;
-	Section *mcount = nullptr;
+	Section *records = nullptr;
 	for (const Section *sec : ctx_.include_order) {
 		if (!sec->is_text())
 			continue;
-		for (const Relocation &r : relocs_in(sec, 0, sec->size())) {
-			if (!r.sym || r.sym->name != ctx_.arch->fentry_symbol)
+		std::set<uint64_t> sites; // an alias names the same site
+		for (const Symbol *func : sec->symbols) {
+			if (func->removed || !func->is_func())
 				continue;
-			Symbol *func = ctx_.patched->symbol_at(sec, r.offset);
-			if (!func || r.offset != ctx_.arch->fentry_reloc_at(*sec, func->value))
+			auto site = ftrace_site(ctx_, func);
+			if (!site || !sites.insert(*site).second)
 				continue;
-			if (!mcount)
-				mcount = out_.add_section("__mcount_loc", SHT_PROGBITS, SHF_ALLOC, 8);
-			uint64_t off = mcount->data.size();
-			put_u64(mcount, 0);
-			// The call instruction, after an endbr64 where there is one.
-			out_.add_rela_section(mcount)->relocs.push_back(
-				{off, ctx_.arch->reloc_abs64, out_.section_symbol(sec->clone),
-				 int64_t(r.offset - ctx_.arch->fentry_reloc_offset)});
+			if (!records) {
+				if (ctx_.arch->ftrace == arch::FtraceEntry::FentryCall) {
+					records = out_.add_section(section, SHT_PROGBITS, SHF_ALLOC, 8);
+				} else {
+					// As GCC writes it: writable, and ordered by (linked to) a
+					// text section, which ld needs to merge it with the
+					// template's own.
+					records = out_.add_section(section, SHT_PROGBITS,
+								   SHF_ALLOC | SHF_WRITE | SHF_LINK_ORDER, 8);
+					records->link = sec->clone;
+				}
+			}
+			uint64_t off = records->data.size();
+			put_u64(records, 0);
+			out_.add_rela_section(records)->relocs.push_back(
+				{off, ctx_.arch->reloc_abs64, out_.section_symbol(sec->clone), int64_t(*site)});
 		}
 	}
 }

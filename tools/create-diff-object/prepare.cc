@@ -27,7 +27,7 @@ public:
 	TargetOffsets(DiffContext &ctx, const elf::Section *sec) : ctx_(ctx), sec_(sec) {}
 	std::optional<int64_t> of(const elf::Relocation &r)
 	{
-		if (!ctx_.arch->is_pc_relative(r.type))
+		if (!ctx_.arch->is_biased_pc_relative(r.type))
 			return r.addend;
 		// `.long 1b - .` in __bug_table: the field is the whole expression.
 		if (!sec_->is_text())

@@ -110,7 +110,7 @@ void reach_shared_code(DiffContext &ctx)
 		// An empty replacement starts where the next one does: only its entry's
 		// length tells that it reaches nothing.
 		auto len_at = plan.sec->name == ".altinstructions" && ctx.patched->machine == EM_X86_64
-				      ? livepatch::x86_alt_replacement_length_offset(plan.entry_size)
+				      ? arch::x86_alt_replacement_length_offset(plan.entry_size)
 				      : std::nullopt;
 		for (uint64_t off : plan.kept) {
 			std::optional<uint64_t> length;

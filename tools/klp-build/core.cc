@@ -5,6 +5,8 @@
 // headers (or taken from the cache). Linking the patch module for it is module.cc's.
 #include "core.h"
 
+#include "arch/arch.h"
+
 #include "kbuild.h"
 #include "make.h"
 
@@ -41,18 +43,6 @@ const std::vector<CoreRequirement> &bundled_core_requirements()
 	};
 	return needs;
 }
-
-// The architecture's own option, most specific first (CONFIG_X86_64 before CONFIG_X86).
-struct ArchOption {
-	const char *option;
-	const char *arch;
-};
-constexpr ArchOption arch_options[] = {
-	{"CONFIG_X86_64", "x86_64"}, {"CONFIG_X86_32", "i386"},      {"CONFIG_ARM64", "arm64"},
-	{"CONFIG_ARM", "arm"},       {"CONFIG_PPC64", "ppc64"},      {"CONFIG_PPC32", "ppc"},
-	{"CONFIG_S390", "s390"},     {"CONFIG_RISCV", "riscv"},      {"CONFIG_LOONGARCH", "loongarch"},
-	{"CONFIG_MIPS", "mips"},
-};
 
 bool is_y(const Config &config, const char *option) { return config_value(config, option) == "y"; }
 
@@ -145,13 +135,7 @@ bool valid_core_request(const std::string &asked)
 	return asked == "auto" || asked == "kernel" || asked == "bundled";
 }
 
-std::string config_arch(const Config &config)
-{
-	for (const auto &[option, arch] : arch_options)
-		if (is_y(config, option))
-			return arch;
-	return "";
-}
+std::string config_arch(const Config &config) { return arch::config_arch_name(config); }
 
 std::vector<std::string> bundled_core_missing(const Config &config)
 {

@@ -24,12 +24,21 @@ namespace fs = std::filesystem;
 namespace klp::build {
 namespace {
 
-using livepatch::SpecialKind;
-using livepatch::SpecialSection;
+using arch::SpecialKind;
+using arch::SpecialSection;
 
-const SpecialSection *find_special(std::string_view name)
+// The special sections of the target's architecture (from its .config); x86_64's
+// when the config names none that klpkit knows, which klp-build refuses earlier.
+std::span<const SpecialSection> special_table(const KernelRun &run)
 {
-	for (const SpecialSection &s : livepatch::x86_64_special_sections())
+	auto config = read_config(run.config);
+	const arch::Arch *a = config ? arch::find_by_config(*config) : nullptr;
+	return (a ? a : arch::find(EM_X86_64))->special_sections;
+}
+
+const SpecialSection *find_special(std::span<const SpecialSection> table, std::string_view name)
+{
+	for (const SpecialSection &s : table)
 		if (s.name == name)
 			return &s;
 	return nullptr;
@@ -47,9 +56,9 @@ std::string probe_name(std::string_view type)
 	return "klpkit_" + name;
 }
 
-std::string header_of(std::string_view type)
+std::string header_of(std::span<const SpecialSection> table, std::string_view type)
 {
-	for (const SpecialSection &s : livepatch::x86_64_special_sections())
+	for (const SpecialSection &s : table)
 		if (s.entry_type == type)
 			return std::string(s.header);
 	return "";
@@ -63,8 +72,11 @@ Expected<std::map<std::string, uint64_t>> sections_without_entsize(const std::st
 	if (!obj)
 		return obj.take_error();
 	std::map<std::string, uint64_t> out;
+	const arch::Arch *a = arch::find((*obj)->machine);
+	if (!a)
+		return out;
 	for (const auto &sec : (*obj)->sections) {
-		const SpecialSection *s = find_special(sec->name);
+		const SpecialSection *s = find_special(a->special_sections, sec->name);
 		if (s && has_entries(*s) && sec->entsize == 0 && sec->size() > 0)
 			out[sec->name] = sec->size();
 	}
@@ -74,7 +86,8 @@ Expected<std::map<std::string, uint64_t>> sections_without_entsize(const std::st
 Expected<std::map<std::string, uint64_t>> measure_entry_types(const Options &opts, const KernelRun &run)
 {
 	std::vector<std::string_view> types;
-	for (const SpecialSection &s : livepatch::x86_64_special_sections())
+	auto table = special_table(run);
+	for (const SpecialSection &s : table)
 		if (has_entries(s) && std::find(types.begin(), types.end(), s.entry_type) == types.end())
 			types.push_back(s.entry_type);
 	Hasher key;
@@ -84,7 +97,7 @@ Expected<std::map<std::string, uint64_t>> measure_entry_types(const Options &opt
 	key.add(run.cc_version);
 	for (auto t : types) {
 		key.add(t);
-		key.add(header_of(t));
+		key.add(header_of(table, t));
 	}
 	std::string cached = opts.cache_dir + "/entry-sizes/" + key.hex() + ".json";
 	if (auto text = read_text(cached)) {
@@ -105,7 +118,7 @@ Expected<std::map<std::string, uint64_t>> measure_entry_types(const Options &opt
 	std::vector<std::string> args = {"-k"};
 	for (auto t : types) {
 		std::string name = probe_name(t);
-		std::string header = header_of(t);
+		std::string header = header_of(table, t);
 		KLP_TRY(write_text(dir + "/" + name + ".c",
 				   fmt::format("#include <linux/module.h>\n{}char klpkit_entry_size[sizeof({})];\n",
 					       header.empty() ? "" : "#include <" + header + ">\n", t)));
@@ -148,8 +161,9 @@ Expected<std::map<std::string, uint64_t>> measure_entry_types(const Options &opt
 Status choose_entry_sizes(const Options &opts, KernelRun &run, const std::map<std::string, std::string> &needed,
 			  const std::map<std::string, uint64_t> &measured)
 {
+	auto table = special_table(run);
 	for (const auto &[name, rel] : needed) {
-		const SpecialSection *s = find_special(name);
+		const SpecialSection *s = find_special(table, name);
 		if (!s)
 			continue;
 		if (auto it = opts.entry_sizes.find(name); it != opts.entry_sizes.end()) {

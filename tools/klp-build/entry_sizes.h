@@ -5,7 +5,7 @@
 
 #include "klp_build.h"
 
-#include "livepatch/special_sections.h"
+#include "arch/arch.h"
 
 #include <map>
 #include <string>

@@ -6,6 +6,8 @@
 // diff. Which entries the livepatch keeps is create-diff-object's business.
 #include "objtool.h"
 
+#include "arch/arch.h"
+
 #include "kbuild.h"
 #include "make.h"
 
@@ -49,11 +51,8 @@ std::string parent_dir(const std::string &path)
 // objtool.real-$SRCARCH. The architectures objtool supports.
 std::string srcarch(const std::map<std::string, std::string> &config)
 {
-	for (auto [key, dir] : {std::pair{"CONFIG_X86", "x86"}, {"CONFIG_PPC", "powerpc"},
-				{"CONFIG_LOONGARCH", "loongarch"}})
-		if (is_y(config, key))
-			return dir;
-	return "";
+	std::string dir = arch::config_srcarch(config);
+	return dir == "x86" || dir == "powerpc" || dir == "loongarch" ? dir : "";
 }
 
 } // namespace

@@ -8,6 +8,7 @@
 // them, makes the original build a full build.
 #include "klp_build.h"
 
+#include "arch/arch.h"
 #include "kbuild.h"
 #include "include_scan.h"
 #include "kbuild_dirs.h"
@@ -61,11 +62,8 @@ std::string target_arch(const KernelRun &run)
 	auto config = read_config(run.config);
 	if (!config)
 		return "x86";
-	for (auto [key, arch] : {std::pair{"CONFIG_X86", "x86"}, {"CONFIG_ARM64", "arm64"},
-				 {"CONFIG_PPC", "powerpc"}, {"CONFIG_S390", "s390"}, {"CONFIG_RISCV", "riscv"}})
-		if (config->count(key) && config->at(key) == "y")
-			return arch;
-	return "x86";
+	std::string srcarch = arch::config_srcarch(*config);
+	return srcarch.empty() ? "x86" : srcarch;
 }
 
 // Objects of a host program or the build machinery, not of the kernel.

@@ -23,7 +23,7 @@ uint64_t read_le64(const uint8_t *p)
 
 } // namespace
 
-Expected<Annotations> read_annotations(const elf::Object &obj, const ArchTraits &arch)
+Expected<Annotations> read_annotations(const elf::Object &obj, const arch::Arch &arch)
 {
 	Annotations out;
 	for (const auto &owned : obj.sections) {
@@ -48,7 +48,7 @@ Expected<Annotations> read_annotations(const elf::Object &obj, const ArchTraits 
 			for (size_t i = 0; i < sec->rela->relocs.size(); i++) {
 				const elf::Relocation &r = sec->rela->relocs[i];
 				size_t rec = r.offset / record_size;
-				if (r.offset % record_size || r.type != arch.abs64_type || !r.sym ||
+				if (r.offset % record_size || r.type != arch.reloc_abs64 || !r.sym ||
 				    rec >= count || targets[rec])
 					return fail(fmt::format("relocation {} at {:#x} is not the one "
 								"pointer of a record",

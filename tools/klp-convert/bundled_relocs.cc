@@ -4,7 +4,7 @@
 // symbols. The relocations are those of the kernel's path (klp_relocs.cc decides);
 // the bytes are relocs_table.cc's. It refuses what such a kernel rejects or ignores.
 #include "convert.h"
-#include "livepatch/special_sections.h"
+#include "arch/arch.h"
 #include "livepatch/tables.h"
 #include "relocs_table.h"
 
@@ -74,11 +74,11 @@ Expected<void> refuse_kernel_livepatch(const elf::Object &obj)
 // tables sorted), before the patch module's init hands the table to the core,
 // which applies it only then: a place in one of them would be read unrelocated.
 // The kernel's core applies vmlinux relocations during the load itself (5.8+).
-std::optional<std::string_view> read_at_load(const elf::Section &sec)
+std::optional<std::string_view> read_at_load(const arch::Arch &arch, const elf::Section &sec)
 {
-	for (const livepatch::SpecialSection &special : livepatch::x86_64_special_sections())
+	for (const arch::SpecialSection &special : arch.special_sections)
 		if (special.name == sec.name)
-			return special.kind != livepatch::SpecialKind::WholeIfUsed ||
+			return special.kind != arch::SpecialKind::WholeIfUsed ||
 					       sec.name == ".altinstr_replacement"
 				       ? std::optional(special.name)
 				       : std::nullopt;
@@ -87,7 +87,7 @@ std::optional<std::string_view> read_at_load(const elf::Section &sec)
 
 } // namespace
 
-Expected<KlpRelocStats> write_bundled_relocations(elf::Object &obj, const ArchTraits &arch,
+Expected<KlpRelocStats> write_bundled_relocations(elf::Object &obj, const arch::Arch &arch,
 						  const std::vector<Conversion> &conversions)
 {
 	auto table = find_template_table(obj);
@@ -97,7 +97,7 @@ Expected<KlpRelocStats> write_bundled_relocations(elf::Object &obj, const ArchTr
 	std::vector<TableEntry> entries;
 	auto stats = move_converted_relocations(
 		obj, arch, conversions, [&](const MovedRelocation &m) -> Expected<void> {
-			if (auto special = read_at_load(*m.base))
+			if (auto special = read_at_load(arch, *m.base))
 				return make_error("{}: {}+{:#x} refers to {} symbol '{}': the loader "
 						  "reads {} before the bundled core relocates it "
 						  "(at the patch module's init); not supported with "

@@ -3,7 +3,8 @@
 // core by its `.klp.rela` sections and `.klp.sym.` symbols, a module for klpkit's
 // bundled core by its `.klpkit.relocs` table. It never changes the module; a file it
 // cannot read is an error, a rule the module breaks is a problem.
-#include "arch.h"
+#include "arch/arch.h"
+#include "arch/arch.h"
 #include "code_objects.h"
 #include "convert.h"
 #include "ksym/symbol_table.h"
@@ -20,7 +21,7 @@ namespace {
 
 class Checker {
 public:
-	Checker(const elf::Object &obj, const SymbolMap &target, const ArchTraits &arch)
+	Checker(const elf::Object &obj, const SymbolMap &target, const arch::Arch &arch)
 		: obj_(obj), target_(target), arch_(arch)
 	{
 	}
@@ -52,7 +53,7 @@ private:
 
 	const elf::Object &obj_;
 	const SymbolMap &target_;
-	const ArchTraits &arch_;
+	const arch::Arch &arch_;
 	// A module for the bundled core: its `.klpkit.relocs` table; null for the kernel's.
 	const elf::Section *table_ = nullptr;
 	std::vector<std::string> problems_;
@@ -225,7 +226,7 @@ void Checker::check_klp_rela_entry(const elf::Section &sec, const std::string &o
 	unsigned width = arch_.apply_width(r.type);
 	if (width == 0) {
 		problem("{}: {} is not a type the kernel's apply_relocate_add() handles", where,
-			elf::reloc_type_name(obj_.machine, r.type));
+			arch::reloc_type_name(obj_.machine, r.type));
 		return;
 	}
 	if (base.type == SHT_NOBITS)
@@ -235,6 +236,8 @@ void Checker::check_klp_rela_entry(const elf::Section &sec, const std::string &o
 			base.name, base.size());
 		return;
 	}
+	if (!arch_.apply_needs_zero)
+		return;
 	// arch/x86/kernel/module.c: "Invalid relocation target, existing value is
 	// nonzero".
 	for (unsigned b = 0; b < width; b++) {
@@ -380,7 +383,7 @@ void Checker::check_relocs_entry(const TableEntry &e, size_t i)
 	unsigned width = arch_.apply_width(e.type);
 	if (width == 0) {
 		problem("{}: {} is not a type the kernel's apply_relocate_add() handles", where,
-			elf::reloc_type_name(obj_.machine, e.type));
+			arch::reloc_type_name(obj_.machine, e.type));
 		return;
 	}
 	if (e.offset > base.size() || width > base.size() - e.offset) {
@@ -388,7 +391,7 @@ void Checker::check_relocs_entry(const TableEntry &e, size_t i)
 			base.name, base.size());
 		return;
 	}
-	if (base.type != SHT_NOBITS) {
+	if (base.type != SHT_NOBITS && arch_.apply_needs_zero) {
 		for (unsigned b = 0; b < width; b++) {
 			if (base.data[e.offset + b] != 0) {
 				problem("{}: the {} bytes there are not zero; the kernel refuses to "
@@ -468,9 +471,10 @@ Expected<std::vector<std::string>> check_module(const std::string &path, const S
 	if (module.elf_type != ET_REL)
 		return make_error("{}: ELF type {} is not a relocatable module (ET_REL)", path,
 				  module.elf_type);
-	const ArchTraits *arch = arch_traits(module.machine);
+	const arch::Arch *arch = arch::find(module.machine);
 	if (!arch)
-		return make_error("{}: machine {} is not supported", path, module.machine);
+		return make_error("{}: machine {} is not supported ({} are)", path, module.machine,
+				  arch::supported_names());
 	if (!module.symtab)
 		return make_error("{}: the module has no symbol table", path);
 	return Checker(module, target, *arch).run();

@@ -35,8 +35,9 @@ Expected<std::unique_ptr<elf::Object>> read_module(const std::string &path)
 	if ((*obj)->elf_type != ET_REL)
 		return make_error("{}: ELF type {} is not a relocatable module (ET_REL)", path,
 				  (*obj)->elf_type);
-	if (!arch_traits((*obj)->machine))
-		return make_error("{}: machine {} is not supported", path, (*obj)->machine);
+	if (!arch::find((*obj)->machine))
+		return make_error("{}: machine {} is not supported ({} are)", path, (*obj)->machine,
+				  arch::supported_names());
 	if (!(*obj)->symtab)
 		return make_error("{}: the module has no symbol table", path);
 	return obj;
@@ -116,7 +117,7 @@ Expected<void> convert_module(const ConvertOptions &opts)
 	if (!obj)
 		return obj.take_error();
 	elf::Object &module = **obj;
-	const ArchTraits &arch = *arch_traits(module.machine);
+	const arch::Arch &arch = *arch::find(module.machine);
 	auto map = load_map(opts.symbols);
 	if (!map)
 		return map.take_error();

@@ -2,7 +2,7 @@
 // each other. convert.cc strings them together; each pass lives in its own file.
 #pragma once
 
-#include "arch.h"
+#include "arch/arch.h"
 #include "elf/error.h"
 #include "elf/object.h"
 #include "livepatch/names.h"
@@ -63,7 +63,7 @@ struct Annotations {
 	std::vector<elf::Section *> sections;
 	std::unordered_map<const elf::Symbol *, Annotation> by_symbol; // lookups only
 };
-Expected<Annotations> read_annotations(const elf::Object &obj, const ArchTraits &arch);
+Expected<Annotations> read_annotations(const elf::Object &obj, const arch::Arch &arch);
 
 // resolve.cc: which undefined references of a hand-written module become livepatch
 // relocations, from the annotations and, when given, the target's symbol map.
@@ -87,20 +87,20 @@ struct KlpRelocStats {
 	size_t dropped = 0; // entries of sections the kernel never loads: neutralised only
 };
 Expected<KlpRelocStats>
-move_converted_relocations(elf::Object &obj, const ArchTraits &arch,
+move_converted_relocations(elf::Object &obj, const arch::Arch &arch,
 			   const std::vector<Conversion> &conversions,
 			   const std::function<Expected<void>(const MovedRelocation &)> &move);
 
 // klp_relocs.cc: creates or extends `.klp.rela.<obj>.<section>` and `.klp.sym.`
 // symbols for every relocation against a converted symbol.
-Expected<KlpRelocStats> write_klp_relocations(elf::Object &obj, const ArchTraits &arch,
+Expected<KlpRelocStats> write_klp_relocations(elf::Object &obj, const arch::Arch &arch,
 					      const std::vector<Conversion> &conversions);
 
 // bundled_relocs.cc: the same relocations as entries of the `.klpkit.relocs` table the
 // template left, for the bundled core; refuses what a kernel without CONFIG_LIVEPATCH
 // rejects or never applies (livepatch modinfo, `.klp.rela` sections, `.klp.sym.`
 // symbols).
-Expected<KlpRelocStats> write_bundled_relocations(elf::Object &obj, const ArchTraits &arch,
+Expected<KlpRelocStats> write_bundled_relocations(elf::Object &obj, const arch::Arch &arch,
 						  const std::vector<Conversion> &conversions);
 
 // Where messages point: "section 12 (.rela.text.foo)", "symbol 40 (foo)".

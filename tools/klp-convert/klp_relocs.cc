@@ -19,7 +19,7 @@ constexpr uint64_t klp_rela_flags = SHF_ALLOC | SHF_INFO_LINK | elf::SHF_RELA_LI
 
 class KlpRelocWriter {
 public:
-	KlpRelocWriter(elf::Object &obj, const ArchTraits &arch) : obj_(obj), arch_(arch) {}
+	KlpRelocWriter(elf::Object &obj, const arch::Arch &arch) : obj_(obj), arch_(arch) {}
 	Expected<void> index_existing();
 	Expected<KlpRelocStats> run(const std::vector<Conversion> &conversions);
 
@@ -28,7 +28,7 @@ private:
 	elf::Symbol *klp_symbol_for(const KlpSymbol &to, uint8_t type);
 
 	elf::Object &obj_;
-	const ArchTraits &arch_;
+	const arch::Arch &arch_;
 	// Ordered containers only: output must not depend on hash order.
 	std::map<std::pair<std::string, const elf::Section *>, elf::Section *> klp_relas_;
 	std::map<std::string, elf::Symbol *> klp_syms_;
@@ -103,7 +103,7 @@ Expected<KlpRelocStats> KlpRelocWriter::run(const std::vector<Conversion> &conve
 } // namespace
 
 Expected<KlpRelocStats>
-move_converted_relocations(elf::Object &obj, const ArchTraits &arch,
+move_converted_relocations(elf::Object &obj, const arch::Arch &arch,
 			   const std::vector<Conversion> &conversions,
 			   const std::function<Expected<void>(const MovedRelocation &)> &move)
 {
@@ -142,13 +142,13 @@ move_converted_relocations(elf::Object &obj, const ArchTraits &arch,
 			} else {
 				stats.dropped++;
 			}
-			r = {r.offset, arch.none_type, nullptr, 0};
+			r = {r.offset, arch.reloc_none, nullptr, 0};
 		}
 	}
 	return stats;
 }
 
-Expected<KlpRelocStats> write_klp_relocations(elf::Object &obj, const ArchTraits &arch,
+Expected<KlpRelocStats> write_klp_relocations(elf::Object &obj, const arch::Arch &arch,
 					      const std::vector<Conversion> &conversions)
 {
 	KlpRelocWriter writer(obj, arch);

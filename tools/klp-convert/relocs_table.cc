@@ -2,6 +2,7 @@
 // entries, strings and the `loc` relocations. It decides neither which relocations
 // go in the table (bundled_relocs.cc) nor whether an entry suits the target (check.cc).
 #include "relocs_table.h"
+#include "arch/arch.h"
 
 #include "convert.h"
 #include "livepatch/tables.h"
@@ -86,7 +87,7 @@ std::optional<std::string> read_relocs_header(const elf::Section &table, RelocsH
 	return std::nullopt;
 }
 
-Expected<void> write_relocs_table(elf::Object &obj, const ArchTraits &arch,
+Expected<void> write_relocs_table(elf::Object &obj, const arch::Arch &arch,
 				  elf::Section &table, const std::vector<TableEntry> &entries)
 {
 	uint64_t strings_at = KlpkitRelocsHeader::size + entries.size() * KlpkitReloc::size;
@@ -112,7 +113,7 @@ Expected<void> write_relocs_table(elf::Object &obj, const ArchTraits &arch,
 		bytes[at + KlpkitReloc::sym_type] = e.sym_type;
 		// The loader resolves the place; the bytes stay 0 (x86_64's
 		// apply_relocate_add() refuses to write over anything else).
-		rela->relocs.push_back({at + KlpkitReloc::loc, arch.abs64_type,
+		rela->relocs.push_back({at + KlpkitReloc::loc, arch.reloc_abs64,
 					obj.section_symbol(e.base), int64_t(e.offset)});
 	}
 	bytes.insert(bytes.end(), strings.bytes().begin(), strings.bytes().end());
@@ -130,7 +131,7 @@ Expected<void> write_relocs_table(elf::Object &obj, const ArchTraits &arch,
 }
 
 std::vector<TableEntry> read_relocs_table(const elf::Object &obj, const elf::Section &table,
-					  const ArchTraits &arch,
+					  const arch::Arch &arch,
 					  std::vector<std::string> &problems)
 {
 	auto problem = [&](const std::string &what) {
@@ -216,10 +217,10 @@ std::vector<TableEntry> read_relocs_table(const elf::Object &obj, const elf::Sec
 			continue;
 		}
 		const elf::Relocation &r = *found->second.front();
-		if (r.type != arch.abs64_type) {
+		if (r.type != arch.reloc_abs64) {
 			bad(fmt::format("loc's relocation is {}, not {}",
-					elf::reloc_type_name(obj.machine, r.type),
-					elf::reloc_type_name(obj.machine, arch.abs64_type)));
+					arch::reloc_type_name(obj.machine, r.type),
+					arch::reloc_type_name(obj.machine, arch.reloc_abs64)));
 			continue;
 		}
 		if (!r.sym || !r.sym->sec) {

@@ -5,7 +5,7 @@
 // whether an entry is right for the target, is theirs.
 #pragma once
 
-#include "arch.h"
+#include "arch/arch.h"
 #include "elf/object.h"
 #include "livepatch/names.h"
 
@@ -41,16 +41,16 @@ struct TableEntry {
 
 // Fills the template's empty table (header only) with `entries`, in order, and their
 // strings (deduplicated, in first-use order), sets count and size, and adds each
-// `loc` as an `arch.abs64_type` relocation against the section symbol of its base to
+// `loc` as an `arch.reloc_abs64` relocation against the section symbol of its base to
 // `.rela.klpkit.relocs` (created if absent).
-Expected<void> write_relocs_table(elf::Object &obj, const ArchTraits &arch,
+Expected<void> write_relocs_table(elf::Object &obj, const arch::Arch &arch,
 				  elf::Section &table, const std::vector<TableEntry> &entries);
 
 // Reads a finished table: the header, each entry, its strings and its `loc`
 // relocation. What does not read is a problem line (`<file>: section N
 // (.klpkit.relocs): ...`) and the entry is left out.
 std::vector<TableEntry> read_relocs_table(const elf::Object &obj, const elf::Section &table,
-					  const ArchTraits &arch,
+					  const arch::Arch &arch,
 					  std::vector<std::string> &problems);
 
 } // namespace klp::convert

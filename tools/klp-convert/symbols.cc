@@ -1,7 +1,7 @@
 // Builds the target kernel's SymbolMap from vmlinux or kallsyms, modules and
 // Module.symvers, using lib/ksym for reading and for positions. It does not read or
 // write symbols.klp itself (symbol_map.cc does).
-#include "arch.h"
+#include "arch/arch.h"
 #include "ksym/symbol_table.h"
 #include "ksym/sympos.h"
 #include "ksym/symvers.h"
@@ -34,9 +34,9 @@ Expected<void> load_tables(const TargetOptions &opts, ksym::SymbolTable &table)
 			return make_error("--module {}: {}", spec, *problem);
 		KLP_TRY(table.add_file(spec.substr(eq + 1), name));
 	}
-	if (table.machine() && !arch_traits(table.machine()))
-		return make_error("{}: machine {} is not supported", table.machine_path(),
-				  table.machine());
+	if (table.machine() && !arch::find(table.machine()))
+		return make_error("{}: machine {} is not supported ({} are)", table.machine_path(),
+				  table.machine(), arch::supported_names());
 	return success();
 }
 

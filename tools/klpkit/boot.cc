@@ -120,7 +120,7 @@ Expected<BootResult> boot_script(const BootOptions &o)
 	if (status == kTimedOut)
 		r.failures.push_back(fmt::format("stopped after {} s (--timeout)", o.timeout));
 	else if (status != 0)
-		r.failures.push_back(fmt::format("{} exited with status {}", b.machine->qemu, status));
+		r.failures.push_back(fmt::format("{} exited with status {}", b.machine->qemu_system, status));
 	size_t end = console.find("KLPKIT-BOOT END rc=");
 	if (console.find("KLPKIT-BOOT BEGIN") == std::string::npos)
 		r.failures.push_back("the guest never ran its /init: the kernel did not boot");

@@ -239,7 +239,7 @@ Expected<Proof> prove(const ProveOptions &o)
 	auto info = read_module_info(o.module);
 	if (!info)
 		return info.take_error();
-	const GuestMachine *machine = guest_machine(info->machine);
+	const arch::Arch *machine = guest_machine(info->machine);
 	if (!machine)
 		return make_error("{}: a module for ELF machine {}; klpkit prove boots x86_64 guests only so far",
 				  o.module, info->machine);
@@ -296,7 +296,7 @@ Expected<Proof> prove(const ProveOptions &o)
 	if (status == kTimedOut)
 		p.failures.insert(p.failures.begin(), fmt::format("stopped after {} s (--timeout)", o.timeout));
 	else if (status != 0)
-		p.failures.insert(p.failures.begin(), fmt::format("{} exited with status {}", machine->qemu, status));
+		p.failures.insert(p.failures.begin(), fmt::format("{} exited with status {}", machine->qemu_system, status));
 	p.notes = notes;
 	for (const auto &name : modules->not_loaded)
 		p.notes.push_back(fmt::format("{} is not loaded in the guest, so its patched functions were not "

@@ -17,22 +17,12 @@
 #include <sstream>
 
 namespace klp::klpkit {
-namespace {
 
 // The guest runs the host's static busybox and klpkit: only the host's architecture
 // can be proved until those come for the target's (issue 10).
-const GuestMachine machines[] = {
-	{EM_X86_64, "x86_64", "qemu-system-x86_64", {"-cpu", "max"}, "ttyS0"},
-};
-
-} // namespace
-
-const GuestMachine *guest_machine(uint16_t elf_machine)
+const arch::Arch *guest_machine(uint16_t elf_machine)
 {
-	for (const GuestMachine &m : machines)
-		if (m.elf_machine == elf_machine)
-			return &m;
-	return nullptr;
+	return elf_machine == EM_X86_64 ? arch::find(elf_machine) : nullptr;
 }
 
 bool kvm_available()
@@ -54,9 +44,10 @@ int boot(const Boot &b)
 	if (FILE *f = std::fopen(b.log.c_str(), "w"))
 		std::fclose(f);
 	Command cmd;
-	cmd.argv = {b.machine->qemu, "-accel", b.accel};
-	cmd.argv.insert(cmd.argv.end(), b.machine->machine_args.begin(), b.machine->machine_args.end());
-	std::string append = std::string("console=") + b.machine->console + " panic=-1 oops=panic";
+	cmd.argv = {std::string(b.machine->qemu_system), "-accel", b.accel};
+	for (std::string_view a : b.machine->qemu_args)
+		cmd.argv.emplace_back(a);
+	std::string append = "console=" + std::string(b.machine->console) + " panic=-1 oops=panic";
 	if (!b.append.empty())
 		append += " " + b.append;
 	for (const char *a : {"-smp", "1", "-nographic", "-monitor", "none", "-serial", "stdio", "-no-reboot"})

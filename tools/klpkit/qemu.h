@@ -3,6 +3,7 @@
 // a time limit. It does not read what the guest prints; the caller's watcher may.
 #pragma once
 
+#include "arch/arch.h"
 #include "elf/error.h"
 
 #include <cstdint>
@@ -12,23 +13,16 @@
 
 namespace klp::klpkit {
 
-struct GuestMachine {
-	uint16_t elf_machine; // EM_X86_64
-	const char *name; // "x86_64"
-	const char *qemu; // qemu-system-x86_64
-	std::vector<std::string> machine_args; // -machine/-cpu
-	const char *console; // the serial console's device: ttyS0
-};
-
-// The machine for modules of `elf_machine`, or nothing for one not proved yet.
-const GuestMachine *guest_machine(uint16_t elf_machine);
+// The machine for modules of `elf_machine` (lib/arch's row: its QEMU, machine
+// options and console), or null for one that cannot be proved yet.
+const arch::Arch *guest_machine(uint16_t elf_machine);
 
 // Whether /dev/kvm opens and gives a VM (KVM_CREATE_VM). A machine whose KVM makes
 // VMs that never run still says yes; boot() callers watch for the guest's first line.
 bool kvm_available();
 
 struct Boot {
-	const GuestMachine *machine = nullptr;
+	const arch::Arch *machine = nullptr;
 	std::string accel = "tcg"; // tcg or kvm
 	std::string kernel; // the image (bzImage)
 	std::string initrd;

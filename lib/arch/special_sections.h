@@ -1,4 +1,4 @@
-// The kernel's special sections (x86_64): arrays of fixed-size entries tied to code
+// The kernel's special sections, per architecture: arrays of fixed-size entries tied to code
 // by relocations (`.altinstructions`, `__bug_table`, ORC, ...) and the code they point
 // into. Per section: how its entries relate to code, the kernel type that lays out
 // one entry and the header that defines it (the size changes between versions:
@@ -12,7 +12,7 @@
 #include <span>
 #include <string_view>
 
-namespace klp::livepatch {
+namespace klp::arch {
 
 // How the entries of a special section are tied to code.
 enum class SpecialKind {
@@ -43,10 +43,11 @@ struct SpecialSection {
 };
 
 std::span<const SpecialSection> x86_64_special_sections();
+std::span<const SpecialSection> aarch64_special_sections();
 
 // Where an x86 `.altinstructions` entry of `entry_size` bytes keeps the length of
 // its replacement (struct alt_instr's u8 replacementlen), or nothing for a layout
 // not listed. The replacement starts where the entry's second field points.
 std::optional<uint64_t> x86_alt_replacement_length_offset(uint64_t entry_size);
 
-} // namespace klp::livepatch
+} // namespace klp::arch

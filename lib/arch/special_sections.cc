@@ -1,7 +1,7 @@
-// The x86_64 table of special sections; aarch64, ppc64le and s390x add one here.
-#include "special_sections.h"
+// The tables of special sections: x86_64 and aarch64; ppc64le and s390x add one here.
+#include "arch/special_sections.h"
 
-namespace klp::livepatch {
+namespace klp::arch {
 namespace {
 
 // Sizes as in Linux 6.1 x86_64; sh_entsize, create-diff-object's --entry-size and
@@ -42,9 +42,28 @@ constexpr SpecialSection x86_special[] = {
 	{".fixup", SpecialKind::WholeIfUsed, 0, "FIXUP_STRUCT_SIZE", "", ""},
 };
 
+// Linux 6.1 arm64. bug_entry, exception_table_entry and jump_entry are laid out as
+// on x86_64 (relative pointers); struct alt_instr is {s32 orig_offset; s32
+// alt_offset; u16 cpufeature; u8 orig_len; u8 alt_len;}, its replacement code in
+// .altinstr_replacement. The ftrace records (__patchable_function_entries) are not
+// filtered here: create-diff-object writes them for the functions it takes.
+constexpr SpecialSection aarch64_special[] = {
+	{"__bug_table", SpecialKind::PerEntry, 12, "BUG_STRUCT_SIZE", "struct bug_entry", "linux/bug.h"},
+	{"__ex_table", SpecialKind::PerEntry, 12, "EX_STRUCT_SIZE", "struct exception_table_entry",
+	 "asm/extable.h"},
+	{"__jump_table", SpecialKind::PerEntry, 16, "JUMP_STRUCT_SIZE", "struct jump_entry",
+	 "linux/jump_label.h"},
+	{".altinstructions", SpecialKind::PerEntry, 12, "ALT_STRUCT_SIZE", "struct alt_instr",
+	 "asm/alternative.h"},
+	{".printk_index", SpecialKind::FormatRecord, 8, "PRINTK_INDEX_STRUCT_SIZE", "void *", ""},
+	{".altinstr_replacement", SpecialKind::WholeIfUsed, 0, "", "", ""},
+};
+
 } // namespace
 
 std::span<const SpecialSection> x86_64_special_sections() { return x86_special; }
+
+std::span<const SpecialSection> aarch64_special_sections() { return aarch64_special; }
 
 std::optional<uint64_t> x86_alt_replacement_length_offset(uint64_t entry_size)
 {
@@ -62,4 +81,4 @@ std::optional<uint64_t> x86_alt_replacement_length_offset(uint64_t entry_size)
 	}
 }
 
-} // namespace klp::livepatch
+} // namespace klp::arch
