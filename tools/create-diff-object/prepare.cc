@@ -163,11 +163,18 @@ elf::Symbol *section_owner(const elf::Section *sec)
 		if (!owner || (owner->is_local() && !sym->is_local()))
 			owner = sym;
 	}
-	if (!owner || owner->value + owner->size != sec->size())
+	if (!owner || owner->value + owner->size > sec->size())
 		return nullptr;
-	for (elf::Symbol *sym : sec->symbols)
+	// Code after the function's end belongs to it when no symbol names any of it:
+	// what its asm put in `.subsection 1` of the same section (arm64's
+	// alternative replacements, 6.1's ALTERNATIVE()). A label there is other code.
+	for (elf::Symbol *sym : sec->symbols) {
 		if (is_prefix_symbol(sym) && sym->value + sym->size > owner->value)
 			return nullptr;
+		if (!sym->removed && !sym->is_section() && sym->value >= owner->value + owner->size &&
+		    owner->value + owner->size < sec->size())
+			return nullptr;
+	}
 	return owner;
 }
 
