@@ -62,10 +62,25 @@ def out(cmd, **kw):
     return run(cmd, stdout=subprocess.PIPE, text=True, **kw).stdout
 
 
-class Apt:
-    """apt-get/apt-cache on a private configuration under <cache>/apt."""
+# Debian's architecture of a kernel flavour: 6.1.0-57-arm64 is arm64's,
+# 6.1.0-57-powerpc64le ppc64el's, 6.1.0-57-cloud-amd64 amd64's.
+FLAVOUR_ARCHES = (("amd64", "amd64"), ("arm64", "arm64"), ("arm64-16k", "arm64"),
+                  ("powerpc64le", "ppc64el"), ("powerpc64le-64k", "ppc64el"), ("s390x", "s390x"))
 
-    def __init__(self, cache: Path):
+
+def release_arch(release):
+    for suffix, arch in FLAVOUR_ARCHES:
+        if release.endswith("-" + suffix):
+            return arch
+    return "amd64"
+
+
+class Apt:
+    """apt-get/apt-cache on a private configuration under <cache>/apt. `arch` adds a
+    foreign architecture's lists (arm64's kernels on an amd64 host); the host's
+    are always there, for the kbuild tools that run on it."""
+
+    def __init__(self, cache: Path, arch="amd64"):
         self.dir = cache / "apt"
         (self.dir / "lists" / "partial").mkdir(parents=True, exist_ok=True)
         (self.dir / "archives" / "partial").mkdir(parents=True, exist_ok=True)
@@ -82,11 +97,17 @@ class Apt:
             "-o", f"Dir::Cache={self.dir}",
             "-o", f"Dir::Cache::archives={self.dir / 'archives'}",
             "-o", "APT::Sandbox::User=root",
+            "-o", f"APT::Architectures={'amd64' if arch == 'amd64' else 'amd64,' + arch}",
         ]
+        self.arch = arch
         self.fresh = False
 
+    def qualified(self, pkg):
+        """The package of the target's architecture: linux-image-6.1.0-57-arm64:arm64."""
+        return pkg if self.arch == "amd64" else f"{pkg}:{self.arch}"
+
     def update(self, max_age=86400):
-        stamp = self.dir / "updated"
+        stamp = self.dir / ("updated" if self.arch == "amd64" else f"updated-{self.arch}")
         if stamp.exists() and time.time() - stamp.stat().st_mtime < max_age:
             return
         self.force_update()
@@ -96,7 +117,7 @@ class Apt:
             return False
         log("apt-get update (private lists)")
         run(["apt-get", *self.opts, "update"], stdout=subprocess.DEVNULL)
-        (self.dir / "updated").touch()
+        (self.dir / ("updated" if self.arch == "amd64" else f"updated-{self.arch}")).touch()
         self.fresh = True
         return True
 
@@ -114,7 +135,7 @@ class Apt:
 
     def download(self, pkg, version, dest: Path):
         dest.mkdir(parents=True, exist_ok=True)
-        name = f"{pkg}_{version.replace(':', '%3a')}_"
+        name = f"{pkg.split(':')[0]}_{version.replace(':', '%3a')}_"
         have = list(dest.glob(name + "*.deb"))
         if have:
             return have[0]
@@ -202,7 +223,7 @@ def series_of(release):
 def image_version(apt: Apt, release, version=None):
     """The Debian version of linux-image-<release> to use: `version` if the archive
     has that build, else the newest build of the release."""
-    pkg = f"linux-image-{release}"
+    pkg = apt.qualified(f"linux-image-{release}")
     found = apt.versions(pkg)
     if not found and apt.force_update():
         found = apt.versions(pkg)
@@ -231,10 +252,10 @@ def fetch_image(apt: Apt, kd: Path, release, version, debs: Path, modules: bool)
         for tar in kd.glob("linux-source-*.tar.*"):
             tar.unlink()
         (kd / "version").unlink()
-    image = f"linux-image-{release}"
+    image = apt.qualified(f"linux-image-{release}")
     # 7.x splits the image: linux-image-<release> is empty and depends on
     # linux-binary- (vmlinuz), linux-base- (config) and linux-modules-<release>.
-    parts = [image] + [d for d in apt.depends(image, version)
+    parts = [image] + [apt.qualified(d) for d in apt.depends(image, version)
                        if d.endswith(f"-{release}") and d.split("-")[1] in ("binary", "base", "modules")
                        and (modules or d.split("-")[1] != "modules")]
     tmp = kd / ".fetch"
@@ -281,10 +302,12 @@ def fetch_headers(apt: Apt, kd: Path, release, version, debs: Path):
     done = root / ".done"
     if not done.exists():
         shutil.rmtree(root, ignore_errors=True)
-        deps = apt.depends(f"linux-headers-{release}", version)
+        # The flavour's headers are the target's architecture; -common is for all,
+        # and linux-kbuild (fixdep, modpost) must run here: the host's.
+        deps = apt.depends(apt.qualified(f"linux-headers-{release}"), version)
         if not deps:
             die(f"linux-headers-{release}={version} is not in the archive")
-        wanted = [(f"linux-headers-{release}", version)]
+        wanted = [(apt.qualified(f"linux-headers-{release}"), version)]
         for dep in deps:
             if not (dep.startswith("linux-headers-") or dep.startswith("linux-kbuild-")):
                 continue
@@ -337,7 +360,7 @@ def latest(cache: Path, series, flavour="amd64"):
     7.2 -> 7.2.13+deb14-amd64 (the newest build of the newest ABI)."""
     if not re.match(r"^\d+\.\d+$", series):
         die(f"'{series}' is not a kernel series like 5.10 or 7.2")
-    apt = Apt(cache)
+    apt = Apt(cache, release_arch(f"x-{flavour}"))
     apt.update()
     names = out(["apt-cache", *apt.opts, "pkgnames", f"linux-image-{series}"], check=False).split()
     # linux-image-5.10.0-46-amd64, linux-image-7.2.13+deb14-amd64; not -unsigned, -dbg.
@@ -347,7 +370,7 @@ def latest(cache: Path, series, flavour="amd64"):
         m = pat.match(name)
         if not m:
             continue
-        versions = apt.versions(name)
+        versions = apt.versions(apt.qualified(name))
         if versions and (best is None or DebVersion(best[1]) < DebVersion(versions[0])):
             best = (m.group(1), versions[0])
     if not best:
@@ -358,7 +381,7 @@ def latest(cache: Path, series, flavour="amd64"):
 def fetch(cache: Path, release, version=None, modules=False, headers=True, source=True):
     """Fetches one kernel into <cache>/debian/<release>; returns that directory."""
     series_of(release)
-    apt = Apt(cache)
+    apt = Apt(cache, release_arch(release))
     apt.update()
     version = image_version(apt, release, version)
     kd = cache / "debian" / release
