@@ -318,6 +318,21 @@ std::string config_srcarch(const std::map<std::string, std::string> &config)
 	return p ? p->srcarch : "";
 }
 
+uint16_t host_machine()
+{
+#if defined(__x86_64__)
+	return EM_X86_64;
+#elif defined(__aarch64__)
+	return EM_AARCH64;
+#elif defined(__powerpc64__)
+	return EM_PPC64;
+#elif defined(__s390x__)
+	return EM_S390;
+#else
+	return EM_NONE;
+#endif
+}
+
 std::string machine_name(uint16_t machine)
 {
 	if (const Arch *a = find(machine))

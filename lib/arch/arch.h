@@ -130,6 +130,8 @@ std::string config_arch_name(const std::map<std::string, std::string> &config);
 std::string config_srcarch(const std::map<std::string, std::string> &config);
 // "R_AARCH64_CALL26", or "reloc type N" for a type the table does not name.
 std::string reloc_type_name(uint16_t machine, uint32_t type);
+// The machine this program runs on (EM_X86_64 on x86_64).
+uint16_t host_machine();
 // uname -m of an e_machine ("x86_64", "aarch64"), or "machine N".
 std::string machine_name(uint16_t machine);
 

@@ -111,7 +111,7 @@ void drop_targets_without_changed_deps(const Options &opts, KernelRun &run)
 // base.c redefines the header's stubs). Otherwise the failure stands.
 Status not_built_instead(const KernelRun &run, const std::vector<std::string> &rels, Stop failure)
 {
-	AskKbuild ask = cached_ask_kbuild(run.tree, shell_line(run.cc), run.root);
+	AskKbuild ask = cached_ask_kbuild(run.tree, kbuild_vars(run), run.root);
 	for (const auto &goal : goals_of(run, rels)) {
 		std::string dir = goal_directory(goal);
 		if (auto above = not_entered_by(dir, ask))

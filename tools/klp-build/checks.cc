@@ -63,19 +63,27 @@ bool has_full_build(const std::string &dir)
 
 // The compiler to build with: $CC, else the program named in the target's
 // CONFIG_CC_VERSION_TEXT if it is installed (Debian builds with gcc-12; 7.x with
-// x86_64-linux-gnu-gcc-16), on the host or in the build root, else gcc.
+// x86_64-linux-gnu-gcc-16), on the host or in the build root, else gcc. For another
+// architecture, that program's cross compiler: Debian's arm64 kernels say gcc-12,
+// which is aarch64-linux-gnu-gcc-12 here.
 std::vector<std::string> choose_compiler(const Options &opts, const KernelRun &run,
 					 const std::string &cc_version_text)
 {
 	if (!opts.cc.empty())
 		return opts.cc;
+	std::string prefix = run.cross.empty() ? "" : std::string(run.arch->gnu_triplet) + "-";
 	std::string prog = cc_version_text.substr(0, cc_version_text.find(' '));
+	if (!prefix.empty() && !prog.empty() && !prog.starts_with(prefix)) {
+		// x86_64-linux-gnu-gcc-16 built an amd64 kernel: the name after the triplet.
+		auto dash = prog.find("-linux-gnu-");
+		prog = prefix + (dash == std::string::npos ? prog : prog.substr(dash + 11));
+	}
 	bool installed = run.root.empty() ? in_path(prog) : !run.root.find_program(prog).empty();
 	if (!prog.empty() && prog.find('/') == std::string::npos && installed)
 		return {prog};
 	if (cc_version_text.find("clang") != std::string::npos)
 		return {"clang"};
-	return {"gcc"};
+	return {prefix + "gcc"};
 }
 
 } // namespace
@@ -289,6 +297,20 @@ Status check_compiler_and_config(const Options &opts, KernelRun &run)
 							    "build, the objects can never match",
 							    run.config));
 
+	// The target's architecture: the host's, or another one built with kbuild's
+	// ARCH= and its Debian cross compiler (CROSS_COMPILE=<triplet>-).
+	run.arch = arch::find_by_config(*config);
+	if (!run.arch) {
+		std::string name = arch::config_arch_name(*config);
+		return refuse("unsupported-arch",
+			      fmt::format("{}: the target is {}; klp-build supports {}", run.config,
+					  name.empty() ? "of an unknown architecture" : name,
+					  arch::supported_names()));
+	}
+	run.cross.clear();
+	if (run.arch->machine != arch::host_machine())
+		run.cross = {"ARCH=" + std::string(run.arch->kbuild_arch),
+			     "CROSS_COMPILE=" + std::string(run.arch->gnu_triplet) + "-"};
 	std::string config_cc = config_string(*config, "CONFIG_CC_VERSION_TEXT");
 	run.cc = choose_compiler(opts, run, config_cc);
 	std::vector<std::string> version_argv = run.cc;

@@ -80,7 +80,8 @@ private:
 
 } // namespace
 
-Expected<KbuildDir> ask_kbuild(const std::string &tree, const std::string &cc, const std::string &dir,
+Expected<KbuildDir> ask_kbuild(const std::string &tree, const std::vector<std::string> &make_vars,
+			       const std::string &dir,
 			       const BuildRoot &root)
 {
 	// kbuild's lists are complete only once every makefile is read; a recipe is
@@ -95,8 +96,7 @@ Expected<KbuildDir> ask_kbuild(const std::string &tree, const std::string &cc, c
 					 "-f", "scripts/Makefile.build", "obj=" + dir, "srctree=.", "srcroot=.",
 					 "objtree=.", "need-builtin=1", "need-modorder=1"};
 	// For the cc-option tests some kbuild files make while they are read.
-	if (!cc.empty())
-		argv.push_back("CC=" + cc);
+	argv.insert(argv.end(), make_vars.begin(), make_vars.end());
 	argv.insert(argv.end(), {"--eval=" + query, "klp-build-query"});
 	auto out = capture(root.empty() ? argv : root.wrap(argv));
 	if (!out)
@@ -120,13 +120,14 @@ Expected<KbuildDir> ask_kbuild(const std::string &tree, const std::string &cc, c
 	return k;
 }
 
-AskKbuild cached_ask_kbuild(const std::string &tree, const std::string &cc, const BuildRoot &root)
+AskKbuild cached_ask_kbuild(const std::string &tree, const std::vector<std::string> &make_vars,
+			    const BuildRoot &root)
 {
 	auto answers = std::make_shared<std::map<std::string, Expected<KbuildDir>>>();
-	return [tree, cc, root, answers](const std::string &dir) -> Expected<KbuildDir> {
+	return [tree, make_vars, root, answers](const std::string &dir) -> Expected<KbuildDir> {
 		auto it = answers->find(dir);
 		if (it == answers->end())
-			it = answers->emplace(dir, ask_kbuild(tree, cc, dir, root)).first;
+			it = answers->emplace(dir, ask_kbuild(tree, make_vars, dir, root)).first;
 		return it->second;
 	};
 }

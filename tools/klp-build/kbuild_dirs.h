@@ -27,16 +27,19 @@ struct KbuildDir {
 // read on its own (e.g. a Makefile that only a parent's includes).
 using AskKbuild = std::function<Expected<KbuildDir>(const std::string &dir)>;
 
-// Runs make on the tree's scripts/Makefile.build for `dir` with `cc` as CC and
+// Runs make on the tree's scripts/Makefile.build for `dir` with `make_vars` (CC=,
+// and ARCH=/CROSS_COMPILE= for another architecture: kbuild_vars()) and
 // prints the lists (scripts/Makefile.lib's real-obj-y/-m, real-objs-y/-m before
 // 4.19, lib-y, and subdir-ym). A lib-y object (lib/cmdline.o) goes into the
 // directory's lib.a, which vmlinux links from where it uses it.
 // Runs inside `root` when it is not empty.
-Expected<KbuildDir> ask_kbuild(const std::string &tree, const std::string &cc, const std::string &dir,
+Expected<KbuildDir> ask_kbuild(const std::string &tree, const std::vector<std::string> &make_vars,
+			       const std::string &dir,
 			       const BuildRoot &root = {});
 
 // ask_kbuild for `tree`, each directory asked once for the life of the function.
-AskKbuild cached_ask_kbuild(const std::string &tree, const std::string &cc, const BuildRoot &root = {});
+AskKbuild cached_ask_kbuild(const std::string &tree, const std::vector<std::string> &make_vars,
+			    const BuildRoot &root = {});
 
 struct KbuildOwner {
 	std::string dir; // whose kbuild file lists the object: "arch/x86/kvm"

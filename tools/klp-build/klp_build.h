@@ -3,6 +3,7 @@
 // The passes (checks, tree, targets, builds, diff, module) fill a KernelRun in turn.
 #pragma once
 
+#include "arch/arch.h"
 #include "buildroot.h"
 #include "elf/error.h"
 
@@ -171,6 +172,10 @@ struct KernelRun {
 	std::string core_module;
 	std::vector<std::string> cc; // compiler command
 	std::string cc_version; // first line of `$CC --version`
+	// ARCH= and CROSS_COMPILE= when the target is another architecture than the
+	// host's (check_compiler_and_config); empty for the host's.
+	std::vector<std::string> cross;
+	const arch::Arch *arch = nullptr; // the target's row (lib/arch)
 	std::map<std::string, std::string> oot_modules; // module name -> deployed .ko
 	std::vector<std::string> changed_files; // touched by the patches (tree-relative)
 	std::vector<std::string> targets; // objects to build, tree-relative

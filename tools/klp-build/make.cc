@@ -38,12 +38,21 @@ std::vector<std::string> in_root(const KernelRun &run, const std::vector<std::st
 	return run.root.empty() ? argv : run.root.wrap(argv, cwd);
 }
 
+std::vector<std::string> kbuild_vars(const KernelRun &run)
+{
+	std::vector<std::string> vars = {"CC=" + shell_line(run.cc)};
+	vars.insert(vars.end(), run.cross.begin(), run.cross.end());
+	return vars;
+}
+
 Command tree_make(const Options &opts, const KernelRun &run, const std::string &dir,
 		  const std::vector<std::string> &goals, const std::string &log_name, bool set_release)
 {
 	Command cmd;
-	cmd.argv = {"make", "-C", dir, fmt::format("-j{}", run.serial_make ? 1 : opts.jobs), "CC=" + shell_line(run.cc),
-		    "KCFLAGS=" + kcflags()};
+	cmd.argv = {"make", "-C", dir, fmt::format("-j{}", run.serial_make ? 1 : opts.jobs)};
+	auto vars = kbuild_vars(run);
+	cmd.argv.insert(cmd.argv.end(), vars.begin(), vars.end());
+	cmd.argv.push_back("KCFLAGS=" + kcflags());
 	// Debian builds with KERNELRELEASE=6.1.0-56-amd64 on the command line (its Makefile
 	// says 6.1.192): UTS_RELEASE and vermagic in the objects follow the target.
 	if (set_release && !run.release.empty())
@@ -61,8 +70,9 @@ Command module_make(const Options &opts, const KernelRun &run, const std::string
 		    const std::vector<std::string> &args, const std::string &log_name)
 {
 	Command cmd;
-	cmd.argv = {"make", "-C", run.headers, "M=" + dir, fmt::format("-j{}", opts.jobs),
-		    "CC=" + shell_line(run.cc)};
+	cmd.argv = {"make", "-C", run.headers, "M=" + dir, fmt::format("-j{}", opts.jobs)};
+	auto vars = kbuild_vars(run);
+	cmd.argv.insert(cmd.argv.end(), vars.begin(), vars.end());
 	cmd.argv.insert(cmd.argv.end(), args.begin(), args.end());
 	// The work directory is a fresh temporary: its name must not reach the module
 	// (__FILE__ strings, DWARF), or the same inputs would give different bytes.

@@ -15,6 +15,9 @@ inline constexpr const char *klp_kcflags = "-ffunction-sections -fdata-sections"
 std::vector<std::string> in_root(const KernelRun &run, const std::vector<std::string> &argv,
 				 const std::string &cwd = "");
 std::string log_path(const KernelRun &run, const std::string &name);
+// The variables every make of the target gets: CC=, and for a target of another
+// architecture than the host's ARCH= and CROSS_COMPILE= (run.cross, from lib/arch).
+std::vector<std::string> kbuild_vars(const KernelRun &run);
 // make -C DIR -jN CC=.. [KERNELRELEASE=..] KCFLAGS=.. GOALS..., logging to LOG_NAME.log.
 Command tree_make(const Options &opts, const KernelRun &run, const std::string &dir,
 		  const std::vector<std::string> &goals, const std::string &log_name,

@@ -114,7 +114,7 @@ ObjtoolChoice choose_objtool(const std::map<std::string, std::string> &config, c
 
 Expected<std::vector<std::string>> ask_objtool_command(const std::string &make_dir,
 						       const std::string &obj_dir, bool extmod,
-						       const std::string &cc, bool module,
+						       const std::vector<std::string> &make_vars, bool module,
 						       const BuildRoot &root)
 {
 	// objtool-args ends in `$(if $(part-of-module), --module)`; part-of-module is
@@ -125,8 +125,7 @@ Expected<std::vector<std::string>> ask_objtool_command(const std::string &make_d
 					 std::string("part-of-module=") + (module ? "y" : "")};
 	if (extmod)
 		argv.insert(argv.end(), {"src=" + obj_dir, "KBUILD_EXTMOD=" + obj_dir});
-	if (!cc.empty())
-		argv.push_back("CC=" + cc);
+	argv.insert(argv.end(), make_vars.begin(), make_vars.end());
 	argv.insert(argv.end(), {"--eval=" + query, "klp-build-objtool"});
 	auto out = capture(root.empty() ? argv : root.wrap(argv, make_dir));
 	if (!out)
@@ -193,7 +192,7 @@ Status run_objtool_like_kbuild(const Options &opts, KernelRun &run)
 		}
 		std::string key = obj_dir + (choice.module ? " module" : "");
 		if (!commands.count(key)) {
-			auto cmd = ask_objtool_command(make_dir, obj_dir, run.mode == Mode::oot, shell_line(run.cc),
+			auto cmd = ask_objtool_command(make_dir, obj_dir, run.mode == Mode::oot, kbuild_vars(run),
 						       choice.module, run.root);
 			if (!cmd)
 				return fail(cmd.error());

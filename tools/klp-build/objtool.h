@@ -27,7 +27,7 @@ ObjtoolChoice choose_objtool(const std::map<std::string, std::string> &config, c
 // with `extmod`), with --module for a module's part. Run from `make_dir`.
 Expected<std::vector<std::string>> ask_objtool_command(const std::string &make_dir,
 						       const std::string &obj_dir, bool extmod,
-						       const std::string &cc, bool module,
+						       const std::vector<std::string> &make_vars, bool module,
 						       const BuildRoot &root = {});
 
 // Removes .ibt_endbr_seal (and its relocations) from an object objtool ran on alone:

@@ -12,6 +12,7 @@
 #include "kbuild.h"
 #include "include_scan.h"
 #include "kbuild_dirs.h"
+#include "make.h"
 #include "proc/process.h"
 
 #include <fmt/format.h>
@@ -182,7 +183,7 @@ Status pick_targets(const Options &opts, KernelRun &run)
 		users.insert(scan.sources.begin(), scan.sources.end());
 	}
 	// Each directory asked once: the header's includers share directories.
-	AskKbuild ask = cached_ask_kbuild(run.tree, shell_line(run.cc), run.root);
+	AskKbuild ask = cached_ask_kbuild(run.tree, kbuild_vars(run), run.root);
 	std::set<std::string> targets;
 	auto add = [&](const KbuildOwner &owner, const std::string &how) {
 		targets.insert(owner.object);
@@ -251,7 +252,7 @@ Status pick_targets(const Options &opts, KernelRun &run)
 // kbuild would compile a goal twice at once with -jN: build the targets with -j1.
 void serialize_if_entered_twice(const Options &opts, KernelRun &run)
 {
-	AskKbuild ask = cached_ask_kbuild(run.tree, shell_line(run.cc), run.root);
+	AskKbuild ask = cached_ask_kbuild(run.tree, kbuild_vars(run), run.root);
 	for (const auto &rel : run.targets) {
 		auto it = run.make_goals.find(rel);
 		const std::string &goal = it == run.make_goals.end() ? rel : it->second;

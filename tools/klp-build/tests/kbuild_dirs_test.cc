@@ -45,7 +45,7 @@ TEST(Kbuild, AskReadsTheDirectoryAsKbuildDoes)
 	t.write("arch/x86/kvm/Makefile", "kvm-amd-y += svm/svm.o \\\n\t\tsvm/nested.o\n"
 					 "kvm-intel-y += vmx/vmx.o\n"
 					 "obj-$(CONFIG_KVM_AMD) += kvm-amd.o\nobj-$(CONFIG_KVM_INTEL) += kvm-intel.o\n");
-	auto kvm = ask_kbuild(t.path(), "", "arch/x86/kvm");
+	auto kvm = ask_kbuild(t.path(), {}, "arch/x86/kvm");
 	ASSERT_TRUE(kvm) << kvm.error().message();
 	EXPECT_EQ(kvm->objects, (std::vector<std::string>{"arch/x86/kvm/svm/svm.o", "arch/x86/kvm/svm/nested.o"}));
 
@@ -54,20 +54,20 @@ TEST(Kbuild, AskReadsTheDirectoryAsKbuildDoes)
 							"amdgpu-y += amdgpu_drv.o $(AMD_DISPLAY_FILES)\n"
 							"obj-m += amdgpu.o\n");
 	t.write("drivers/gpu/drm/amd/display/Makefile", "AMD_DISPLAY_FILES += $(AMDDALPATH)/dc/core/dc.o\n");
-	auto amdgpu = ask_kbuild(t.path(), "", "drivers/gpu/drm/amd/amdgpu");
+	auto amdgpu = ask_kbuild(t.path(), {}, "drivers/gpu/drm/amd/amdgpu");
 	ASSERT_TRUE(amdgpu) << amdgpu.error().message();
 	EXPECT_EQ(amdgpu->objects, (std::vector<std::string>{"drivers/gpu/drm/amd/amdgpu/amdgpu_drv.o",
 							     "drivers/gpu/drm/amd/amdgpu/../display/dc/core/dc.o"}));
 
 	t.write("fs/Makefile", "obj-$(CONFIG_XFS_FS) += xfs/\nobj-$(CONFIG_EXT4_FS) += ext4/\n");
-	auto fs = ask_kbuild(t.path(), "", "fs");
+	auto fs = ask_kbuild(t.path(), {}, "fs");
 	ASSERT_TRUE(fs) << fs.error().message();
 	EXPECT_EQ(fs->subdirs, std::vector<std::string>{"fs/xfs"});
 
 	// A Makefile that only means something included by another (AMDDALPATH is
 	// amdgpu's): the directory is named in the error.
 	t.write("drivers/gpu/drm/amd/display/dc/Makefile", "include $(AMDDALPATH)/dc/core/Makefile\n");
-	auto display = ask_kbuild(t.path(), "", "drivers/gpu/drm/amd/display/dc");
+	auto display = ask_kbuild(t.path(), {}, "drivers/gpu/drm/amd/display/dc");
 	ASSERT_FALSE(display);
 	EXPECT_NE(display.error().message().find("drivers/gpu/drm/amd/display/dc:"), std::string::npos)
 		<< display.error().message();

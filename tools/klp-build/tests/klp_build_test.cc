@@ -392,22 +392,22 @@ TEST(Objtool, CommandAskedOfKbuild)
 					  "$(if $(part-of-module), --module)\n");
 	t.write("include/config/auto.conf", "CONFIG_X86_KERNEL_IBT=y\n");
 	t.write("fs/proc/Makefile", "obj-y += cmdline.o\n");
-	auto vmlinux = ask_objtool_command(t.path(), "fs/proc", false, "", false);
+	auto vmlinux = ask_objtool_command(t.path(), "fs/proc", false, {}, false);
 	ASSERT_TRUE(vmlinux) << vmlinux.error().message();
 	EXPECT_EQ(*vmlinux, (std::vector<std::string>{"./tools/objtool/objtool", "--orc", "--ibt", "--link"}));
-	auto part = ask_objtool_command(t.path(), "fs/proc", false, "", true);
+	auto part = ask_objtool_command(t.path(), "fs/proc", false, {}, true);
 	ASSERT_TRUE(part) << part.error().message();
 	EXPECT_EQ(part->back(), "--module");
 
 	// An external module's directory, read as kbuild reads it for M=.
 	std::string ext = t.path() + "/ext";
 	t.write("ext/Kbuild", "obj-m := multi.o\nmulti-y := a.o b.o\n");
-	auto oot = ask_objtool_command(t.path(), ext, true, "", true);
+	auto oot = ask_objtool_command(t.path(), ext, true, {}, true);
 	ASSERT_TRUE(oot) << oot.error().message();
 	EXPECT_EQ(oot->size(), 5u);
 
 	t.write("scripts/Makefile.build", "include $(obj)/Makefile\n");
-	auto none = ask_objtool_command(t.path(), "fs/proc", false, "", false);
+	auto none = ask_objtool_command(t.path(), "fs/proc", false, {}, false);
 	ASSERT_FALSE(none);
 	EXPECT_NE(none.error().message().find("names no objtool command"), std::string::npos)
 		<< none.error().message();
