@@ -400,6 +400,36 @@ def fetch(cache: Path, release, version=None, modules=False, headers=True, sourc
     return kd
 
 
+# Debian's architecture -> uname -m, for the guest directory of each.
+UNAME = {"amd64": "x86_64", "arm64": "aarch64", "ppc64el": "ppc64le", "s390x": "s390x"}
+
+
+def fetch_busybox(cache: Path, arch):
+    """A static busybox for guests of Debian architecture `arch` (bookworm's build,
+    from busybox-static): <cache>/guest/<uname -m>/busybox; returns its path."""
+    if arch not in UNAME:
+        die(f"'{arch}' is not a Debian architecture klpkit boots ({', '.join(UNAME)})")
+    dest = cache / "guest" / UNAME[arch] / "busybox"
+    if dest.exists():
+        return dest
+    apt = Apt(cache, arch)
+    apt.update()
+    pkg = apt.qualified("busybox-static")
+    found = apt.versions(pkg)
+    # bookworm's (1.35) first: the version the host's guests run.
+    chosen = next((v for v in found if "deb12" in v), found[0] if found else None)
+    if not chosen:
+        die(f"{pkg} is not in Debian's archive")
+    deb = apt.download(pkg, chosen, cache / "debs")
+    tmp = dest.parent / ".fetch"
+    shutil.rmtree(tmp, ignore_errors=True)
+    extract_deb(deb, tmp, ["./bin/busybox"])
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    os.replace(tmp / "bin" / "busybox", dest)
+    shutil.rmtree(tmp)
+    return dest
+
+
 def main():
     ap = argparse.ArgumentParser(prog=PROG, description="Debian's kernels by exact ABI, into the cache.")
     sub = ap.add_subparsers(dest="cmd", required=True)
@@ -416,7 +446,18 @@ def main():
     la.add_argument("--flavour", default="amd64")
     la.add_argument("--cache", type=Path,
                     default=Path(os.environ.get("KLPKIT_CACHE", Path.home() / ".cache" / "klpkit")))
+    bb = sub.add_parser("busybox", help="fetch a static busybox for guests of ARCH (arm64, ...)")
+    bb.add_argument("arch")
+    bb.add_argument("--cache", type=Path,
+                    default=Path(os.environ.get("KLPKIT_CACHE", Path.home() / ".cache" / "klpkit")))
     args = ap.parse_args()
+    if args.cmd == "busybox":
+        try:
+            print(fetch_busybox(args.cache.resolve(), args.arch))
+        except Failure as e:
+            print(f"{PROG}: error: {e}", file=sys.stderr)
+            return 1
+        return 0
     if args.cmd == "latest":
         try:
             print(latest(args.cache.resolve(), args.series, args.flavour))

@@ -66,8 +66,19 @@ Expected<BootResult> boot_script(const BootOptions &o)
 		return ok.take_error();
 	if (o.accel == "kvm" && !kvm_available())
 		return make_error("--accel kvm: /dev/kvm cannot make a VM here (--accel auto falls back to TCG)");
+	// The image's machine; a format it cannot tell boots as the host's.
+	uint16_t machine = image_machine(kernel->first);
+	if (machine == EM_NONE)
+		machine = arch::host_machine();
+	const arch::Arch *guest = guest_machine(machine);
+	if (!guest)
+		return make_error("--kernel {}: an image for {}; klpkit boots {}", kernel->first,
+				  arch::machine_name(machine), arch::supported_names());
+	if (o.accel == "kvm" && machine != arch::host_machine())
+		return make_error("--accel kvm: the image is for {}, KVM runs {} guests only", guest->uname,
+				  arch::machine_name(arch::host_machine()));
 	Initramfs img;
-	if (auto r = add_guest_base(img); !r)
+	if (auto r = add_guest_base(img, machine, o.cache_dir); !r)
 		return r.take_error();
 	if (auto r = img.add_host_file("/klp/script", o.script, 0755); !r)
 		return r.take_error();
@@ -100,7 +111,7 @@ Expected<BootResult> boot_script(const BootOptions &o)
 	r.kernel = kernel->first;
 	r.release = kernel->second;
 	Boot b;
-	b.machine = guest_machine(EM_X86_64);
+	b.machine = guest;
 	b.kernel = r.kernel;
 	b.initrd = initrd;
 	b.append = o.append;

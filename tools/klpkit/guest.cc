@@ -2,6 +2,7 @@
 // kernel images found by release, busybox laid out, scratch directories.
 #include "guest.h"
 
+#include "arch/arch.h"
 #include "elf/file_io.h"
 #include "proc/process.h"
 
@@ -55,8 +56,63 @@ Expected<std::pair<std::string, std::string>> resolve_kernel(const std::string &
 			  kernel, cache_dir, kernel, kernel);
 }
 
-Expected<void> add_guest_base(Initramfs &img)
+uint16_t image_machine(const std::string &image)
 {
+	std::string head;
+	{
+		std::ifstream in(image, std::ios::binary);
+		head.resize(0x210);
+		in.read(head.data(), std::streamsize(head.size()));
+		head.resize(size_t(in.gcount()));
+	}
+	if (head.size() >= 2 && uint8_t(head[0]) == 0x1f && uint8_t(head[1]) == 0x8b) {
+		// Debian's arm64 vmlinuz is a gzip'd Image: its header is what counts.
+		auto out = capture({"sh", "-c", "gzip -dc \"$1\" 2>/dev/null | head -c 64", "sh", image});
+		head = out ? *out : "";
+	}
+	if (head.size() >= 0x206 && head.compare(0x202, 4, "HdrS") == 0)
+		return EM_X86_64;
+	// Documentation/arch/arm64/booting.rst: the magic "ARM\x64" at offset 56.
+	if (head.size() >= 64 && head.compare(56, 4, std::string("ARM\x64", 4)) == 0)
+		return EM_AARCH64;
+	return EM_NONE;
+}
+
+Expected<void> add_guest_base(Initramfs &img, uint16_t machine, const std::string &cache_dir)
+{
+	if (machine != arch::host_machine()) {
+		const arch::Arch *a = arch::find(machine);
+		if (!a)
+			return make_error("no guest for {}: klpkit boots {}", arch::machine_name(machine),
+					  arch::supported_names());
+		std::string busybox = cache_dir + "/guest/" + std::string(a->uname) + "/busybox";
+		if (!fs::is_regular_file(busybox))
+			return make_error("no {} busybox at {} (fetch Debian's: scripts/kernel/debian_archive.py "
+					  "busybox {})",
+					  a->uname, busybox, a->debian_arch);
+		// e_machine, from the ELF header (a static executable's .rela.plt has no
+		// symbol table, which the object reader rightly refuses in an object).
+		unsigned char ehdr[20] = {};
+		std::ifstream in(busybox, std::ios::binary);
+		in.read(reinterpret_cast<char *>(ehdr), sizeof ehdr);
+		uint16_t got = uint16_t(ehdr[18] | ehdr[19] << 8);
+		if (!in || std::memcmp(ehdr, ELFMAG, SELFMAG) != 0 || got != machine)
+			return make_error("{}: not a busybox for {} (ELF machine {})", busybox, a->uname, got);
+		auto is_static = is_static_executable(busybox);
+		if (!is_static)
+			return is_static.take_error();
+		if (!*is_static)
+			return make_error("{} is not static: the guest has no C library", busybox);
+		if (auto r = img.add_host_file("/bin/busybox", busybox, 0755); !r)
+			return r;
+		// The rest of the applets: /init runs `busybox --install -s`.
+		img.add_symlink("/bin/sh", "/bin/busybox");
+		for (const char *d : {"/proc", "/sys", "/dev", "/tmp", "/root", "/etc", "/sbin", "/usr/bin", "/usr/sbin"})
+			img.add_dir(d);
+		img.add_char_device("/dev/console", 5, 1, 0600);
+		img.add_char_device("/dev/null", 1, 3, 0666);
+		return success();
+	}
 	std::string busybox = find_program("busybox");
 	if (busybox.empty())
 		return make_error("busybox is not installed (apt-get install busybox-static)");

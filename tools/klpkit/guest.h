@@ -28,14 +28,22 @@ Expected<std::pair<std::string, std::string>> resolve_kernel(const std::string &
 // kernel_version string; nothing for another format.
 std::optional<std::string> image_release(const std::string &image);
 
-// busybox (static, from $PATH) with a symlink per applet, /proc /sys /dev /tmp,
-// /dev/console and /dev/null, and this klpkit as /klp/klpkit.
-Expected<void> add_guest_base(Initramfs &img);
+// The machine a kernel image is for: an x86 bzImage is EM_X86_64, an arm64 Image
+// (raw, or gzip'd as Debian's vmlinuz) EM_AARCH64; EM_NONE for anything else.
+uint16_t image_machine(const std::string &image);
+
+// busybox (static) with a symlink per applet, /proc /sys /dev /tmp, /dev/console
+// and /dev/null. On the host's machine: $PATH's busybox and this klpkit as
+// /klp/klpkit. On another: <cache>/guest/<uname -m>/busybox (scripts/kernel/
+// debian_archive.py busybox ARCH fetches Debian's), whose applets /init installs,
+// and no klpkit (it is built for the host).
+Expected<void> add_guest_base(Initramfs &img, uint16_t machine, const std::string &cache_dir);
 
 // The start of every guest's /init: the shell, PATH, /proc /sys /dev /tmp and
 // debugfs mounted, and up() printing the uptime in seconds. Each use appends its
 // own steps and ends with `poweroff -f`.
 constexpr std::string_view init_preamble = R"SH(#!/bin/sh
+[ -e /bin/mount ] || /bin/busybox --install -s
 export PATH=/bin:/sbin:/usr/bin:/usr/sbin
 mount -t proc proc /proc
 mount -t sysfs sysfs /sys

@@ -61,7 +61,7 @@ Expected<KallsymsDump> dump_kallsyms(const KallsymsOptions &o)
 		return KallsymsDump{out, 0, since(t0)};
 
 	Initramfs img;
-	if (auto r = add_guest_base(img); !r)
+	if (auto r = add_guest_base(img, EM_X86_64, ""); !r)
 		return r.take_error();
 	img.add_file("/init", std::string(init_preamble) + std::string(init_steps), 0755);
 	auto work = make_work_dir("kallsyms");

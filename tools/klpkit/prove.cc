@@ -204,7 +204,7 @@ Expected<GuestModules> guest_modules(const ProveOptions &o, const ModuleInfo &in
 Expected<std::vector<std::string>> lay_out_guest(Initramfs &img, const ProveOptions &o, const ModuleInfo &info,
 						  const std::vector<GuestModule> &modules)
 {
-	if (auto r = add_guest_base(img); !r)
+	if (auto r = add_guest_base(img, EM_X86_64, ""); !r)
 		return r.take_error();
 	std::vector<std::string> files, steps;
 	for (size_t i = 0; i < modules.size(); i++) {
@@ -239,10 +239,13 @@ Expected<Proof> prove(const ProveOptions &o)
 	auto info = read_module_info(o.module);
 	if (!info)
 		return info.take_error();
-	const arch::Arch *machine = guest_machine(info->machine);
+	// The guest runs this klpkit, built for the host: modules of the host's machine.
+	const arch::Arch *machine = info->machine == arch::host_machine() ? guest_machine(info->machine) : nullptr;
 	if (!machine)
-		return make_error("{}: a module for ELF machine {}; klpkit prove boots x86_64 guests only so far",
-				  o.module, info->machine);
+		return make_error("{}: a module for {}; klpkit prove runs {} guests only (klpkit boot "
+				  "--kernel IMAGE --script S boots other machines with busybox alone)",
+				  o.module, arch::machine_name(info->machine),
+				  arch::machine_name(arch::host_machine()));
 	auto kernel = resolve_kernel(o.kernel, o.cache_dir);
 	if (!kernel)
 		return kernel.take_error();

@@ -18,12 +18,7 @@
 
 namespace klp::klpkit {
 
-// The guest runs the host's static busybox and klpkit: only the host's architecture
-// can be proved until those come for the target's (issue 10).
-const arch::Arch *guest_machine(uint16_t elf_machine)
-{
-	return elf_machine == EM_X86_64 ? arch::find(elf_machine) : nullptr;
-}
+const arch::Arch *guest_machine(uint16_t elf_machine) { return arch::find(elf_machine); }
 
 bool kvm_available()
 {
@@ -78,7 +73,9 @@ bool file_has(const std::string &path, const std::string &text)
 int boot_choosing_accel(Boot b, const std::string &accel, const std::string &first_line, std::string &used,
 			std::vector<std::string> &notes)
 {
-	used = accel == "auto" ? (kvm_available() ? "kvm" : "tcg") : accel;
+	// KVM runs the host's machine only.
+	bool foreign = b.machine->machine != arch::host_machine();
+	used = accel == "auto" ? (!foreign && kvm_available() ? "kvm" : "tcg") : accel;
 	for (;;) {
 		b.accel = used;
 		b.watch = nullptr;

@@ -13,8 +13,8 @@
 
 namespace klp::klpkit {
 
-// The machine for modules of `elf_machine` (lib/arch's row: its QEMU, machine
-// options and console), or null for one that cannot be proved yet.
+// The guest machine of `elf_machine` (lib/arch's row: its QEMU, machine options
+// and console), or null for a machine without a row.
 const arch::Arch *guest_machine(uint16_t elf_machine);
 
 // Whether /dev/kvm opens and gives a VM (KVM_CREATE_VM). A machine whose KVM makes
