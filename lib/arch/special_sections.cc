@@ -4,18 +4,25 @@
 namespace klp::arch {
 namespace {
 
+// The tables both architectures have, with the same 6.1 layouts: relative pointers
+// in bug_entry, exception_table_entry and jump_entry; a 12-byte struct alt_instr.
+constexpr SpecialSection bug_table = {"__bug_table", SpecialKind::PerEntry, 12, "BUG_STRUCT_SIZE",
+				      "struct bug_entry", "linux/bug.h"};
+constexpr SpecialSection ex_table = {"__ex_table", SpecialKind::PerEntry, 12, "EX_STRUCT_SIZE",
+				     "struct exception_table_entry", "asm/extable.h"};
+constexpr SpecialSection jump_table = {"__jump_table", SpecialKind::PerEntry, 16, "JUMP_STRUCT_SIZE",
+				       "struct jump_entry", "linux/jump_label.h"};
+constexpr SpecialSection altinstructions = {".altinstructions", SpecialKind::PerEntry, 12, "ALT_STRUCT_SIZE",
+					    "struct alt_instr", "asm/alternative.h"};
+constexpr SpecialSection printk_index = {".printk_index", SpecialKind::FormatRecord, 8,
+					 "PRINTK_INDEX_STRUCT_SIZE", "void *", ""};
+
 // Sizes as in Linux 6.1 x86_64; sh_entsize, create-diff-object's --entry-size and
 // the kpatch environment variables override them for other versions and configs.
 // The headers are the ones every 4.18+ kernel has; a type a kernel lacks (struct
 // paravirt_patch_site after 6.8) goes with a section that kernel never emits.
 constexpr SpecialSection x86_special[] = {
-	{"__bug_table", SpecialKind::PerEntry, 12, "BUG_STRUCT_SIZE", "struct bug_entry", "linux/bug.h"},
-	{"__ex_table", SpecialKind::PerEntry, 12, "EX_STRUCT_SIZE", "struct exception_table_entry",
-	 "asm/extable.h"},
-	{"__jump_table", SpecialKind::PerEntry, 16, "JUMP_STRUCT_SIZE", "struct jump_entry",
-	 "linux/jump_label.h"},
-	{".altinstructions", SpecialKind::PerEntry, 12, "ALT_STRUCT_SIZE", "struct alt_instr",
-	 "asm/alternative.h"},
+	bug_table, ex_table, jump_table, altinstructions,
 	// struct paravirt_patch_site {u8 *instr; u8 type; u8 len;} is 16 bytes, but
 	// before "x86/paravirt: Ensure proper alignment" (Linux 6.2; Debian's 6.1.0-57
 	// has it) the asm wrote `.balign 8; .quad 771b; .byte type; .byte len;
@@ -34,7 +41,7 @@ constexpr SpecialSection x86_special[] = {
 	{".kcfi_traps", SpecialKind::PerEntry, 4, "", "int", ""},
 	// `static const struct pi_entry *_entry_ptr __section(".printk_index")`: 8-byte
 	// pointers, not the pi_entry records they point to.
-	{".printk_index", SpecialKind::FormatRecord, 8, "PRINTK_INDEX_STRUCT_SIZE", "void *", ""},
+	printk_index,
 	{".orc_unwind_ip", SpecialKind::OrcIp, 4, "", "int", ""},
 	{".orc_unwind", SpecialKind::OrcData, 6, "ORC_STRUCT_SIZE", "struct orc_entry", "asm/orc_types.h"},
 	{".altinstr_replacement", SpecialKind::WholeIfUsed, 0, "", "", ""},
@@ -42,20 +49,13 @@ constexpr SpecialSection x86_special[] = {
 	{".fixup", SpecialKind::WholeIfUsed, 0, "FIXUP_STRUCT_SIZE", "", ""},
 };
 
-// Linux 6.1 arm64. bug_entry, exception_table_entry and jump_entry are laid out as
-// on x86_64 (relative pointers); struct alt_instr is {s32 orig_offset; s32
-// alt_offset; u16 cpufeature; u8 orig_len; u8 alt_len;}, its replacement code in
-// .altinstr_replacement. The ftrace records (__patchable_function_entries) are not
+// Linux 6.1 arm64: struct alt_instr is {s32 orig_offset; s32 alt_offset; u16
+// cpufeature; u8 orig_len; u8 alt_len;}, its replacement code in `.subsection 1` of
+// the function's section (.altinstr_replacement before 5.x). The ftrace records (__patchable_function_entries) are not
 // filtered here: create-diff-object writes them for the functions it takes.
 constexpr SpecialSection aarch64_special[] = {
-	{"__bug_table", SpecialKind::PerEntry, 12, "BUG_STRUCT_SIZE", "struct bug_entry", "linux/bug.h"},
-	{"__ex_table", SpecialKind::PerEntry, 12, "EX_STRUCT_SIZE", "struct exception_table_entry",
-	 "asm/extable.h"},
-	{"__jump_table", SpecialKind::PerEntry, 16, "JUMP_STRUCT_SIZE", "struct jump_entry",
-	 "linux/jump_label.h"},
-	{".altinstructions", SpecialKind::PerEntry, 12, "ALT_STRUCT_SIZE", "struct alt_instr",
-	 "asm/alternative.h"},
-	{".printk_index", SpecialKind::FormatRecord, 8, "PRINTK_INDEX_STRUCT_SIZE", "void *", ""},
+	bug_table, ex_table, jump_table, altinstructions,
+	printk_index,
 	{".altinstr_replacement", SpecialKind::WholeIfUsed, 0, "", "", ""},
 };
 

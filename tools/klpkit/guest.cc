@@ -80,12 +80,16 @@ uint16_t image_machine(const std::string &image)
 
 Expected<void> add_guest_base(Initramfs &img, uint16_t machine, const std::string &cache_dir)
 {
-	if (machine != arch::host_machine()) {
-		const arch::Arch *a = arch::find(machine);
-		if (!a)
-			return make_error("no guest for {}: klpkit boots {}", arch::machine_name(machine),
-					  arch::supported_names());
-		std::string busybox = cache_dir + "/guest/" + std::string(a->uname) + "/busybox";
+	bool host = machine == arch::host_machine();
+	const arch::Arch *a = arch::find(machine);
+	if (!a)
+		return make_error("no guest for {}: klpkit boots {}", arch::machine_name(machine),
+				  arch::supported_names());
+	std::string busybox = host ? find_program("busybox")
+				   : cache_dir + "/guest/" + std::string(a->uname) + "/busybox";
+	if (host && busybox.empty())
+		return make_error("busybox is not installed (apt-get install busybox-static)");
+	if (!host) {
 		if (!fs::is_regular_file(busybox))
 			return make_error("no {} busybox at {} (fetch Debian's: scripts/kernel/debian_archive.py "
 					  "busybox {})",
@@ -98,42 +102,35 @@ Expected<void> add_guest_base(Initramfs &img, uint16_t machine, const std::strin
 		uint16_t got = uint16_t(ehdr[18] | ehdr[19] << 8);
 		if (!in || std::memcmp(ehdr, ELFMAG, SELFMAG) != 0 || got != machine)
 			return make_error("{}: not a busybox for {} (ELF machine {})", busybox, a->uname, got);
-		auto is_static = is_static_executable(busybox);
-		if (!is_static)
-			return is_static.take_error();
-		if (!*is_static)
-			return make_error("{} is not static: the guest has no C library", busybox);
-		if (auto r = img.add_host_file("/bin/busybox", busybox, 0755); !r)
-			return r;
-		// The rest of the applets: /init runs `busybox --install -s`.
-		img.add_symlink("/bin/sh", "/bin/busybox");
-		for (const char *d : {"/proc", "/sys", "/dev", "/tmp", "/root", "/etc", "/sbin", "/usr/bin", "/usr/sbin"})
-			img.add_dir(d);
-		img.add_char_device("/dev/console", 5, 1, 0600);
-		img.add_char_device("/dev/null", 1, 3, 0666);
-		return success();
 	}
-	std::string busybox = find_program("busybox");
-	if (busybox.empty())
-		return make_error("busybox is not installed (apt-get install busybox-static)");
 	auto is_static = is_static_executable(busybox);
 	if (!is_static)
 		return is_static.take_error();
 	if (!*is_static)
-		return make_error("{} is not static: the guest has no C library (apt-get install busybox-static)", busybox);
+		return make_error("{} is not static: the guest has no C library (Debian's busybox-static)", busybox);
 	if (auto r = img.add_host_file("/bin/busybox", busybox, 0755); !r)
 		return r;
-	auto applets = capture({busybox, "--list-full"});
-	if (!applets)
-		return applets.take_error();
-	std::istringstream in(*applets);
-	for (std::string applet; std::getline(in, applet);)
-		if (!applet.empty() && !img.has(applet))
-			img.add_symlink("/" + applet, "/bin/busybox");
+	if (host) {
+		auto applets = capture({busybox, "--list-full"});
+		if (!applets)
+			return applets.take_error();
+		std::istringstream in(*applets);
+		for (std::string applet; std::getline(in, applet);)
+			if (!applet.empty() && !img.has(applet))
+				img.add_symlink("/" + applet, "/bin/busybox");
+	} else {
+		// Another machine's busybox does not run here: /init installs its applets
+		// (`busybox --install -s`), which needs /bin/sh and the directories.
+		img.add_symlink("/bin/sh", "/bin/busybox");
+		for (const char *d : {"/sbin", "/usr/bin", "/usr/sbin"})
+			img.add_dir(d);
+	}
 	for (const char *d : {"/proc", "/sys", "/dev", "/tmp", "/root", "/etc"})
 		img.add_dir(d);
 	img.add_char_device("/dev/console", 5, 1, 0600);
 	img.add_char_device("/dev/null", 1, 3, 0666);
+	if (!host)
+		return success(); // this klpkit is built for the host
 	auto self = is_static_executable("/proc/self/exe");
 	if (!self)
 		return self.take_error();
