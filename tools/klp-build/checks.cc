@@ -311,6 +311,13 @@ Status check_compiler_and_config(const Options &opts, KernelRun &run)
 	if (run.arch->machine != arch::host_machine())
 		run.cross = {"ARCH=" + std::string(run.arch->kbuild_arch),
 			     "CROSS_COMPILE=" + std::string(run.arch->gnu_triplet) + "-"};
+	// klpkit prove runs klpkit itself in the guest, and it is built for the host.
+	if (opts.prove && !run.cross.empty())
+		return refuse("prove-unsupported",
+			      fmt::format("--prove: the target is {}, and klpkit prove boots {} guests only "
+					  "(klpkit boot --kernel IMAGE --script S boots {} ones with busybox)",
+					  run.arch->kbuild_arch, arch::machine_name(arch::host_machine()),
+					  run.arch->kbuild_arch));
 	std::string config_cc = config_string(*config, "CONFIG_CC_VERSION_TEXT");
 	run.cc = choose_compiler(opts, run, config_cc);
 	std::vector<std::string> version_argv = run.cc;
