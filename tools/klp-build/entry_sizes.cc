@@ -90,6 +90,10 @@ Expected<std::map<std::string, uint64_t>> measure_entry_types(const Options &opt
 	for (const SpecialSection &s : table)
 		if (has_entries(s) && std::find(types.begin(), types.end(), s.entry_type) == types.end())
 			types.push_back(s.entry_type);
+	// The control: sizeof(int) compiles against any headers (below). x86_64's table
+	// has it for its `.long` lists; arm64's has none.
+	if (std::find(types.begin(), types.end(), "int") == types.end())
+		types.push_back("int");
 	Hasher key;
 	key.add("klpkit entry sizes 1");
 	key.add_file_bytes(run.headers + "/.config");
