@@ -68,6 +68,9 @@ nlohmann::json kernel_json(const KernelRun &run)
 	if (!run.oot_modules.empty())
 		j["inputs"]["oot_modules"] = run.oot_modules;
 	j["compiler"] = {{"command", run.cc}, {"version", run.cc_version}};
+	// kbuild's ARCH of the target, and the make variables of a cross build.
+	j["arch"] = run.arch ? std::string(run.arch->kbuild_arch) : "";
+	j["cross"] = run.cross;
 	j["changed_files"] = run.changed_files;
 	j["targets"] = run.targets;
 	j["full_build"] = run.full_build;
