@@ -68,9 +68,10 @@ FLAVOUR_ARCHES = (("amd64", "amd64"), ("arm64", "arm64"), ("arm64-16k", "arm64")
                   ("powerpc64le", "ppc64el"), ("powerpc64le-64k", "ppc64el"), ("s390x", "s390x"))
 
 
-def release_arch(release):
+def flavour_arch(name):
+    """Debian's architecture of a flavour ("arm64") or of a release ending in one."""
     for suffix, arch in FLAVOUR_ARCHES:
-        if release.endswith("-" + suffix):
+        if name == suffix or name.endswith("-" + suffix):
             return arch
     return "amd64"
 
@@ -360,7 +361,7 @@ def latest(cache: Path, series, flavour="amd64"):
     7.2 -> 7.2.13+deb14-amd64 (the newest build of the newest ABI)."""
     if not re.match(r"^\d+\.\d+$", series):
         die(f"'{series}' is not a kernel series like 5.10 or 7.2")
-    apt = Apt(cache, release_arch(f"x-{flavour}"))
+    apt = Apt(cache, flavour_arch(flavour))
     apt.update()
     names = out(["apt-cache", *apt.opts, "pkgnames", f"linux-image-{series}"], check=False).split()
     # linux-image-5.10.0-46-amd64, linux-image-7.2.13+deb14-amd64; not -unsigned, -dbg.
@@ -381,7 +382,7 @@ def latest(cache: Path, series, flavour="amd64"):
 def fetch(cache: Path, release, version=None, modules=False, headers=True, source=True):
     """Fetches one kernel into <cache>/debian/<release>; returns that directory."""
     series_of(release)
-    apt = Apt(cache, release_arch(release))
+    apt = Apt(cache, flavour_arch(release))
     apt.update()
     version = image_version(apt, release, version)
     kd = cache / "debian" / release

@@ -54,31 +54,22 @@ using elf::Relocation;
 using elf::Section;
 
 // ---------------------------------------------------------------------------
-// The architecture's facts are lib/arch's row; what is LLVM's is here: the
-// functions that register each target's disassembler.
+// The architecture's facts are lib/arch's row; what is LLVM's is here: registering
+// each target's disassembler.
 
-using LineArch = arch::Arch;
-
-void init_llvm_x86()
-{
-	LLVMInitializeX86TargetInfo();
-	LLVMInitializeX86TargetMC();
-	LLVMInitializeX86Disassembler();
-}
-
-void init_llvm_aarch64()
-{
-	LLVMInitializeAArch64TargetInfo();
-	LLVMInitializeAArch64TargetMC();
-	LLVMInitializeAArch64Disassembler();
-}
+using arch::Arch;
 
 void init_llvm(uint16_t machine)
 {
-	if (machine == EM_X86_64)
-		init_llvm_x86();
-	else if (machine == EM_AARCH64)
-		init_llvm_aarch64();
+	if (machine == EM_X86_64) {
+		LLVMInitializeX86TargetInfo();
+		LLVMInitializeX86TargetMC();
+		LLVMInitializeX86Disassembler();
+	} else if (machine == EM_AARCH64) {
+		LLVMInitializeAArch64TargetInfo();
+		LLVMInitializeAArch64TargetMC();
+		LLVMInitializeAArch64Disassembler();
+	}
 }
 
 // ---------------------------------------------------------------------------
@@ -180,7 +171,7 @@ constexpr size_t max_call_distance = 16;
 
 class Disassembler {
 public:
-	static Disassembler *get(const LineArch &arch);
+	static Disassembler *get(const Arch &arch);
 
 	bool decode(const Section &sec, uint64_t offset, llvm::MCInst &inst,
 		    uint64_t &size) const
@@ -246,7 +237,7 @@ public:
 	}
 
 private:
-	bool init(const LineArch &arch);
+	bool init(const Arch &arch);
 
 	std::unique_ptr<llvm::MCRegisterInfo> mri_;
 	std::unique_ptr<llvm::MCAsmInfo> mai_;
@@ -261,7 +252,7 @@ private:
 // for concurrent use, and the cache below is shared.
 std::mutex llvm_mutex;
 
-Disassembler *Disassembler::get(const LineArch &arch)
+Disassembler *Disassembler::get(const Arch &arch)
 {
 	static std::map<uint16_t, std::unique_ptr<Disassembler>> cache;
 	auto [it, inserted] = cache.try_emplace(arch.machine);
@@ -273,7 +264,7 @@ Disassembler *Disassembler::get(const LineArch &arch)
 	return it->second.get();
 }
 
-bool Disassembler::init(const LineArch &arch)
+bool Disassembler::init(const Arch &arch)
 {
 	init_llvm(arch.machine);
 	const std::string triple_name(arch.llvm_triple);
@@ -420,7 +411,7 @@ std::optional<std::string_view> string_at(const Section &sec, int64_t offset)
 // __FILE__ string at .rodata.str1.1+0x40 in one object and +0x52 in the other,
 // because the patch added a string before it; `.rodata.__func__.0` versus
 // `.rodata.__func__.3`, which correlation leaves alone.
-bool same_rodata(const LineArch &arch, const Relocation &ra, const Relocation &rb,
+bool same_rodata(const Arch &arch, const Relocation &ra, const Relocation &rb,
 		 const Insn *insn)
 {
 	if (!ra.sym || !rb.sym || !is_plain_rodata(ra.sym->sec) || !is_plain_rodata(rb.sym->sec))
@@ -450,7 +441,7 @@ bool same_rodata(const LineArch &arch, const Relocation &ra, const Relocation &r
 // same object (kernel/sched/core.c calling its own __might_sleep) GCC's -fipa-ra
 // may know the call preserves %esi and reuse the line value after it, which this
 // check could not see.
-std::string_view undefined_callee(const LineArch &arch, const Disassembler &dis,
+std::string_view undefined_callee(const Arch &arch, const Disassembler &dis,
 				  const Insn &insn,
 				  const std::vector<const Relocation *> &relocs_a,
 				  const std::vector<const Relocation *> &relocs_b)
@@ -475,7 +466,7 @@ std::string_view undefined_callee(const LineArch &arch, const Disassembler &dis,
 // trap_checked_printers) is made, are the lines the __bug_table entries of the trap
 // right after the call record in each object, and `reg` carries an argument after
 // the format.
-bool line_checked_by_trap(const LineArch &arch, const Disassembler &dis, unsigned reg,
+bool line_checked_by_trap(const Arch &arch, const Disassembler &dis, unsigned reg,
 			  int64_t line_a, int64_t line_b, const Insn &call, const Section &a,
 			  const Section &b, const TrapLine &trap_line)
 {
@@ -508,7 +499,7 @@ bool plain_mov_imm(const llvm::MCInst &mov)
 // an allow-listed function: `mov $0x1c5,%esi; mov $.LC0,%rdi; call __might_sleep`.
 // The register may be neither read nor written in between, so the value reaches
 // only that call; the call clobbers it (caller-saved), so nothing after sees it.
-std::optional<LineChange> line_change_at(const LineArch &arch, const Disassembler &dis,
+std::optional<LineChange> line_change_at(const Arch &arch, const Disassembler &dis,
 					 const std::vector<Insn> &insns, size_t i,
 					 const std::vector<const Relocation *> &relocs_a,
 					 const std::vector<const Relocation *> &relocs_b,
@@ -582,7 +573,7 @@ std::optional<std::vector<LineChange>> line_only_changes(const elf::Object &orig
 	if (twins && a.data == b.data)
 		return std::vector<LineChange>{};
 
-	const LineArch *arch = klp::arch::find(orig.machine);
+	const Arch *arch = klp::arch::find(orig.machine);
 	if (!arch)
 		return std::nullopt;
 	std::unique_lock<std::mutex> lock(llvm_mutex);
@@ -624,7 +615,7 @@ std::optional<std::vector<LineChange>> line_only_changes(const elf::Object &orig
 
 std::optional<std::vector<uint64_t>> instruction_ends(uint16_t machine, const elf::Section &sec)
 {
-	const LineArch *arch = klp::arch::find(machine);
+	const Arch *arch = klp::arch::find(machine);
 	if (!arch)
 		return std::nullopt;
 	std::lock_guard<std::mutex> lock(llvm_mutex);
@@ -644,7 +635,7 @@ std::optional<std::vector<uint64_t>> instruction_ends(uint16_t machine, const el
 std::optional<uint64_t> straight_line_end(uint16_t machine, const elf::Section &sec,
 					  uint64_t offset, size_t max_insns)
 {
-	const LineArch *arch = klp::arch::find(machine);
+	const Arch *arch = klp::arch::find(machine);
 	if (!arch || !sec.is_text())
 		return std::nullopt;
 	std::lock_guard<std::mutex> lock(llvm_mutex);

@@ -168,11 +168,11 @@ elf::Symbol *section_owner(const elf::Section *sec)
 	// Code after the function's end belongs to it when no symbol names any of it:
 	// what its asm put in `.subsection 1` of the same section (arm64's
 	// alternative replacements, 6.1's ALTERNATIVE()). A label there is other code.
+	uint64_t end = owner->value + owner->size;
 	for (elf::Symbol *sym : sec->symbols) {
 		if (is_prefix_symbol(sym) && sym->value + sym->size > owner->value)
 			return nullptr;
-		if (!sym->removed && !sym->is_section() && sym->value >= owner->value + owner->size &&
-		    owner->value + owner->size < sec->size())
+		if (end < sec->size() && !sym->removed && !sym->is_section() && sym->value >= end)
 			return nullptr;
 	}
 	return owner;

@@ -75,8 +75,9 @@ std::vector<std::string> choose_compiler(const Options &opts, const KernelRun &r
 	std::string prog = cc_version_text.substr(0, cc_version_text.find(' '));
 	if (!prefix.empty() && !prog.empty() && !prog.starts_with(prefix)) {
 		// x86_64-linux-gnu-gcc-16 built an amd64 kernel: the name after the triplet.
-		auto dash = prog.find("-linux-gnu-");
-		prog = prefix + (dash == std::string::npos ? prog : prog.substr(dash + 11));
+		constexpr std::string_view gnu = "-linux-gnu-";
+		auto dash = prog.find(gnu);
+		prog = prefix + (dash == std::string::npos ? prog : prog.substr(dash + gnu.size()));
 	}
 	bool installed = run.root.empty() ? in_path(prog) : !run.root.find_program(prog).empty();
 	if (!prog.empty() && prog.find('/') == std::string::npos && installed)

@@ -135,8 +135,6 @@ bool valid_core_request(const std::string &asked)
 	return asked == "auto" || asked == "kernel" || asked == "bundled";
 }
 
-std::string config_arch(const Config &config) { return arch::config_arch_name(config); }
-
 std::vector<std::string> bundled_core_missing(const Config &config)
 {
 	std::vector<std::string> missing;
@@ -149,10 +147,10 @@ std::vector<std::string> bundled_core_missing(const Config &config)
 
 std::string bundled_core_unavailable(const Config &config)
 {
-	std::string arch = config_arch(config);
-	if (arch != "x86_64")
+	std::string name = arch::config_arch_name(config);
+	if (name != "x86_64")
 		return fmt::format("x86_64 only for now (the target is {})",
-				   arch.empty() ? "of another architecture" : arch);
+				   name.empty() ? "of another architecture" : name);
 	auto missing = bundled_core_missing(config);
 	if (!missing.empty())
 		return fmt::format("needs {}, which the config does not set", fmt::join(missing, "; "));

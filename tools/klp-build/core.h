@@ -15,10 +15,6 @@ using Config = std::map<std::string, std::string>;
 // "auto", "kernel", "bundled": what --core and the -K key core= take.
 bool valid_core_request(const std::string &asked);
 
-// The target's architecture from its config ("x86_64", "arm64", "ppc64", "s390"),
-// "" if none we know.
-std::string config_arch(const Config &config);
-
 // The options klpkit-core.ko needs that the config does not set, in the order of
 // the requirements; an alternative reads "CONFIG_DYNAMIC_FTRACE_WITH_REGS or
 // CONFIG_DYNAMIC_FTRACE_WITH_ARGS".

@@ -27,13 +27,11 @@ namespace {
 using arch::SpecialKind;
 using arch::SpecialSection;
 
-// The special sections of the target's architecture (from its .config); x86_64's
-// when the config names none that klpkit knows, which klp-build refuses earlier.
+// The special sections of the target's architecture (run.arch, from the checks);
+// x86_64's before the checks have read the config.
 std::span<const SpecialSection> special_table(const KernelRun &run)
 {
-	auto config = read_config(run.config);
-	const arch::Arch *a = config ? arch::find_by_config(*config) : nullptr;
-	return (a ? a : arch::find(EM_X86_64))->special_sections;
+	return (run.arch ? run.arch : arch::find(EM_X86_64))->special_sections;
 }
 
 const SpecialSection *find_special(std::span<const SpecialSection> table, std::string_view name)

@@ -60,6 +60,8 @@ std::vector<std::string> includers(const std::string &dir, const std::string &na
 // The arch/ directory of the target, from its .config.
 std::string target_arch(const KernelRun &run)
 {
+	if (run.arch)
+		return std::string(run.arch->srcarch);
 	auto config = read_config(run.config);
 	if (!config)
 		return "x86";

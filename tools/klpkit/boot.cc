@@ -70,7 +70,7 @@ Expected<BootResult> boot_script(const BootOptions &o)
 	uint16_t machine = image_machine(kernel->first);
 	if (machine == EM_NONE)
 		machine = arch::host_machine();
-	const arch::Arch *guest = guest_machine(machine);
+	const arch::Arch *guest = arch::find(machine);
 	if (!guest)
 		return make_error("--kernel {}: an image for {}; klpkit boots {}", kernel->first,
 				  arch::machine_name(machine), arch::supported_names());

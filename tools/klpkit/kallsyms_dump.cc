@@ -61,7 +61,7 @@ Expected<KallsymsDump> dump_kallsyms(const KallsymsOptions &o)
 		return KallsymsDump{out, 0, since(t0)};
 
 	Initramfs img;
-	if (auto r = add_guest_base(img, EM_X86_64, ""); !r)
+	if (auto r = add_guest_base(img, arch::host_machine(), ""); !r)
 		return r.take_error();
 	img.add_file("/init", std::string(init_preamble) + std::string(init_steps), 0755);
 	auto work = make_work_dir("kallsyms");
@@ -75,7 +75,7 @@ Expected<KallsymsDump> dump_kallsyms(const KallsymsOptions &o)
 	if (auto r = write_file_atomically(initrd, img.bytes()); !r)
 		return fail(r.error().message());
 	Boot b;
-	b.machine = guest_machine(EM_X86_64);
+	b.machine = arch::find(arch::host_machine());
 	b.kernel = image;
 	b.initrd = initrd;
 	b.append = "nokaslr";

@@ -204,7 +204,7 @@ Expected<GuestModules> guest_modules(const ProveOptions &o, const ModuleInfo &in
 Expected<std::vector<std::string>> lay_out_guest(Initramfs &img, const ProveOptions &o, const ModuleInfo &info,
 						  const std::vector<GuestModule> &modules)
 {
-	if (auto r = add_guest_base(img, EM_X86_64, ""); !r)
+	if (auto r = add_guest_base(img, arch::host_machine(), ""); !r)
 		return r.take_error();
 	std::vector<std::string> files, steps;
 	for (size_t i = 0; i < modules.size(); i++) {
@@ -240,7 +240,7 @@ Expected<Proof> prove(const ProveOptions &o)
 	if (!info)
 		return info.take_error();
 	// The guest runs this klpkit, built for the host: modules of the host's machine.
-	const arch::Arch *machine = info->machine == arch::host_machine() ? guest_machine(info->machine) : nullptr;
+	const arch::Arch *machine = info->machine == arch::host_machine() ? arch::find(info->machine) : nullptr;
 	if (!machine)
 		return make_error("{}: a module for {}; klpkit prove runs {} guests only (klpkit boot "
 				  "--kernel IMAGE --script S boots other machines with busybox alone)",

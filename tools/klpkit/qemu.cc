@@ -18,8 +18,6 @@
 
 namespace klp::klpkit {
 
-const arch::Arch *guest_machine(uint16_t elf_machine) { return arch::find(elf_machine); }
-
 bool kvm_available()
 {
 	int kvm = open("/dev/kvm", O_RDWR | O_CLOEXEC);

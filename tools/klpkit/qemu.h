@@ -13,10 +13,6 @@
 
 namespace klp::klpkit {
 
-// The guest machine of `elf_machine` (lib/arch's row: its QEMU, machine options
-// and console), or null for a machine without a row.
-const arch::Arch *guest_machine(uint16_t elf_machine);
-
 // Whether /dev/kvm opens and gives a VM (KVM_CREATE_VM). A machine whose KVM makes
 // VMs that never run still says yes; boot() callers watch for the guest's first line.
 bool kvm_available();

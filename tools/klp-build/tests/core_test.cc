@@ -3,6 +3,8 @@
 // patched build's flag for it.
 #include "core.h"
 
+#include "arch/arch.h"
+
 #include "make.h"
 #include "options.h"
 #include "temp_dir.h"
@@ -159,7 +161,7 @@ TEST(CoreChoice, BundledCoreIsX86_64OnlyForNow)
 	TempDir t;
 	// Debian's arm64 kernel: no CONFIG_LIVEPATCH, everything else the core needs.
 	Config arm64 = config_file(t, {"CONFIG_X86_64", "CONFIG_X86", "CONFIG_LIVEPATCH"}, "CONFIG_ARM64=y\n");
-	EXPECT_EQ(config_arch(arm64), "arm64");
+	EXPECT_EQ(klp::arch::config_arch_name(arm64), "arm64");
 	auto o = choose("bundled", arm64);
 	ASSERT_TRUE(o.stop);
 	EXPECT_EQ(o.stop->kind, "core-unavailable");
@@ -172,9 +174,9 @@ TEST(CoreChoice, BundledCoreIsX86_64OnlyForNow)
 	EXPECT_EQ(o.stop->message, "/boot/config-6.1: CONFIG_LIVEPATCH is not set, and the bundled core cannot "
 				   "stand in: x86_64 only for now (the target is arm64)");
 
-	EXPECT_EQ(config_arch(config_file(t, {"CONFIG_X86_64"}, "CONFIG_X86_32=y\n")), "i386");
-	EXPECT_EQ(config_arch(config_file(t, {"CONFIG_X86_64", "CONFIG_X86"}, "CONFIG_S390=y\n")), "s390");
-	EXPECT_EQ(config_arch(config_file(t, {"CONFIG_X86_64", "CONFIG_X86"})), "");
+	EXPECT_EQ(klp::arch::config_arch_name(config_file(t, {"CONFIG_X86_64"}, "CONFIG_X86_32=y\n")), "i386");
+	EXPECT_EQ(klp::arch::config_arch_name(config_file(t, {"CONFIG_X86_64", "CONFIG_X86"}, "CONFIG_S390=y\n")), "s390");
+	EXPECT_EQ(klp::arch::config_arch_name(config_file(t, {"CONFIG_X86_64", "CONFIG_X86"})), "");
 	EXPECT_EQ(bundled_core_unavailable(config_file(t, {"CONFIG_X86_64", "CONFIG_X86"})),
 		  "x86_64 only for now (the target is of another architecture)");
 	EXPECT_EQ(bundled_core_unavailable(config_file(t, {})), "");
