@@ -30,7 +30,14 @@ static LIST_HEAD(hooks);
 typedef struct ftrace_regs klpkit_regs_t;
 static __always_inline void klpkit_set_ip(klpkit_regs_t *fregs, unsigned long ip)
 {
-# if KLPKIT_HAVE_FREGS_SET_IP
+# ifndef CONFIG_HAVE_DYNAMIC_FTRACE_WITH_ARGS
+	/*
+	 * ftrace_instruction_pointer_set() is an empty macro on an arch
+	 * without _WITH_ARGS (arm64 up to 6.1): the ops save all registers
+	 * (KLPKIT_FTRACE_SAVE_REGS) and the pc is set in them.
+	 */
+	instruction_pointer_set(ftrace_get_regs(fregs), ip);
+# elif KLPKIT_HAVE_FREGS_SET_IP
 	ftrace_regs_set_instruction_pointer(fregs, ip);
 # else
 	ftrace_instruction_pointer_set(fregs, ip);

@@ -73,6 +73,12 @@ void klpkit_sysfs_remove(struct klpkit_core_patch *patch);
 /* ---- symbols.c ---- */
 
 int klpkit_symbols_init(void);
+void *klpkit_find_internal(const char *name, bool required);
+#ifdef CONFIG_ARM64
+/* arm64.c: the core's own relocation writer */
+int klpkit_arch_init(void);
+int klpkit_arch_write_reloc(const struct klpkit_reloc *r, unsigned long value, bool clear);
+#endif
 
 /* The address of name in objname (NULL: vmlinux), the sympos-th if several
  * (0: it must be unique), exactly as the kernel's livepatch core decides. */

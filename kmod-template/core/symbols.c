@@ -100,7 +100,7 @@ static int find_lookup_name(void)
 }
 
 /* A function of the kernel by name; checked to start at a symbol of that name. */
-static void *find_internal(const char *name, bool required)
+void *klpkit_find_internal(const char *name, bool required)
 {
 	char buf[KSYM_SYMBOL_LEN];
 	unsigned long addr, offset;
@@ -124,23 +124,27 @@ int klpkit_symbols_init(void)
 
 	if (ret)
 		return ret;
-	ks.each_symbol = find_internal("kallsyms_on_each_symbol", true);
-	ks.find_module = find_internal("find_module", true);
-	ks.size_offset = find_internal("kallsyms_lookup_size_offset", true);
-	ks.apply_relocate_add = find_internal("apply_relocate_add", true);
-	ks.clear_relocate_add = find_internal("clear_relocate_add", false);
-	ks.save_stack_tsk = find_internal("stack_trace_save_tsk", true);
+	ks.each_symbol = klpkit_find_internal("kallsyms_on_each_symbol", true);
+	ks.find_module = klpkit_find_internal("find_module", true);
+	ks.size_offset = klpkit_find_internal("kallsyms_lookup_size_offset", true);
+	ks.apply_relocate_add = klpkit_find_internal("apply_relocate_add", true);
+	ks.clear_relocate_add = klpkit_find_internal("clear_relocate_add", false);
+	ks.save_stack_tsk = klpkit_find_internal("stack_trace_save_tsk", true);
 #ifdef CONFIG_X86_64
 	if (!ks.clear_relocate_add) {
-		ks.text_poke = find_internal("text_poke", false);
-		ks.text_poke_sync = find_internal("text_poke_sync", false);
-		ks.text_mutex = find_internal("text_mutex", false);
+		ks.text_poke = klpkit_find_internal("text_poke", false);
+		ks.text_poke_sync = klpkit_find_internal("text_poke_sync", false);
+		ks.text_mutex = klpkit_find_internal("text_mutex", false);
 	}
 #endif
 	if (!ks.each_symbol || !ks.find_module || !ks.size_offset ||
 	    !ks.apply_relocate_add || !ks.save_stack_tsk)
 		return -ENOENT;
+#ifdef CONFIG_ARM64
+	return klpkit_arch_init();
+#else
 	return 0;
+#endif
 }
 
 bool klpkit_symbol_size(unsigned long addr, unsigned long *size, unsigned long *offset)
@@ -379,8 +383,9 @@ static int arch_clear(const struct klpkit_reloc *r)
  * routine, the module's text being read-only by now. The target section's
  * address is 0 and the entry's offset the absolute place.
  */
-static int write_reloc(struct klpkit_core_patch *patch, const struct klpkit_reloc *r,
-		       unsigned long value, bool clear)
+static int __maybe_unused kernel_write_reloc(struct klpkit_core_patch *patch,
+					     const struct klpkit_reloc *r,
+					     unsigned long value, bool clear)
 {
 	const char *name = reloc_string(patch, r->name);
 	Elf64_Shdr sechdrs[4] = {};
@@ -419,6 +424,17 @@ static int write_reloc(struct klpkit_core_patch *patch, const struct klpkit_relo
 		return arch_clear(r);
 	}
 	return ks.apply_relocate_add(sechdrs, strtab, 1, 3, patch->mod);
+}
+
+static int write_reloc(struct klpkit_core_patch *patch, const struct klpkit_reloc *r,
+		       unsigned long value, bool clear)
+{
+#ifdef CONFIG_ARM64
+	/* arm64's stores into read-only text and has no PLT for this (arm64.c). */
+	return klpkit_arch_write_reloc(r, value, clear);
+#else
+	return kernel_write_reloc(patch, r, value, clear);
+#endif
 }
 
 int klpkit_apply_relocs(struct klpkit_core_patch *patch, const char *objname)

@@ -101,6 +101,17 @@ unsigned aarch64_apply_width(uint32_t type)
 	}
 }
 
+// The types kmod-template/core/arm64.c computes and writes: every one GCC and the
+// kernel's asm emit for -mcmodel=small code.
+constexpr uint32_t a64_bundled_types[] = {
+	R_AARCH64_ABS64,	     R_AARCH64_ABS32,		    R_AARCH64_PREL64,
+	R_AARCH64_PREL32,	     R_AARCH64_ADR_PREL_PG_HI21,    R_AARCH64_ADR_PREL_PG_HI21_NC,
+	R_AARCH64_ADR_PREL_LO21,     R_AARCH64_ADD_ABS_LO12_NC,     R_AARCH64_LDST8_ABS_LO12_NC,
+	R_AARCH64_LDST16_ABS_LO12_NC, R_AARCH64_LDST32_ABS_LO12_NC, R_AARCH64_LDST64_ABS_LO12_NC,
+	R_AARCH64_LDST128_ABS_LO12_NC, R_AARCH64_CONDBR19,	    R_AARCH64_LD_PREL_LO19,
+	R_AARCH64_TSTBR14,	     R_AARCH64_JUMP26,		    R_AARCH64_CALL26,
+};
+
 constexpr std::string_view a64_qemu_args[] = {"-machine", "virt", "-cpu", "max"};
 
 // ---------------------------------------------------------------------------
@@ -132,6 +143,8 @@ std::span<const Arch> arches()
 			.special_sections = x86_64_special_sections(),
 			.apply_width = x86_64_apply_width,
 			.apply_needs_zero = true,
+			.bundled_core = true,
+			.bundled_types = {},
 			.line_arg_regs = {"EDI", "ESI", "EDX", "ECX", "R8D", "R9D"},
 			.line_mov_opcodes = {"MOV32ri", "MOV32ri_alt"},
 			.qemu_system = "qemu-system-x86_64",
@@ -162,6 +175,8 @@ std::span<const Arch> arches()
 			.special_sections = aarch64_special_sections(),
 			.apply_width = aarch64_apply_width,
 			.apply_needs_zero = false,
+			.bundled_core = true,
+			.bundled_types = a64_bundled_types,
 			// `mov w1, #0x1c5` is MOVZWi (register, immediate, shift 0).
 			.line_arg_regs = {"W0", "W1", "W2", "W3", "W4", "W5"},
 			.line_mov_opcodes = {"MOVZWi", ""},
@@ -204,6 +219,11 @@ bool config_set(const std::map<std::string, std::string> &config, std::string_vi
 bool Arch::is_biased_pc_relative(uint32_t type) const { return contains(biased_pc_relative, type); }
 
 bool Arch::is_call_type(uint32_t type) const { return contains(call_types, type); }
+
+bool Arch::bundled_writes(uint32_t type) const
+{
+	return bundled_types.empty() ? apply_width(type) != 0 : contains(bundled_types, type);
+}
 
 int64_t Arch::target_offset(const elf::Relocation &r) const
 {

@@ -83,6 +83,12 @@ struct Arch {
 	// relocation target, existing value is nonzero"); arm64 writes into the
 	// immediate fields of instructions, which are never zero.
 	bool apply_needs_zero;
+	// The bundled core (kmod-template/core) on this arch: whether it is ported, and
+	// which types it writes itself (arm64.c); empty: it hands every type
+	// apply_width() knows to the kernel's apply_relocate_add().
+	bool bundled_core;
+	std::span<const uint32_t> bundled_types;
+	bool bundled_writes(uint32_t type) const;
 
 	// The line-only decoder (create-diff-object): the integer argument registers in
 	// calling-convention order as LLVM's MC layer names them, in the width of an

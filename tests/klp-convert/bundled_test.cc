@@ -580,13 +580,13 @@ TEST_F(BundledCheck, ASymbolTheObjectLacks)
 	expect_problem(path, "vmlinux has no symbol 'secret_counteR'");
 }
 
-TEST_F(BundledCheck, ATypeTheKernelDoesNotApply)
+TEST_F(BundledCheck, ATypeTheCoreDoesNotWrite)
 {
 	std::string path = edited("crossmod_bundled.ko", "bad.ko", [](elf::Object &obj) {
 		put_le(table(obj), 16 + 16, R_X86_64_GOTPCREL, 4);
 	});
 	expect_problem(path, "entry 0 at .text.vfat_create+0xf: R_X86_64_GOTPCREL is not a type "
-			     "the kernel's apply_relocate_add() handles");
+			     "the bundled core writes on x86_64");
 }
 
 TEST_F(BundledCheck, AMissingLocRelocation)

@@ -1,7 +1,7 @@
 // The livepatch core a module is built for. The kernel's own where the target's
 // config has CONFIG_LIVEPATCH=y; otherwise klpkit-core.ko (kmod-template/core), which
-// needs kprobes, kallsyms, ftrace with registers and stack traces, x86_64 only for
-// now. For the bundled core, klpkit-core.ko itself is built against the target's
+// needs kprobes, kallsyms, ftrace with registers and stack traces, on x86_64 and
+// arm64. For the bundled core, klpkit-core.ko itself is built against the target's
 // headers (or taken from the cache). Linking the patch module for it is module.cc's.
 #include "core.h"
 
@@ -147,10 +147,12 @@ std::vector<std::string> bundled_core_missing(const Config &config)
 
 std::string bundled_core_unavailable(const Config &config)
 {
-	std::string name = arch::config_arch_name(config);
-	if (name != "x86_64")
-		return fmt::format("x86_64 only for now (the target is {})",
-				   name.empty() ? "of another architecture" : name);
+	const arch::Arch *target = arch::find_by_config(config);
+	if (!target || !target->bundled_core) {
+		std::string name = arch::config_arch_name(config);
+		return fmt::format("not ported to {} (x86_64 and arm64 are)",
+				   name.empty() ? "the target's architecture" : name);
+	}
 	auto missing = bundled_core_missing(config);
 	if (!missing.empty())
 		return fmt::format("needs {}, which the config does not set", fmt::join(missing, "; "));

@@ -104,6 +104,13 @@ Expected<KlpRelocStats> write_bundled_relocations(elf::Object &obj, const arch::
 						  "the bundled core",
 						  obj.path, m.base->name, m.reloc.offset,
 						  m.conv->to.objname, m.conv->to.name, *special);
+			if (!arch.bundled_writes(m.reloc.type))
+				return make_error("{}: {}+{:#x} refers to {} symbol '{}' with {}, a "
+						  "type the bundled core does not write on {}",
+						  obj.path, m.base->name, m.reloc.offset,
+						  m.conv->to.objname, m.conv->to.name,
+						  arch::reloc_type_name(obj.machine, m.reloc.type),
+						  arch.kbuild_arch);
 			entries.push_back({m.base, m.reloc.offset, m.reloc.addend, m.reloc.type,
 					   m.conv->to, m.conv->sec_objname, m.sym_type});
 			return success();

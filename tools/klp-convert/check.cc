@@ -373,17 +373,18 @@ void Checker::check_relocs_entry(const TableEntry &e, size_t i)
 			e.sym_type);
 
 	// The place. The bundled core writes each entry with the kernel's
-	// apply_relocate_add() (kmod-template/core/symbols.c write_reloc()): its types,
-	// and on x86_64 its refusal to write over a nonzero value.
+	// apply_relocate_add() (kmod-template/core/symbols.c write_reloc()), or on arm64
+	// with its own writer (arm64.c): their types, and on x86_64 the kernel's refusal
+	// to write over a nonzero value.
 	if (!base.is_alloc()) {
 		problem("{}: {} is not allocated: it is not in memory when the core writes to it",
 			where, describe(base));
 		return;
 	}
 	unsigned width = arch_.apply_width(e.type);
-	if (width == 0) {
-		problem("{}: {} is not a type the kernel's apply_relocate_add() handles", where,
-			arch::reloc_type_name(obj_.machine, e.type));
+	if (width == 0 || !arch_.bundled_writes(e.type)) {
+		problem("{}: {} is not a type the bundled core writes on {}", where,
+			arch::reloc_type_name(obj_.machine, e.type), arch_.kbuild_arch);
 		return;
 	}
 	if (e.offset > base.size() || width > base.size() - e.offset) {

@@ -156,29 +156,32 @@ TEST(CoreChoice, EitherFtraceFlavourSetsTheIp)
 		  want);
 }
 
-TEST(CoreChoice, BundledCoreIsX86_64OnlyForNow)
+TEST(CoreChoice, BundledCoreOnX86_64AndArm64)
 {
 	TempDir t;
 	// Debian's arm64 kernel: no CONFIG_LIVEPATCH, everything else the core needs.
 	Config arm64 = config_file(t, {"CONFIG_X86_64", "CONFIG_X86", "CONFIG_LIVEPATCH"}, "CONFIG_ARM64=y\n");
 	EXPECT_EQ(klp::arch::config_arch_name(arm64), "arm64");
-	auto o = choose("bundled", arm64);
+	auto o = choose("auto", arm64);
+	ASSERT_FALSE(o.stop);
+	EXPECT_EQ(o.choice.kind, CoreKind::bundled);
+
+	// s390 has no port: --core bundled is refused, and auto says why it cannot stand in.
+	Config s390 = config_file(t, {"CONFIG_X86_64", "CONFIG_X86", "CONFIG_LIVEPATCH"}, "CONFIG_S390=y\n");
+	o = choose("bundled", s390);
 	ASSERT_TRUE(o.stop);
 	EXPECT_EQ(o.stop->kind, "core-unavailable");
-	EXPECT_EQ(o.stop->message, "/boot/config-6.1: bundled core: x86_64 only for now (the target is arm64)");
-
-	// auto has nothing to build for: the old refusal, with why the bundled core is out.
-	o = choose("auto", arm64);
+	EXPECT_EQ(o.stop->message, "/boot/config-6.1: bundled core: not ported to s390 (x86_64 and arm64 are)");
+	o = choose("auto", s390);
 	ASSERT_TRUE(o.stop);
 	EXPECT_EQ(o.stop->kind, "no-livepatch");
 	EXPECT_EQ(o.stop->message, "/boot/config-6.1: CONFIG_LIVEPATCH is not set, and the bundled core cannot "
-				   "stand in: x86_64 only for now (the target is arm64)");
+				   "stand in: not ported to s390 (x86_64 and arm64 are)");
 
 	EXPECT_EQ(klp::arch::config_arch_name(config_file(t, {"CONFIG_X86_64"}, "CONFIG_X86_32=y\n")), "i386");
-	EXPECT_EQ(klp::arch::config_arch_name(config_file(t, {"CONFIG_X86_64", "CONFIG_X86"}, "CONFIG_S390=y\n")), "s390");
 	EXPECT_EQ(klp::arch::config_arch_name(config_file(t, {"CONFIG_X86_64", "CONFIG_X86"})), "");
 	EXPECT_EQ(bundled_core_unavailable(config_file(t, {"CONFIG_X86_64", "CONFIG_X86"})),
-		  "x86_64 only for now (the target is of another architecture)");
+		  "not ported to the target's architecture (x86_64 and arm64 are)");
 	EXPECT_EQ(bundled_core_unavailable(config_file(t, {})), "");
 }
 
