@@ -34,7 +34,6 @@ const std::vector<CoreRequirement> &bundled_core_requirements()
 		{{"CONFIG_MODULES"}}, // the core and every patch are modules
 		{{"CONFIG_MODULE_UNLOAD"}}, // a disabled patch is removed to go back
 		{{"CONFIG_KALLSYMS"}}, // unexported symbols, found by name
-		{{"CONFIG_KALLSYMS_ALL"}}, // ... data symbols too (saved_command_line)
 		{{"CONFIG_KPROBES"}}, // kallsyms_lookup_name's address (unexported since 5.7)
 		{{"CONFIG_FUNCTION_TRACER"}}, // redirection through each function's ftrace entry
 		{{"CONFIG_DYNAMIC_FTRACE"}},
@@ -196,6 +195,13 @@ Status select_core(const Options &opts, KernelRun &run)
 	if (auto st = choose_core(run.spec.core, *config, run.config, run.core))
 		return st;
 	decide(opts, run, fmt::format("core: {} ({})", core_kind_name(run.core.kind), run.core.reason));
+	// Without CONFIG_KALLSYMS_ALL (Debian's arm64 6.1) kallsyms lists no data: the
+	// bundled core finds the functions a patch uses but no unexported variable. Such
+	// a patch is refused at build time where the symbols are a kallsyms dump of that
+	// kernel (create-diff-object, the verifier); otherwise the core refuses it at load.
+	if (run.core.kind == CoreKind::bundled && !is_y(*config, "CONFIG_KALLSYMS_ALL"))
+		decide(opts, run, "CONFIG_KALLSYMS_ALL is not set: the bundled core resolves functions, "
+				  "and no unexported data");
 	return std::nullopt;
 }
 
