@@ -119,6 +119,8 @@ static int get_veneer(unsigned long place, unsigned long target, unsigned long *
 		if (ret)
 			goto out;
 		veneer_target[i] = target;
+		pr_info("veneer %d: %pS, out of branch range of %pS\n", i, (void *)target,
+			(void *)place);
 	}
 	veneer_users[i]++;
 	*veneer = (unsigned long)klpkit_veneer_pool[i];

@@ -351,9 +351,14 @@ Status check_compiler_and_config(const Options &opts, KernelRun &run)
 		if (compiler_identity(text) != ours)
 			return refuse("compiler-mismatch",
 				      fmt::format("compiler differs from the one that built the target:\n"
-						  "  target: {} in {}\n  ours:   {} ({})\n"
-						  "Set CC to the target's compiler.",
-						  text, source, run.cc_version, shell_line(run.cc)));
+						  "  target: {} in {}\n  ours:   {} ({})\n{}",
+						  text, source, run.cc_version, shell_line(run.cc),
+						  run.cross.empty()
+							  ? "Set CC to the target's compiler."
+							  : "Set CC to a cross compiler of exactly that build; "
+							    "Debian's cross compilers are builds of their own "
+							    "that can lag the native one's stable updates "
+							    "(docs/architectures.md)."));
 	}
 	decide(opts, run, fmt::format("compiler {} ({}) matches the target's", shell_line(run.cc),
 				      run.cc_version));
