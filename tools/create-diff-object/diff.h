@@ -45,6 +45,10 @@ struct Options {
 	// this object's included code nor another patched object uses is left out.
 	std::string patch_references_path;
 	bool debug = false;
+	// --kallsyms-text-only: the target kernel's kallsyms lists text only (no
+	// CONFIG_KALLSYMS_ALL), which is all the bundled core can look symbols up in: a
+	// livepatch relocation to data is refused.
+	bool kallsyms_text_only = false;
 	// Special-section entry sizes given on the command line, by section name.
 	std::map<std::string, uint64_t> entry_sizes;
 	// The caller exits right after (main): the two object models are left to the

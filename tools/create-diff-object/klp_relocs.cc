@@ -34,6 +34,9 @@ private:
 	void livepatch(const Section *sec, const Relocation &r, const Symbol *target,
 		       const std::string &objname, const char *why);
 	bool exported_by_vmlinux(const std::string &name) const;
+	// Whether the pos-th symbol of that name in objname is one kallsyms lists without
+	// CONFIG_KALLSYMS_ALL (text).
+	bool in_text_view(const std::string &objname, const std::string &name, unsigned long pos) const;
 
 	// The unit a symbol of the original object belongs to: the whole object, or
 	// its file block when it links several (a whole vmlinux.o has 17 static
@@ -75,6 +78,20 @@ bool complete_table(const ksym::KernelObject &obj)
 	return std::any_of(obj.symbols.begin(), obj.symbols.end(), [](const ksym::KernelSymbol &s) {
 		return std::string_view("dDbBrR").find(s.letter) != std::string_view::npos;
 	});
+}
+
+bool Classifier::in_text_view(const std::string &objname, const std::string &name,
+			      unsigned long pos) const
+{
+	const ksym::KernelObject *obj = ctx_.parent_symbols->object(objname);
+	if (!obj)
+		return true; // a module export whose module's symbols were not given
+	auto all = obj->find(name);
+	if (all.empty() || (pos && pos > all.size()))
+		return false;
+	const ksym::KernelSymbol *sym = all[pos ? pos - 1 : 0];
+	return (sym->views & ksym::view_text) &&
+	       (obj->source != ksym::SymbolSource::kallsyms || sym->is_text());
 }
 
 bool Classifier::exported_by_vmlinux(const std::string &name) const
@@ -121,10 +138,20 @@ std::optional<unsigned long> Classifier::sympos(const std::string &objname,
 							  "kernel was not linked with this object",
 							  ctx_.opts.patched_path, name, objname,
 							  ctx_.parent_symbols->object(objname)->path));
+		} else if (r.status == ksym::SymposStatus::not_found && sym && !sym->is_local() &&
+			   ctx_.parent_symbols->object(objname)->source == ksym::SymbolSource::kallsyms) {
+			// A kallsyms dump without data: the kernel has no CONFIG_KALLSYMS_ALL,
+			// and what its kallsyms lacks no livepatch core can look up at load
+			// time (functions it always lists).
+			ctx_.refuse("missing-symbol", sym,
+				    fmt::format("{}: {} is not in {}, which lists no data: the kernel "
+						"has no CONFIG_KALLSYMS_ALL, and nothing can find {} in it "
+						"when the patch loads",
+						ctx_.opts.patched_path, name, ctx_.opts.symtab_path, name));
 		} else if (r.status == ksym::SymposStatus::not_found && sym && !sym->is_local()) {
-			// A global the table does not list (a kallsyms dump without
-			// CONFIG_KALLSYMS_ALL has no data): a global name is unique, and if it
-			// does not exist the kernel refuses the patch; it cannot resolve wrongly.
+			// A global an object's own table does not list (one object file standing
+			// for the parent): a global name is unique, and if it does not exist
+			// the kernel refuses the patch; it cannot resolve wrongly.
 			result = 0;
 			ctx_.warn(fmt::format("{}: {} is not in {}; assuming it is unique in {}",
 					      ctx_.opts.patched_path, name, ctx_.opts.symtab_path,
@@ -162,6 +189,14 @@ void Classifier::livepatch(const Section *sec, const Relocation &r, const Symbol
 	auto pos = sympos(objname, name, target);
 	if (!pos)
 		return;
+	if (ctx_.opts.kallsyms_text_only && !in_text_view(objname, name, *pos)) {
+		ctx_.refuse("kallsyms-data", target,
+			    fmt::format("{}+{:#x} refers to {} in {}, which is data: the target's "
+					"kallsyms lists text only (CONFIG_KALLSYMS_ALL is not set), "
+					"so nothing finds it when the patch loads",
+					sec->name, r.offset, name, objname));
+		return;
+	}
 	std::string placeholder =
 		livepatch::placeholder_name({ctx_.opts.parent, {objname, name, *pos}});
 	ctx_.reloc_targets[&r] = {RelocClass::Livepatch, placeholder, target->type};

@@ -49,6 +49,7 @@ int main(int argc, char **argv)
 		("patch-references", po::value(&opts.patch_references_path), "FILE: names the patch's patched objects leave undefined, one a line; a new global function that neither this object's included code nor one of those uses is left out (dead code of the patch)")
 		("patch-symbols", po::value(&opts.patch_symbols_path), "FILE: globals the patch's other diff objects define anew, one a line; references to them link within the livepatch module")
 		("entry-size", po::value<std::vector<std::string>>()->composing(), "SECTION=BYTES: the entry size of a special section (else sh_entsize, else the kpatch environment variables, else the 6.1 layout)")
+		("kallsyms-text-only", po::bool_switch(&opts.kallsyms_text_only), "the target's kallsyms lists text only (no CONFIG_KALLSYMS_ALL; the bundled core looks symbols up there): refuse a livepatch relocation to data")
 		("debug,d", po::bool_switch(&opts.debug), "print every decision")
 		("positional", po::value(&positional), "kpatch's positional form");
 	// clang-format on

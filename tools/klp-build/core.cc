@@ -195,13 +195,13 @@ Status select_core(const Options &opts, KernelRun &run)
 	if (auto st = choose_core(run.spec.core, *config, run.config, run.core))
 		return st;
 	decide(opts, run, fmt::format("core: {} ({})", core_kind_name(run.core.kind), run.core.reason));
-	// Without CONFIG_KALLSYMS_ALL (Debian's arm64 6.1) kallsyms lists no data: the
-	// bundled core finds the functions a patch uses but no unexported variable. Such
-	// a patch is refused at build time where the symbols are a kallsyms dump of that
-	// kernel (create-diff-object, the verifier); otherwise the core refuses it at load.
-	if (run.core.kind == CoreKind::bundled && !is_y(*config, "CONFIG_KALLSYMS_ALL"))
-		decide(opts, run, "CONFIG_KALLSYMS_ALL is not set: the bundled core resolves functions, "
-				  "and no unexported data");
+	// Without CONFIG_KALLSYMS_ALL (Debian's arm64 6.1) kallsyms lists text only: the
+	// bundled core finds the functions a patch uses but no unexported variable, of
+	// vmlinux or of a module; create-diff-object refuses a patch that needs one.
+	run.kallsyms_text_only = run.core.kind == CoreKind::bundled && !is_y(*config, "CONFIG_KALLSYMS_ALL");
+	if (run.kallsyms_text_only)
+		decide(opts, run, "CONFIG_KALLSYMS_ALL is not set: the bundled core finds functions, "
+				  "no unexported data (create-diff-object --kallsyms-text-only)");
 	return std::nullopt;
 }
 

@@ -120,6 +120,8 @@ Status diff_objects(const Options &opts, KernelRun &run)
 			cmd.argv.push_back("--entry-size");
 			cmd.argv.push_back(fmt::format("{}={}", section, size.bytes));
 		}
+		if (run.kallsyms_text_only)
+			cmd.argv.push_back("--kallsyms-text-only");
 		if (opts.debug)
 			cmd.argv.push_back("--debug");
 		cmd.log = log_path(run, "diff-" + name);

@@ -166,6 +166,9 @@ struct KernelRun {
 	std::string symbols_option; // the klp-convert --check option for them
 	BuildRoot root; // empty: kbuild runs on the host
 	CoreChoice core; // core.cc
+	// The bundled core on a kernel without CONFIG_KALLSYMS_ALL: it can look up text
+	// only, and create-diff-object refuses a livepatch relocation to data.
+	bool kallsyms_text_only = false;
 	// The bundled core's kbuild directory (<work>/klpkit-core/core: klpkit-core.ko,
 	// Module.symvers), and klpkit-core.ko in the output directory next to the module.
 	std::string core_build;
