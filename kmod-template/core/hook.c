@@ -18,6 +18,7 @@
 struct klpkit_hook {
 	struct list_head node;		/* on hooks */
 	unsigned long addr;		/* the function's address */
+	unsigned long ip;		/* its ftrace record's (ftrace_entry()) */
 	struct ftrace_ops fops;
 	struct list_head stack;		/* klpkit_core_func.stack_node, newest first */
 };
@@ -80,6 +81,31 @@ static void notrace klpkit_handler(unsigned long ip, unsigned long parent_ip,
 	preempt_enable_notrace();
 }
 
+/*
+ * How far into a function its ftrace call site can be: x86's after an ENDBR,
+ * arm64's after `mov x9, x30` and a BTI landing pad.
+ */
+#define KLPKIT_MAX_FTRACE_OFFSET 16
+
+/*
+ * The ip of a function's ftrace record: the first one in its first bytes.
+ * Not what ftrace_set_filter_ip(addr) takes by itself: past an exact match,
+ * ftrace_location() takes any record within the symbol's kallsyms extent,
+ * and on arm64 that extent can run on over the bodies of overridden weak
+ * functions, which keep records of their own and no symbol (6.1's
+ * __arm64_sys_umask spans two from kernel/sys.c). The hook would go on one
+ * of them and the function itself would run unpatched.
+ */
+static unsigned long ftrace_entry(unsigned long addr)
+{
+	unsigned long off;
+
+	for (off = 0; off < KLPKIT_MAX_FTRACE_OFFSET; off++)
+		if (klpkit_ftrace_location(addr + off) == addr + off)
+			return addr + off;
+	return 0;
+}
+
 static struct klpkit_hook *find_hook(unsigned long addr)
 {
 	struct klpkit_hook *hook;
@@ -108,13 +134,20 @@ int klpkit_hook_add(struct klpkit_core_func *func)
 	if (!hook)
 		return -ENOMEM;
 	hook->addr = func->old_addr;
+	hook->ip = ftrace_entry(hook->addr);
+	if (!hook->ip) {
+		pr_err("%s: %ps has no ftrace call site in its first %d bytes\n",
+		       func->obj->patch->mod->name, (void *)hook->addr, KLPKIT_MAX_FTRACE_OFFSET);
+		kfree(hook);
+		return -EINVAL;
+	}
 	INIT_LIST_HEAD(&hook->stack);
 	hook->fops.func = klpkit_handler;
 	hook->fops.flags = FTRACE_OPS_FL_DYNAMIC | KLPKIT_FTRACE_SAVE_REGS |
 			   FTRACE_OPS_FL_IPMODIFY | FTRACE_OPS_FL_PERMANENT;
 	list_add_rcu(&func->stack_node, &hook->stack);
 
-	ret = ftrace_set_filter_ip(&hook->fops, hook->addr, 0, 0);
+	ret = ftrace_set_filter_ip(&hook->fops, hook->ip, 0, 0);
 	if (ret) {
 		pr_err("%s: ftrace cannot trace %ps (%d)\n", func->obj->patch->mod->name,
 		       (void *)hook->addr, ret);
@@ -126,7 +159,7 @@ int klpkit_hook_add(struct klpkit_core_func *func)
 		pr_err("%s: cannot hook %ps (%d)%s\n", func->obj->patch->mod->name,
 		       (void *)hook->addr, ret,
 		       ret == -EBUSY ? ": another ftrace user modifies its instruction pointer" : "");
-		ftrace_set_filter_ip(&hook->fops, hook->addr, 1, 0);
+		ftrace_set_filter_ip(&hook->fops, hook->ip, 1, 0);
 		kfree(hook);
 		return ret;
 	}
@@ -152,7 +185,7 @@ void klpkit_hook_remove(struct klpkit_core_func *func)
 		return;
 	/* Unregistering waits for every handler that is running to return. */
 	WARN_ON(unregister_ftrace_function(&hook->fops));
-	WARN_ON(ftrace_set_filter_ip(&hook->fops, hook->addr, 1, 0));
+	WARN_ON(ftrace_set_filter_ip(&hook->fops, hook->ip, 1, 0));
 	list_del(&hook->node);
 	kfree(hook);
 }

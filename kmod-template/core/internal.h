@@ -74,6 +74,8 @@ void klpkit_sysfs_remove(struct klpkit_core_patch *patch);
 
 int klpkit_symbols_init(void);
 void *klpkit_find_internal(const char *name, bool required);
+/* ftrace_location(): ip if ftrace has a record at ip exactly (else see hook.c) */
+unsigned long klpkit_ftrace_location(unsigned long ip);
 #ifdef CONFIG_ARM64
 /* arm64.c: the core's own relocation writer */
 int klpkit_arch_init(void);

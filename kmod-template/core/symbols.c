@@ -50,6 +50,7 @@ static struct {
 	relocate_t apply_relocate_add;
 	clear_relocate_t clear_relocate_add;	/* 6.0+; NULL before */
 	save_stack_t save_stack_tsk;
+	unsigned long (*ftrace_location)(unsigned long ip);
 #ifdef CONFIG_X86_64
 	/* Clearing a relocation before clear_relocate_add(): text_poke(). */
 	void *(*text_poke)(void *addr, const void *opcode, size_t len);
@@ -130,6 +131,7 @@ int klpkit_symbols_init(void)
 	ks.apply_relocate_add = klpkit_find_internal("apply_relocate_add", true);
 	ks.clear_relocate_add = klpkit_find_internal("clear_relocate_add", false);
 	ks.save_stack_tsk = klpkit_find_internal("stack_trace_save_tsk", true);
+	ks.ftrace_location = klpkit_find_internal("ftrace_location", true);
 #ifdef CONFIG_X86_64
 	if (!ks.clear_relocate_add) {
 		ks.text_poke = klpkit_find_internal("text_poke", false);
@@ -138,7 +140,7 @@ int klpkit_symbols_init(void)
 	}
 #endif
 	if (!ks.each_symbol || !ks.find_module || !ks.size_offset ||
-	    !ks.apply_relocate_add || !ks.save_stack_tsk)
+	    !ks.apply_relocate_add || !ks.save_stack_tsk || !ks.ftrace_location)
 		return -ENOENT;
 #ifdef CONFIG_ARM64
 	return klpkit_arch_init();
@@ -150,6 +152,11 @@ int klpkit_symbols_init(void)
 bool klpkit_symbol_size(unsigned long addr, unsigned long *size, unsigned long *offset)
 {
 	return ks.size_offset(addr, size, offset);
+}
+
+unsigned long klpkit_ftrace_location(unsigned long ip)
+{
+	return ks.ftrace_location(ip);
 }
 
 unsigned int klpkit_save_stack(struct task_struct *task, unsigned long *store,
