@@ -152,9 +152,20 @@ void BuildRoot::bind(const std::string &path)
 	std::sort(binds.begin(), binds.end());
 }
 
-std::string default_build_root(const std::string &cache_dir, const std::string &suite)
+namespace {
+
+bool is_cross(const arch::Arch *target)
 {
-	return cache_dir + "/buildroots/" + suite;
+	return target && target->machine != arch::host_machine();
+}
+
+} // namespace
+
+std::string default_build_root(const std::string &cache_dir, const std::string &suite,
+			       const arch::Arch *target)
+{
+	std::string dir = cache_dir + "/buildroots/" + suite;
+	return is_cross(target) ? dir + "-" + std::string(target->debian_arch) : dir;
 }
 
 Expected<BuildRoot> open_build_root(const std::string &dir, const std::string &suite)
@@ -181,7 +192,7 @@ Expected<BuildRoot> open_build_root(const std::string &dir, const std::string &s
 }
 
 Expected<BuildRoot> make_build_root(const std::string &dir, const std::string &suite, const std::string &log,
-				    bool echo)
+				    bool echo, const arch::Arch *target)
 {
 	auto sc = find_suite(suite);
 	if (!sc) {
@@ -241,6 +252,8 @@ Expected<BuildRoot> make_build_root(const std::string &dir, const std::string &s
 	root.suite = suite;
 	std::vector<std::string> install = {"apt-get", "install", "-y", "-q", "--no-install-recommends",
 					    fmt::format("gcc-{}", sc->gcc_major)};
+	if (is_cross(target))
+		install.push_back(fmt::format("gcc-{}-{}", sc->gcc_major, target->gnu_triplet));
 	install.insert(install.end(), kbuild_packages.begin(), kbuild_packages.end());
 	Command apt;
 	apt.argv = root.wrap(install);

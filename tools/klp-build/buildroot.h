@@ -5,6 +5,8 @@
 // with bubblewrap, with the directories a build touches shown at their own paths.
 #pragma once
 
+#include "arch/arch.h"
+
 #include "elf/error.h"
 
 #include <optional>
@@ -43,14 +45,18 @@ struct BuildRoot {
 	void bind(const std::string &path);
 };
 
-// <cache>/buildroots/<suite>.
-std::string default_build_root(const std::string &cache_dir, const std::string &suite);
+// <cache>/buildroots/<suite>, or <suite>-<debian arch> for a target of another
+// architecture than the host's (a root with that arch's cross compiler too).
+std::string default_build_root(const std::string &cache_dir, const std::string &suite,
+			       const arch::Arch *target = nullptr);
 // Opens the root at `dir`, made for `suite` (empty: whatever it was made for).
 Expected<BuildRoot> open_build_root(const std::string &dir, const std::string &suite = "");
 // Makes a root of `suite` at `dir` (debootstrap --variant=buildd, then the kernel build
-// tools and the suite's gcc), unless one is there already; `log` gets the output.
-// Needs root and debootstrap; nothing is left at `dir` when it fails.
+// tools and the suite's gcc, and its cross gcc for `target` when that is another
+// architecture than the host's: gcc-16-aarch64-linux-gnu), unless one is there
+// already; `log` gets the output. Needs root and debootstrap; nothing is left at
+// `dir` when it fails.
 Expected<BuildRoot> make_build_root(const std::string &dir, const std::string &suite, const std::string &log,
-				    bool echo);
+				    bool echo, const arch::Arch *target = nullptr);
 
 } // namespace klp::build

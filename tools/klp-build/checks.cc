@@ -238,10 +238,12 @@ Status enter_build_root(const Options &opts, KernelRun &run)
 		auto suite = suite_for_compiler(config_string(*config, "CONFIG_CC_VERSION_TEXT"));
 		if (!suite)
 			return refuse("no-build-root", fmt::format("{}: {}", run.config, suite.error().message()));
-		std::string dir = default_build_root(opts.cache_dir, *suite);
+		// A target of another architecture: a root with its cross compiler too.
+		const arch::Arch *target = arch::find_by_config(*config);
+		std::string dir = default_build_root(opts.cache_dir, *suite, target);
 		if (!exists(dir + "/.klpkit-buildroot"))
 			note(opts, run, fmt::format("making the {} build root in {} (once)", *suite, dir));
-		root = make_build_root(dir, *suite, log_path(run, "buildroot"), opts.verbose);
+		root = make_build_root(dir, *suite, log_path(run, "buildroot"), opts.verbose, target);
 	} else {
 		root = open_build_root(want);
 	}

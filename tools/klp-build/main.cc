@@ -164,6 +164,11 @@ int main(int argc, char **argv)
 	const Options &opts = parsed->options;
 	if (!parsed->make_build_root.empty()) {
 		std::string suite = parsed->make_build_root;
+		// With -c CONFIG of another architecture, the root gets its cross compiler.
+		const klp::arch::Arch *target = nullptr;
+		if (const std::string &path = opts.kernels.front().config; !path.empty())
+			if (auto config = read_config(path))
+				target = klp::arch::find_by_config(*config);
 		if (suite == "auto") {
 			// The suite whose gcc built the kernel of -c CONFIG.
 			const std::string &path = opts.kernels.front().config;
@@ -180,11 +185,11 @@ int main(int argc, char **argv)
 		}
 		std::string dir = opts.kernels.front().build_root;
 		if (dir.empty() || dir == "auto")
-			dir = default_build_root(opts.cache_dir, suite);
+			dir = default_build_root(opts.cache_dir, suite, target);
 		std::error_code ec;
 		fs::create_directories(opts.cache_dir, ec);
-		std::string log = opts.cache_dir + "/buildroots/" + suite + ".log";
-		auto made = make_build_root(dir, suite, log, opts.verbose);
+		std::string log = default_build_root(opts.cache_dir, suite, target) + ".log";
+		auto made = make_build_root(dir, suite, log, opts.verbose, target);
 		if (!made) {
 			fmt::print(stderr, "klp-build: error: {}\n", made.error().message());
 			return klp::kExitError;

@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 
+#include <elf.h>
 #include <sys/stat.h>
 
 #include <algorithm>
@@ -20,6 +21,20 @@ TEST(BuildRoot, SuiteFromDebianCompilers)
 	EXPECT_EQ(*suite_for_compiler("gcc-12 (Debian 12.2.0-14+deb12u1) 12.2.0"), "bookworm");
 	EXPECT_EQ(*suite_for_compiler("gcc-14 (Debian 14.2.0-19) 14.2.0"), "trixie");
 	EXPECT_EQ(*suite_for_compiler("x86_64-linux-gnu-gcc-16 (Debian 16.2.0-4) 16.2.0"), "sid");
+}
+
+TEST(BuildRoot, ArchOfTheTargetNamesItsRoot)
+{
+	// Debian's arm64 7.2 (sid): its own cross compiler, in a root of its own.
+	EXPECT_EQ(*suite_for_compiler("aarch64-linux-gnu-gcc-16 (Debian 16.2.0-4) 16.2.0"), "sid");
+	const klp::arch::Arch *host = klp::arch::find(klp::arch::host_machine());
+	const klp::arch::Arch *other =
+		klp::arch::find(klp::arch::host_machine() == EM_AARCH64 ? EM_X86_64 : EM_AARCH64);
+	ASSERT_TRUE(host && other);
+	EXPECT_EQ(default_build_root("/c", "sid"), "/c/buildroots/sid");
+	EXPECT_EQ(default_build_root("/c", "sid", host), "/c/buildroots/sid");
+	EXPECT_EQ(default_build_root("/c", "sid", other),
+		  "/c/buildroots/sid-" + std::string(other->debian_arch));
 }
 
 TEST(BuildRoot, RefusesWhatNoSuiteHolds)
