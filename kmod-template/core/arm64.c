@@ -154,6 +154,13 @@ static u32 set_field(u32 insn, struct imm_field f, u64 bits)
 	return (insn & ~f.mask) | (((u32)bits << f.shift) & f.mask);
 }
 
+/* ADR/ADRP with its 21-bit immediate: immlo in bits 30:29, immhi in 23:5. */
+static u32 adr_insn(u32 insn, u64 imm)
+{
+	insn = set_field(insn, (struct imm_field){ 0x60000000U, 29 }, imm & 3);
+	return set_field(insn, (struct imm_field){ 0x00ffffe0U, 5 }, imm >> 2);
+}
+
 static bool fits_signed(s64 value, int bits)
 {
 	return value >= -(1LL << (bits - 1)) && value < (1LL << (bits - 1));
@@ -256,17 +263,12 @@ int klpkit_arch_write_reloc(const struct klpkit_reloc *r, unsigned long value, b
 		imm = clear ? 0 : (s64)((sa & ~0xfffULL) - (place & ~0xfffUL)) >> 12;
 		if (width && !fits_signed(imm, width))
 			return -ERANGE;
-		/* immlo is bits 30:29, immhi bits 23:5 */
-		insn = set_field(insn, (struct imm_field){ 0x60000000U, 29 }, imm & 3);
-		insn = set_field(insn, (struct imm_field){ 0x00ffffe0U, 5 }, imm >> 2);
-		return ks.patch_text((void *)place, insn);
+		return ks.patch_text((void *)place, adr_insn(insn, imm));
 	case R_AARCH64_ADR_PREL_LO21:
 		imm = clear ? 0 : pc;
 		if (!fits_signed(imm, 21))
 			return -ERANGE;
-		insn = set_field(insn, (struct imm_field){ 0x60000000U, 29 }, imm & 3);
-		insn = set_field(insn, (struct imm_field){ 0x00ffffe0U, 5 }, imm >> 2);
-		return ks.patch_text((void *)place, insn);
+		return ks.patch_text((void *)place, adr_insn(insn, imm));
 	case R_AARCH64_ADD_ABS_LO12_NC:
 		field = (struct imm_field){ 0x003ffc00U, 10 };
 		imm = sa & 0xfff;
