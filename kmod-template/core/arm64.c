@@ -29,6 +29,8 @@
 #include <linux/stringify.h>
 #include <linux/uaccess.h>
 
+#include "arm64-reloc.h"
+
 #define VENEERS 1024
 #define VENEER_WORDS 4
 
@@ -143,29 +145,6 @@ static void put_veneer(unsigned long addr)
 	mutex_unlock(&veneer_mutex);
 }
 
-/* An instruction's immediate field: its bits (mask) and where value goes. */
-struct imm_field {
-	u32 mask;
-	int shift;
-};
-
-static u32 set_field(u32 insn, struct imm_field f, u64 bits)
-{
-	return (insn & ~f.mask) | (((u32)bits << f.shift) & f.mask);
-}
-
-/* ADR/ADRP with its 21-bit immediate: immlo in bits 30:29, immhi in 23:5. */
-static u32 adr_insn(u32 insn, u64 imm)
-{
-	insn = set_field(insn, (struct imm_field){ 0x60000000U, 29 }, imm & 3);
-	return set_field(insn, (struct imm_field){ 0x00ffffe0U, 5 }, imm >> 2);
-}
-
-static bool fits_signed(s64 value, int bits)
-{
-	return value >= -(1LL << (bits - 1)) && value < (1LL << (bits - 1));
-}
-
 static int write_data(unsigned long place, u64 value, int size)
 {
 	int ret;
@@ -178,132 +157,39 @@ static int write_data(unsigned long place, u64 value, int size)
 	return ret;
 }
 
-/*
- * The instruction of a branch at place with its imm26 set to reach target,
- * through a veneer where it must.
- */
-static int branch_insn(unsigned long place, unsigned long target, u32 insn, u32 *out)
-{
-	s64 offset = (s64)(target - place);
-	unsigned long veneer;
-	int ret;
-
-	if (offset % 4)
-		return -EINVAL;
-	if (!in_branch_range(offset)) {
-		ret = get_veneer(place, target, &veneer);
-		if (ret)
-			return ret;
-		offset = (s64)(veneer - place);
-	}
-	*out = set_field(insn, (struct imm_field){ 0x03ffffffU, 0 }, offset >> 2);
-	return 0;
-}
-
-/* Where the branch at place goes now (0 if the instruction is not one). */
-static unsigned long branch_target(unsigned long place, u32 insn)
-{
-	s64 imm = sign_extend64(insn & 0x03ffffffU, 25) << 2;
-
-	return place + imm;
-}
-
 int klpkit_arch_write_reloc(const struct klpkit_reloc *r, unsigned long value, bool clear)
 {
 	unsigned long place = (unsigned long)r->loc;
-	u64 sa = clear ? 0 : value + r->addend;
-	s64 pc = (s64)(sa - place);
-	struct imm_field field;
-	u64 imm;
-	int width = 0;	/* signed bits imm must fit in; 0: none checked */
-	int align = 0;	/* low bits of the value that must be zero */
-	u32 insn;
+	u64 sa = value + r->addend, data = 0;
+	int size = klpkit_a64_data_size(r->type);
+	unsigned long before = 0, veneer = 0;
+	u32 insn = 0;
 	int ret;
 
-	switch (r->type) {
-	case R_AARCH64_ABS64:
-		return write_data(place, sa, 8);
-	case R_AARCH64_PREL64:
-		return write_data(place, clear ? 0 : pc, 8);
-	case R_AARCH64_ABS32:
-		if (!clear && !(fits_signed(sa, 32) || sa <= U32_MAX))
-			return -ERANGE;
-		return write_data(place, sa, 4);
-	case R_AARCH64_PREL32:
-		if (!clear && !fits_signed(pc, 32))
-			return -ERANGE;
-		return write_data(place, clear ? 0 : pc, 4);
+	if (!size) {
+		if (place % 4)
+			return -EINVAL;
+		if (copy_from_kernel_nofault(&insn, (void *)place, sizeof(insn)))
+			return -EFAULT;
+		insn = le32_to_cpu(insn);
+		if (klpkit_a64_is_branch(r->type))
+			before = klpkit_a64_branch_target(place, insn);
 	}
-
-	if (place % 4)
-		return -EINVAL;
-	if (copy_from_kernel_nofault(&insn, (void *)place, sizeof(insn)))
-		return -EFAULT;
-	insn = le32_to_cpu(insn);
-
-	switch (r->type) {
-	case R_AARCH64_CALL26:
-	case R_AARCH64_JUMP26:
-	{
-		unsigned long before = branch_target(place, insn);
-
-		if (clear)
-			insn = set_field(insn, (struct imm_field){ 0x03ffffffU, 0 }, 0);
-		else if ((ret = branch_insn(place, sa, insn, &insn)))
-			return ret;
-		ret = ks.patch_text((void *)place, insn);
+	ret = klpkit_a64_reloc(r->type, place, sa, clear, &insn, &data);
+	if (ret == -ERANGE && !clear && klpkit_a64_is_branch(r->type)) {
+		ret = get_veneer(place, sa, &veneer);
 		if (!ret)
-			put_veneer(before);
+			ret = klpkit_a64_reloc(r->type, place, veneer, false, &insn, &data);
+	}
+	if (!ret)
+		ret = size ? write_data(place, data, size) : ks.patch_text((void *)place, insn);
+	if (ret) {
+		if (veneer)
+			put_veneer(veneer);
 		return ret;
 	}
-	case R_AARCH64_ADR_PREL_PG_HI21:
-		width = 21;
-		fallthrough;
-	case R_AARCH64_ADR_PREL_PG_HI21_NC:
-		imm = clear ? 0 : (s64)((sa & ~0xfffULL) - (place & ~0xfffUL)) >> 12;
-		if (width && !fits_signed(imm, width))
-			return -ERANGE;
-		return ks.patch_text((void *)place, adr_insn(insn, imm));
-	case R_AARCH64_ADR_PREL_LO21:
-		imm = clear ? 0 : pc;
-		if (!fits_signed(imm, 21))
-			return -ERANGE;
-		return ks.patch_text((void *)place, adr_insn(insn, imm));
-	case R_AARCH64_ADD_ABS_LO12_NC:
-		field = (struct imm_field){ 0x003ffc00U, 10 };
-		imm = sa & 0xfff;
-		break;
-	case R_AARCH64_LDST8_ABS_LO12_NC:
-	case R_AARCH64_LDST16_ABS_LO12_NC:
-	case R_AARCH64_LDST32_ABS_LO12_NC:
-	case R_AARCH64_LDST64_ABS_LO12_NC:
-	case R_AARCH64_LDST128_ABS_LO12_NC:
-		align = r->type == R_AARCH64_LDST8_ABS_LO12_NC ? 0 :
-			r->type == R_AARCH64_LDST16_ABS_LO12_NC ? 1 :
-			r->type == R_AARCH64_LDST32_ABS_LO12_NC ? 2 :
-			r->type == R_AARCH64_LDST64_ABS_LO12_NC ? 3 : 4;
-		field = (struct imm_field){ 0x003ffc00U, 10 };
-		imm = (sa & 0xfff) >> align;
-		break;
-	case R_AARCH64_CONDBR19:
-	case R_AARCH64_LD_PREL_LO19:
-		field = (struct imm_field){ 0x00ffffe0U, 5 };
-		width = 21;
-		align = 2;
-		imm = (u64)pc >> 2;
-		break;
-	case R_AARCH64_TSTBR14:
-		field = (struct imm_field){ 0x0007ffe0U, 5 };
-		width = 16;
-		align = 2;
-		imm = (u64)pc >> 2;
-		break;
-	default:
-		return -ENOEXEC;
-	}
-	if (clear)
-		imm = 0;
-	else if ((width && !fits_signed(pc, width)) || ((width ? pc : (s64)sa) & ((1 << align) - 1)))
-		return -ERANGE;
-	return ks.patch_text((void *)place, set_field(insn, field, imm));
+	/* The branch no longer goes where it went: one user less if that was a veneer. */
+	if (before)
+		put_veneer(before);
+	return 0;
 }
