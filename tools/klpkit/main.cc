@@ -66,7 +66,8 @@ constexpr const char *usage = R"(usage: klpkit prove MODULE.ko --kernel RELEASE|
           --accel auto|kvm|tcg, --timeout S (default 300), -v (the console
           on stderr as it comes). Exit status 0 passed, 1 failed, 2 usage.
   kallsyms  the kernel's /proc/kallsyms from one QEMU boot with nokaslr (the
-          link-time addresses klp-build --kallsyms reads), kept in
+          link-time addresses klp-build --kallsyms reads; x86_64 and arm64
+          images), kept in
           $KLPKIT_CACHE/debian/RELEASE/kallsyms unless -o; a kept dump is
           reused without --force. Prints its path.
   list    each loaded livepatch (the kernel's core, /sys/kernel/livepatch, and
