@@ -23,9 +23,7 @@
 
 #include "internal.h"
 
-#include <linux/bitops.h>
 #include <linux/elf.h>
-#include <linux/sizes.h>
 #include <linux/stringify.h>
 #include <linux/uaccess.h>
 
@@ -74,9 +72,10 @@ static bool landing_pad(unsigned long addr)
 	       insn == 0xd503237fU;
 }
 
-static bool in_branch_range(s64 offset)
+/* Whether a B/BL at place reaches addr (imm26, in words: +-128 MB). */
+static bool in_branch_range(unsigned long place, unsigned long addr)
 {
-	return offset >= -SZ_128M && offset < SZ_128M;
+	return klpkit_a64_fits((s64)(addr - place), 28);
 }
 
 /* A veneer to target in branch range of place: one already there, or a new one. */
@@ -92,7 +91,7 @@ static int get_veneer(unsigned long place, unsigned long target, unsigned long *
 			continue;
 		}
 		if (veneer_target[i] == target &&
-		    in_branch_range((long)klpkit_veneer_pool[i] - (long)place))
+		    in_branch_range(place, (unsigned long)klpkit_veneer_pool[i]))
 			break;
 	}
 	if (i == VENEERS) {
@@ -105,7 +104,7 @@ static int get_veneer(unsigned long place, unsigned long target, unsigned long *
 		}
 		i = free;
 		v = klpkit_veneer_pool[i];
-		if (!in_branch_range((long)v - (long)place)) {
+		if (!in_branch_range(place, (unsigned long)v)) {
 			pr_err("%pS is out of branch range of %pS and of the core's veneers\n",
 			       (void *)target, (void *)place);
 			ret = -ERANGE;

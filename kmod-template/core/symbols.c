@@ -128,24 +128,25 @@ int klpkit_symbols_init(void)
 	ks.each_symbol = klpkit_find_internal("kallsyms_on_each_symbol", true);
 	ks.find_module = klpkit_find_internal("find_module", true);
 	ks.size_offset = klpkit_find_internal("kallsyms_lookup_size_offset", true);
-	ks.apply_relocate_add = klpkit_find_internal("apply_relocate_add", true);
-	ks.clear_relocate_add = klpkit_find_internal("clear_relocate_add", false);
 	ks.save_stack_tsk = klpkit_find_internal("stack_trace_save_tsk", true);
 	ks.ftrace_location = klpkit_find_internal("ftrace_location", true);
-#ifdef CONFIG_X86_64
+	if (!ks.each_symbol || !ks.find_module || !ks.size_offset || !ks.save_stack_tsk ||
+	    !ks.ftrace_location)
+		return -ENOENT;
+#ifdef CONFIG_ARM64
+	/* arm64.c writes arm64's relocations itself. */
+	return klpkit_arch_init();
+#else
+	ks.apply_relocate_add = klpkit_find_internal("apply_relocate_add", true);
+	ks.clear_relocate_add = klpkit_find_internal("clear_relocate_add", false);
+# ifdef CONFIG_X86_64
 	if (!ks.clear_relocate_add) {
 		ks.text_poke = klpkit_find_internal("text_poke", false);
 		ks.text_poke_sync = klpkit_find_internal("text_poke_sync", false);
 		ks.text_mutex = klpkit_find_internal("text_mutex", false);
 	}
-#endif
-	if (!ks.each_symbol || !ks.find_module || !ks.size_offset ||
-	    !ks.apply_relocate_add || !ks.save_stack_tsk || !ks.ftrace_location)
-		return -ENOENT;
-#ifdef CONFIG_ARM64
-	return klpkit_arch_init();
-#else
-	return 0;
+# endif
+	return ks.apply_relocate_add ? 0 : -ENOENT;
 #endif
 }
 

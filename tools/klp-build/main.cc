@@ -164,16 +164,13 @@ int main(int argc, char **argv)
 	const Options &opts = parsed->options;
 	if (!parsed->make_build_root.empty()) {
 		std::string suite = parsed->make_build_root;
+		const std::string &path = opts.kernels.front().config;
+		auto config = path.empty() ? klp::make_error("--make-build-root auto needs -c CONFIG")
+					   : read_config(path);
 		// With -c CONFIG of another architecture, the root gets its cross compiler.
-		const klp::arch::Arch *target = nullptr;
-		if (const std::string &path = opts.kernels.front().config; !path.empty())
-			if (auto config = read_config(path))
-				target = klp::arch::find_by_config(*config);
+		const klp::arch::Arch *target = config ? klp::arch::find_by_config(*config) : nullptr;
 		if (suite == "auto") {
 			// The suite whose gcc built the kernel of -c CONFIG.
-			const std::string &path = opts.kernels.front().config;
-			auto config = path.empty() ? klp::make_error("--make-build-root auto needs -c CONFIG")
-						   : read_config(path);
 			auto chosen = config ? suite_for_compiler(config_string(*config, "CONFIG_CC_VERSION_TEXT"))
 					     : klp::Expected<std::string>(config.take_error());
 			if (!chosen) {
